@@ -1,0 +1,5 @@
+"""`python -m matchcut` runs the CLI."""
+
+from matchcut.cli.app import main
+
+main()
