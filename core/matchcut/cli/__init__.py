@@ -1,0 +1,1 @@
+"""The `matchcut` command line: one module per command group, one error boundary in app.main()."""

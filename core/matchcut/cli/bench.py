@@ -1,0 +1,25 @@
+"""`matchcut bench`: benchmarks as ratios against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("bench")
+    def bench(
+        only: list[str] = typer.Option(None, "--only", help="Run just these benchmarks (repeatable)."),
+        write: Path = typer.Option(None, "--write", help="Update this markdown file (e.g. docs/benchmarks.md)."),
+        quick: bool = typer.Option(False, "--quick", help="Fewer repeats and frames (a smoke run)."),
+    ) -> None:
+        """Measure I/O, inference, tiling, the job runner and the model zoo; print or write markdown."""
+        from matchcut.bench import render_markdown, run_benchmarks, write_results
+
+        results = run_benchmarks(list(only) if only else None, quick, log=lambda s: typer.echo(s, err=True))
+        if write:
+            write_results(write, results)
+            typer.echo(f"wrote {write}", err=True)
+        else:
+            typer.echo(render_markdown(results))
