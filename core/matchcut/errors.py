@@ -40,12 +40,13 @@ class FrameRangeError(InputError):
 class MissingFramesError(InputError):
     """Frames a job needs are not on disk."""
 
-    def __init__(self, pattern: str, frames: list[int]):
+    def __init__(self, pattern: str, frames: list[int], listed: str | None = None):
+        """`listed` is the frames written compactly (frames.ranges.format_frames); errors imports nothing of ours."""
         self.pattern = pattern
         self.frames = list(frames)
-        from matchcut.frames.ranges import format_frames  # local: keeps errors import-light
-
-        super().__init__(f"{pattern}: missing frame(s) {format_frames(self.frames)}")
+        if listed is None:
+            listed = ", ".join(str(f) for f in self.frames[:20]) + (" …" if len(self.frames) > 20 else "")
+        super().__init__(f"{pattern}: missing frame(s) {listed}")
 
 
 class FrameReadError(InputError):
@@ -184,3 +185,13 @@ class PathEscapeError(MatchcutError):
 
     def __init__(self, path: str, folder: str, where: str):
         super().__init__(f"{where}: path '{path}' leaves its folder {folder}")
+
+
+class ManifestPathEscapeError(ManifestError, PathEscapeError):
+    """A model manifest path (`file`, `licence_file`, a data file) that would leave the manifest's folder."""
+
+    exit_code = ManifestError.exit_code
+
+    def __init__(self, manifest: str, path: str, folder: str, field: str):
+        self.path, self.detail = str(manifest), f"field '{field}': path '{path}' leaves its folder {folder}"
+        MatchcutError.__init__(self, f"{manifest}: bad model manifest: {self.detail}")
