@@ -132,3 +132,16 @@ def test_steps_from_environment(members, monkeypatch, tmp_path):
     monkeypatch.setenv(degrain.STEPS_VAR, "many")
     with pytest.raises(SettingError, match=degrain.STEPS_VAR):
         degrain.build(members, tmp_path / "x.onnx", lambda _: None)
+
+
+def test_tiled_run_matches_whole_frame_with_declared_overlap(built, members):
+    from matchcut.runtime import DeviceOptions, create_session, run_tiled
+
+    out, fields, _ = built
+    session = create_session(out, DeviceOptions(provider="cpu", threads=1))
+    run = lambda x: session.run({"image": x})["degrained"]  # noqa: E731
+    image = degrain.load_image(members[degrain.HELD_OUT])[:300, :400].transpose(2, 0, 1)[None].copy()
+    whole = run(image)
+    tiled = run_tiled(run, image, tile=128, overlap=fields["runtime"]["receptive_field"],
+                      multiple=fields["runtime"]["size_multiple"])
+    assert np.abs(tiled - whole).max() < 1e-4

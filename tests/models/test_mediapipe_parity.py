@@ -75,7 +75,6 @@ def test_selfie_mask_matches_mediapipe(zoo_model, variant, antialias, min_iou, m
     iou = _iou(mask, reference)
     mad = float(np.abs(mask - reference).mean())
     msg = f"{variant}, antialias={antialias}: IoU@0.5 vs MediaPipe {iou:.4f}, mean abs diff {mad:.4f}"
-    print(msg)
     assert iou >= min_iou, msg
     assert mad < max_mad, msg
 
@@ -115,7 +114,6 @@ def test_one_face_found_where_mediapipe_finds_it(zoo_model, antialias, max_px):
     box_err = np.abs(np.array(faces[0].box) - ref["box_xyxy"]).max()
     kp_err = np.abs(faces[0].keypoints - np.array(list(ref["keypoints"].values()))).max()
     msg = f"antialias={antialias}: vs MediaPipe box {box_err:.4f} px, keypoints {kp_err:.4f} px (512-px image)"
-    print(msg)
     assert box_err < max_px and kp_err < max_px, msg
     assert abs(faces[0].score - ref["score"]) < 0.01
 
@@ -151,7 +149,6 @@ def test_landmarks_on_the_face_and_close_to_mediapipe(zoo_model, antialias, max_
     z_err = np.abs(p[:, 2] - ref[:, 2]) * scale
     msg = (f"antialias={antialias}: vs MediaPipe at the {CROP}-px crop: mean {err.mean():.3f} px, "
            f"max {err.max():.3f} px, z max {z_err.max():.3f} px")
-    print(msg)
     assert err.mean() < max_mean and err.max() < max_max and z_err.max() < max_max, msg
 
 
@@ -186,7 +183,6 @@ def test_mirrored_image_gives_mirrored_landmarks(zoo_model):
     msg = (f"mirror error at {CROP}-px crop: mean {err.mean():.2f}, max {err.max():.2f}, "
            f"{(err > 3).sum()} points over 3 px (MediaPipe itself: mean {mp_err.mean():.2f}, max {mp_err.max():.2f})")
     assert err.mean() < 2.0, msg
-    print(msg)
     assert np.percentile(err, 90) < 3.0, msg
     assert err.max() < mp_err.max() + 0.5, msg
 
@@ -206,20 +202,24 @@ def test_mirror_permutation_is_a_symmetry_of_the_mesh(zoo_model):
 
 
 @pytest.mark.zoo
-@pytest.mark.parametrize("name, present", [("astronaut", True), ("chelsea", False), ("rocket", False)])
-def test_person_gating(zoo_model, name, present):
+@pytest.mark.parametrize("name, present", [("astronaut", True), ("camera", True), ("chelsea", False),
+                                           ("rocket", False), ("colorwheel", False)])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_person_gating(zoo_model, name, present, antialias):
+    """chelsea (a cat) and colorwheel get face detections scoring 0.55-0.58; the face-mesh check rejects them."""
     import skimage.data
 
     from matchcut.vision import gated_person_mask, person_mask, person_present
 
-    for model_id in ("face-detection", "selfie-segmentation"):
+    for model_id in ("face-detection", "face-landmarks", "selfie-segmentation", "selfie-segmentation-landscape"):
         zoo_model(model_id)
-    image = getattr(skimage.data, name)().astype(np.float32) / 255.0
-    assert person_present(image, device=CPU) is present
-    mask, found = gated_person_mask(image, device=CPU)
+    image = getattr(skimage.data, name)()
+    image = (np.repeat(image[:, :, None], 3, 2) if image.ndim == 2 else image).astype(np.float32) / 255.0
+    assert person_present(image, device=CPU, antialias=antialias) is present
+    mask, found = gated_person_mask(image, device=CPU, antialias=antialias)
     assert found is present and mask.shape == image.shape[:2]
     if present:
-        assert (mask > 0.5).mean() > 0.2
+        assert (mask > 0.5).mean() > 0.1
     else:
         assert not mask.any()
     if name == "chelsea":  # why the gate exists: the ungated model calls most of the cat "person"

@@ -55,6 +55,8 @@ SKIMAGE_LICENCES = {
 }
 #: The model is Matchcut's own work, trained on the images above.
 DEGRAIN_LICENCE = "Apache-2.0"
+DEGRAIN_LICENCE_NOTE = ("weights trained at install by Matchcut on scikit-image 0.26.0 sample photos: astronaut, "
+                        "rocket, hubble_deep_field (public domain), chelsea, coffee (CC0)")
 DEGRAIN_ID = "degrain-small"
 BUILDER = "matchcut.models.zoo.degrain:build"
 

@@ -1,0 +1,99 @@
+"""Model-zoo benchmarks: each model's onnxruntime CPU time, and RIFE in onnxruntime against PyTorch eager."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matchcut.bench.timing import Result, median_seconds, peak_rss_mb
+
+
+def _hd_photo(height: int = 1080, width: int = 1920) -> np.ndarray:
+    """A real photo (astronaut) filling a frame: (H, W, 3) float32 sRGB-encoded in [0, 1]."""
+    from matchcut.demo.footage import _camera_move, _photo
+
+    return _camera_move(_photo("astronaut"), (height, width), 0.0, (0.0, 0.0), 0.0)
+
+
+def _raw_session_ms(model_id: str, repeat: int) -> tuple[float, str]:
+    """Median ms of one onnxruntime CPU run of an installed zoo model at its native (fixed) input size."""
+    from matchcut.models.registry import find_model
+    from matchcut.runtime import DeviceOptions, create_session
+
+    m = find_model(model_id)
+    session = create_session(m.onnx_path, DeviceOptions(provider="cpu"), model_sha256=m.sha256)
+    feeds = {}
+    for info in session.inputs:
+        shape = [d if isinstance(d, int) and d > 0 else 1 for d in info.shape]
+        feeds[info.name] = np.zeros(shape, np.float32)
+    t = median_seconds(lambda: session.run(feeds), repeat=repeat, warmup=2)
+    return t * 1e3, "x".join(str(d) for d in next(iter(feeds.values())).shape)
+
+
+def bench_zoo_models(quick: bool = False) -> Result:
+    """The MediaPipe models: raw model time at native size, and the full pipeline on a 1920x1080 frame."""
+    from matchcut.vision.faces import detect_faces
+    from matchcut.vision.faces_mesh import face_landmarks
+    from matchcut.vision.segmentation import person_mask
+
+    repeat = 3 if quick else 10
+    res = Result("zoo", "MediaPipe zoo models, onnxruntime CPU",
+                 ["model", "native input", "model ms", "1920x1080 pipeline ms", "pipeline vs model"])
+    frame = _hd_photo()
+    faces = detect_faces(frame)
+    pipelines = {
+        "selfie-segmentation": lambda: person_mask(frame, variant="general"),
+        "selfie-segmentation-landscape": lambda: person_mask(frame, variant="landscape"),
+        "face-detection": lambda: detect_faces(frame),
+        "face-landmarks": (lambda: face_landmarks(frame, faces[0])) if faces else None,
+    }
+    for model_id, pipeline in pipelines.items():
+        ms, shape = _raw_session_ms(model_id, repeat)
+        if pipeline is None:
+            res.rows.append([model_id, shape, f"{ms:.2f}", "no face found", "-"])
+            continue
+        p_ms = median_seconds(pipeline, repeat=repeat, warmup=1) * 1e3
+        res.rows.append([model_id, shape, f"{ms:.2f}", f"{p_ms:.1f}", f"{p_ms / ms:.1f}x"])
+    res.notes.append("Pipeline = resize/letterbox or crop to the model's input, inference, decoding and mapping "
+                     "back to the 1920x1080 frame (the mask upsampled to full size). No edge refinement.")
+    return res
+
+
+def bench_rife(quick: bool = False) -> Result:
+    """RIFE: onnxruntime CPU against the project's PyTorch model (same weights), per interpolated frame."""
+    import torch
+
+    from matchcut import settings
+    from matchcut.models.registry import find_model
+    from matchcut.models.zoo.ifnet import IFNet425, IFNetHDv3, load_weights
+    from matchcut.models.zoo.install import source_member
+    from matchcut.runtime import DeviceOptions, create_session
+
+    torch.set_num_threads(settings.threads())
+    sizes = [(544, 960)] if quick else [(544, 960), (1088, 1920)]
+    res = Result("rife", "RIFE frame interpolation: onnxruntime CPU vs PyTorch eager (same weights)",
+                 ["model", "size", "torch eager s", "onnxruntime s", "speed vs torch", "max abs diff"])
+    rng = np.random.default_rng(0)
+    for model_id, cls, entry in (("rife-4.25", IFNet425, "rife-4.25"), ("rife-hdv3", IFNetHDv3, "rife-hdv3")):
+        m = find_model(model_id)
+        net = cls()
+        load_weights(net, source_member(entry, "weights"))
+        net.eval()
+        session = create_session(m.onnx_path, DeviceOptions(provider="cpu"), model_sha256=m.sha256)
+        names = [i.name for i in session.inputs]
+        for h, w in sizes:
+            a = rng.random((1, 3, h, w), dtype=np.float32)
+            b = np.roll(a, 3, axis=3)
+            feeds = {names[0]: a, names[1]: b}
+            if len(names) > 2:
+                feeds[names[2]] = np.full((1, 1, 1, 1), 0.5, np.float32)
+            with torch.inference_mode():
+                ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+                ref = net(ta, tb, 0.5).numpy()
+                t_torch = median_seconds(lambda: net(ta, tb, 0.5), repeat=1 if quick else 2)
+            got = next(iter(session.run(feeds).values()))
+            t_ort = median_seconds(lambda: session.run(feeds), repeat=1 if quick else 2)
+            res.rows.append([model_id, f"{w}x{h}", f"{t_torch:.2f}", f"{t_ort:.2f}", f"{t_torch / t_ort:.2f}x",
+                             f"{float(np.abs(got - ref).max()):.1e}"])
+    res.notes.append(f"Threads: {settings.threads()}. Peak resident memory of the benchmark process: "
+                     f"{peak_rss_mb():.0f} MB.")
+    return res

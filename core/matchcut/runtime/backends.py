@@ -1,0 +1,115 @@
+"""DeviceOptions: which onnxruntime execution provider to ask for, and with which options."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matchcut.errors import ProviderError, SettingError
+
+TENSORRT = "TensorrtExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+#: DeviceOptions.provider -> onnxruntime provider name ("auto" picks the first available of GPU_ORDER).
+PROVIDER_NAMES = {"tensorrt": TENSORRT, "cuda": CUDA, "cpu": CPU}
+#: The providers that mean "on the GPU", fastest first.
+GPU_ORDER = (TENSORRT, CUDA)
+PROVIDER_CHOICES = ("auto", "cuda", "tensorrt", "cpu")
+PRECISION_CHOICES = ("fp32", "fp16")
+
+
+@dataclass(frozen=True)
+class DeviceOptions:
+    """Where and how a model runs: the job spec's ``device`` table.
+
+    provider: "auto" (TensorRT, else CUDA, else CPU, among the providers onnxruntime offers), "tensorrt",
+        "cuda" or "cpu". Asking for a GPU provider explicitly fails when onnxruntime does not offer it.
+    device_id: the CUDA device index (the GPU as ``nvidia-smi`` numbers it).
+    precision: "fp32", or "fp16" to let TensorRT build half-precision kernels (about 2x faster on RTX-class
+        GPUs; models with wide-range scene-linear activations may lose highlight detail, so it is opt-in).
+        CUDA and CPU run the graph in the precision it was exported in.
+    threads: CPU threads for onnxruntime's intra-op pool; None = ``$MATCHCUT_THREADS`` or all cores.
+    """
+
+    provider: str = "auto"
+    device_id: int = 0
+    precision: str = "fp32"
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDER_CHOICES:
+            raise SettingError("device.provider", f"unknown provider '{self.provider}'", PROVIDER_CHOICES)
+        if self.precision not in PRECISION_CHOICES:
+            raise SettingError("device.precision", f"unknown precision '{self.precision}'", PRECISION_CHOICES)
+        if isinstance(self.device_id, bool) or not isinstance(self.device_id, int) or self.device_id < 0:
+            raise SettingError("device.device_id", f"expected an integer >= 0, got {self.device_id!r}")
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            raise SettingError("device.threads", f"expected an integer >= 1 or none, got {self.threads!r}")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> DeviceOptions:
+        """DeviceOptions from a job spec's ``device`` table; SettingError names an unknown or bad field."""
+        d = dict(d or {})
+        fields = [f.name for f in dataclasses.fields(cls)]
+        for key in d:
+            if key not in fields:
+                raise SettingError(f"device.{key}", "unknown field", fields)
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job spec's ``device`` table (the inverse of from_dict)."""
+        return dataclasses.asdict(self)
+
+    def requested(self, available: list[str]) -> list[str]:
+        """The onnxruntime provider names to ask for, best first, CPU always last.
+
+        ``available`` is ``onnxruntime.get_available_providers()``. ProviderError when "cuda" or "tensorrt"
+        is asked for explicitly and onnxruntime does not offer it (the CPU-only ``onnxruntime`` wheel, say).
+        """
+        if self.provider == "auto":
+            chosen = [p for p in GPU_ORDER if p in available]
+        elif self.provider == "cpu":
+            chosen = []
+        else:
+            name = PROVIDER_NAMES[self.provider]
+            if name not in available:
+                raise ProviderError(
+                    f"device.provider '{self.provider}': onnxruntime does not offer {name} "
+                    f"(available: {', '.join(available) or 'none'}); install onnxruntime-gpu with CUDA/cuDNN "
+                    f"(and TensorRT for tensorrt), or use provider 'auto' or 'cpu'")
+            # TensorRT hands the nodes it cannot compile to CUDA, not to the CPU: keep CUDA behind it.
+            chosen = [name] + ([CUDA] if name == TENSORRT and CUDA in available else [])
+        return chosen + [CPU]
+
+    def providers(self, available: list[str], engine_cache: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """(provider name, provider options) pairs for ``onnxruntime.InferenceSession(providers=...)``.
+
+        TensorRT: engines take minutes to build for a new shape, so they are cached under ``engine_cache``
+        (a folder keyed on model, shape, precision and versions: see session.engine_cache_key); the timing
+        cache makes rebuilding for a new resolution much faster. fp16 is TensorRT's only precision switch.
+        CUDA: ``cudnn_conv_algo_search=EXHAUSTIVE`` benchmarks every convolution algorithm on the first run
+        (a few seconds once per shape) and wins 10-30% on the large frames these tools run on.
+        """
+        out: list[tuple[str, dict[str, Any]]] = []
+        for name in self.requested(available):
+            if name == TENSORRT:
+                opts: dict[str, Any] = {"device_id": self.device_id,
+                                        "trt_fp16_enable": self.precision == "fp16"}
+                if engine_cache is not None:
+                    opts.update(trt_engine_cache_enable=True, trt_engine_cache_path=str(engine_cache),
+                                trt_timing_cache_enable=True, trt_timing_cache_path=str(engine_cache))
+                out.append((name, opts))
+            elif name == CUDA:
+                out.append((name, {"device_id": self.device_id, "cudnn_conv_algo_search": "EXHAUSTIVE"}))
+            else:
+                out.append((name, {}))
+        return out
+
+    @property
+    def wants_gpu(self) -> bool:
+        """True unless the CPU was asked for explicitly."""
+        return self.provider != "cpu"

@@ -1,0 +1,273 @@
+"""create_session(): an onnxruntime session that says loudly when it did not get the GPU it asked for."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matchcut import settings
+from matchcut.errors import ChecksumError, ModelError, ProviderError
+from matchcut.runtime.backends import CPU, CUDA, GPU_ORDER, TENSORRT, DeviceOptions
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One model input or output as onnxruntime reports it: name, shape (None or a name for dynamic axes), type."""
+
+    name: str
+    shape: tuple[int | str | None, ...]
+    type: str
+
+
+def _ort():
+    import onnxruntime
+
+    return onnxruntime
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def engine_cache_key(model_sha256: str, input_shape: tuple[int, ...] | None, precision: str,
+                     ort_version: str, trt_version: str | None, gpu_name: str | None) -> str:
+    """A 16-hex-digit key for a TensorRT engine cache folder: ``settings.engine_cache_dir() / key``.
+
+    An engine is only valid for the exact model, input shape, precision, onnxruntime and TensorRT builds and
+    GPU it was built on; anything else must not share its folder (a stale engine can crash or run wrong).
+    """
+    parts = [model_sha256.lower(), "x".join(str(d) for d in input_shape) if input_shape else "dynamic",
+             precision, ort_version, trt_version or "-", gpu_name or "-"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _tensorrt_version() -> str | None:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    for dist in ("tensorrt", "tensorrt-cu12", "tensorrt-cu13", "tensorrt_libs"):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return None
+
+
+def gpu_name(device_id: int = 0) -> str | None:
+    """The name of CUDA device ``device_id`` as nvidia-smi reports it, or None when there is none."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        result = subprocess.run([exe, "--query-gpu=name", "--format=csv,noheader", f"--id={device_id}"],
+                                capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = result.stdout.strip().splitlines()[0].strip() if result.returncode == 0 and result.stdout.strip() else ""
+    return name or None
+
+
+def _fallback_message(asked: list[str], active: list[str], available: list[str], detail: str = "") -> str:
+    asked_gpu = [p for p in asked if p in GPU_ORDER]
+    cause = detail or ("onnxruntime lists the provider but could not load it: the CUDA/cuDNN (or TensorRT) "
+                       "libraries it needs are missing or the wrong version, or no NVIDIA GPU/driver is present")
+    return (f"GPU INFERENCE UNAVAILABLE: asked for {', '.join(asked_gpu)} but the session runs on "
+            f"{', '.join(active) or 'nothing'} (onnxruntime offers {', '.join(available)}); likely cause: {cause}; "
+            f"expect CPU speed (set device.provider to 'cpu' to silence this)")
+
+
+class Session:
+    """A thin wrapper over ``onnxruntime.InferenceSession`` that records what was asked and what runs.
+
+    requested: the provider names asked for, best first; active: ``get_providers()`` of the real session;
+    provider: the first active one; fell_back: a GPU provider was asked for and the session is on the CPU.
+    """
+
+    def __init__(self, ort_session: Any, requested: list[str], model_path: Path):
+        self._ort = ort_session
+        self.model_path = model_path
+        self.requested = list(requested)
+        self.active: list[str] = list(ort_session.get_providers())
+        self.inputs = [TensorInfo(i.name, tuple(i.shape), i.type) for i in ort_session.get_inputs()]
+        self.outputs = [TensorInfo(o.name, tuple(o.shape), o.type) for o in ort_session.get_outputs()]
+        self._output_names = [o.name for o in self.outputs]
+
+    @property
+    def provider(self) -> str:
+        return self.active[0] if self.active else CPU
+
+    @property
+    def fell_back(self) -> bool:
+        asked_gpu = any(p in GPU_ORDER for p in self.requested)
+        on_gpu = any(p in GPU_ORDER for p in self.active)
+        return asked_gpu and not on_gpu
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model: feeds maps input names to arrays (dtype and layout as the manifest declares);
+        returns every output by name. Raises ModelError naming the model when a feed is missing or unknown."""
+        names = {i.name for i in self.inputs}
+        missing, unknown = names - feeds.keys(), feeds.keys() - names
+        if missing or unknown:
+            raise ModelError(f"{self.model_path}: feeds {sorted(feeds)} do not match the model's inputs "
+                             f"{sorted(names)}")
+        return self._run(feeds)
+
+    def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # The one place inference happens: a later CUDA IO-binding path (device-resident inputs and outputs,
+        # no host copies between frames) replaces this method and nothing else.
+        results = self._ort.run(self._output_names, feeds)
+        return dict(zip(self._output_names, results))
+
+    def __repr__(self) -> str:
+        return f"Session({self.model_path.name}, active={self.active}, requested={self.requested})"
+
+
+def _session_options(options: DeviceOptions):
+    ort = _ort()
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = options.threads or settings.threads()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3  # errors only: ORT's warnings about node placement are noise to a user
+    return so
+
+
+def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *,
+                   model_sha256: str | None = None, shape_hint: tuple[int, ...] | None = None,
+                   on_warning: Callable[[str], None] | None = None) -> Session:
+    """An inference session for the ONNX file ``model_path`` on the providers ``options`` asks for.
+
+    model_sha256: when given, the file's sha256 must match (ChecksumError otherwise); it also keys the
+        TensorRT engine cache. shape_hint: the input shape the model will mostly see, for the engine cache key.
+    on_warning: called with one loud line when a GPU provider was asked for (explicitly or by "auto") and
+        the session ended on the CPU; default ``warnings.warn``. Never silent: CPU inference of a 4K plate is
+        minutes, not seconds, and a user must know why.
+    Raises ProviderError when "cuda"/"tensorrt" is asked for explicitly and onnxruntime does not offer it, or
+    when creating the session on the GPU fails outright; ModelError when the file is missing or not ONNX.
+    """
+    ort = _ort()
+    model_path = Path(model_path)
+    warn = on_warning or (lambda msg: warnings.warn(msg, RuntimeWarning, stacklevel=3))
+    if not model_path.is_file():
+        raise ModelError(f"{model_path}: model file not found")
+    if model_sha256 is not None:
+        actual = _sha256(model_path)
+        if actual != model_sha256.lower():
+            raise ChecksumError(str(model_path), model_sha256, actual)
+    available = list(ort.get_available_providers())
+    engine_cache = None
+    if options.provider in ("auto", "tensorrt") and TENSORRT in available:
+        key = engine_cache_key(model_sha256 or _sha256(model_path), shape_hint, options.precision,
+                               ort.__version__, _tensorrt_version(), gpu_name(options.device_id))
+        engine_cache = settings.engine_cache_dir() / key
+        engine_cache.mkdir(parents=True, exist_ok=True)
+    providers = options.providers(available, engine_cache)
+    requested = [name for name, _ in providers]
+    ort.set_default_logger_severity(3)  # provider-load failures are reported by us, in one line
+    try:
+        ort_session = _ort_session(model_path, options, providers)
+    except Exception as exc:  # onnxruntime raises its own unexported exception types
+        detail = _first_line(exc)
+        if not (any(p in GPU_ORDER for p in requested) and _looks_like_provider_failure(detail)):
+            raise ModelError(f"{model_path}: onnxruntime cannot load the model: {detail}") from exc
+        if options.provider != "auto":
+            raise ProviderError(f"{model_path}: could not create a {options.provider} session: {detail}") from exc
+        # "auto" promises to run somewhere: retry on the CPU and say so loudly.
+        try:
+            ort_session = _ort_session(model_path, options, [(CPU, {})])
+        except Exception as cpu_exc:
+            raise ModelError(f"{model_path}: onnxruntime cannot load the model: {_first_line(cpu_exc)}") from cpu_exc
+        session = Session(ort_session, requested, model_path)
+        _drop_unused(engine_cache, session)
+        warn(_fallback_message(requested, session.active, available, f"session creation failed: {detail}"))
+        return session
+    session = Session(ort_session, requested, model_path)
+    _drop_unused(engine_cache, session)
+    if session.fell_back:
+        warn(_fallback_message(requested, session.active, available))
+    return session
+
+
+def _drop_unused(engine_cache: Path | None, session: Session) -> None:
+    """Remove the engine folder made for a TensorRT provider that did not start (only while it is empty)."""
+    if engine_cache is not None and TENSORRT not in session.active:
+        try:
+            engine_cache.rmdir()
+        except OSError:  # not empty: engines from an earlier run on a working GPU; keep them
+            pass
+
+
+def _ort_session(model_path: Path, options: DeviceOptions, providers: list[tuple[str, dict[str, Any]]]):
+    return _ort().InferenceSession(str(model_path), sess_options=_session_options(options),
+                                   providers=[n for n, _ in providers], provider_options=[o for _, o in providers])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _looks_like_provider_failure(detail: str) -> bool:
+    text = detail.lower()
+    return any(word in text for word in ("cuda", "cudnn", "tensorrt", "cublas", "provider", "gpu", "driver"))
+
+
+def _probe_model_bytes() -> bytes:
+    """A one-node ONNX graph (y = x + x, float32 [1, 4]) built in memory, for probing providers."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"])], "probe", [x], [y])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by every onnxruntime this project supports
+    return model.SerializeToString()
+
+
+def probe_providers() -> dict[str, Any]:
+    """What `matchcut doctor` reports: onnxruntime version, providers it offers, and the providers a probe
+    session *actually* runs on for the auto, cuda and tensorrt requests (a list, or an error line), plus the
+    GPU name from nvidia-smi (None without one). Never raises for a missing GPU or CUDA library."""
+    ort = _ort()
+    available = list(ort.get_available_providers())
+    model = _probe_model_bytes()
+    ort.set_default_logger_severity(3)
+    probes: dict[str, Any] = {}
+    for request in ("auto", "cuda", "tensorrt"):
+        try:
+            providers = DeviceOptions(provider=request, threads=1).providers(available, None)
+            so = ort.SessionOptions()
+            so.log_severity_level = 3
+            so.intra_op_num_threads = 1
+            sess = ort.InferenceSession(model, sess_options=so, providers=[n for n, _ in providers],
+                                        provider_options=[o for _, o in providers])
+            out = sess.run(None, {"x": np.ones((1, 4), np.float32)})[0]
+            if not np.allclose(out, 2.0):
+                probes[request] = f"wrong result from {sess.get_providers()[0]}"
+            else:
+                probes[request] = list(sess.get_providers())
+        except Exception as exc:  # ProviderError, or onnxruntime's own failure: report, never raise
+            probes[request] = f"error: {_first_line(exc)}"
+    gpu_active = any(isinstance(v, list) and any(p in GPU_ORDER for p in v) for v in probes.values())
+    return {
+        "onnxruntime": ort.__version__,
+        "device": ort.get_device(),
+        "available": available,
+        "active": probes,
+        "gpu": gpu_name(0),
+        "gpu_usable": gpu_active,
+        "tensorrt": _tensorrt_version(),
+        "cuda_provider_listed": CUDA in available,
+    }

@@ -1,0 +1,182 @@
+"""matchcut.runtime.session: sessions on a tiny ONNX graph, CPU fallback warnings, cache keys, probing."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+import pytest
+
+from matchcut.errors import ChecksumError, ModelError, ProviderError
+from matchcut.runtime import DeviceOptions, create_session, engine_cache_key, probe_providers
+from matchcut.runtime.session import gpu_name
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    """TensorRT engine folders go under the cache root: keep them out of the user's real cache."""
+    monkeypatch.setenv("MATCHCUT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def add_model(tmp_path):
+    """y = a + b on float32 [1, 3, H, W] with dynamic H/W, written to tmp_path."""
+    from onnx import TensorProto, helper, save
+
+    dims = [1, 3, "H", "W"]
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["y"])], "add",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, dims),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, dims)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "add.onnx"
+    save(model, str(path))
+    return path
+
+
+def _feeds(h=5, w=7):
+    rng = np.random.default_rng(1)
+    return {"a": rng.random((1, 3, h, w), dtype=np.float32), "b": rng.random((1, 3, h, w), dtype=np.float32)}
+
+
+def test_cpu_session_runs_and_does_not_warn(add_model):
+    seen = []
+    session = create_session(add_model, DeviceOptions(provider="cpu", threads=1), on_warning=seen.append)
+    assert seen == []
+    assert session.requested == ["CPUExecutionProvider"]
+    assert session.active == ["CPUExecutionProvider"] and session.provider == "CPUExecutionProvider"
+    assert not session.fell_back
+    assert [i.name for i in session.inputs] == ["a", "b"] and [o.name for o in session.outputs] == ["y"]
+    assert session.inputs[0].type == "tensor(float)"
+    feeds = _feeds()
+    out = session.run(feeds)
+    np.testing.assert_allclose(out["y"], feeds["a"] + feeds["b"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default on_warning would raise here
+        create_session(add_model, DeviceOptions(provider="cpu", threads=1))
+
+
+def test_auto_on_this_machine_falls_back_loudly(add_model):
+    seen = []
+    session = create_session(add_model, DeviceOptions(threads=1), on_warning=seen.append)
+    assert session.requested[-1] == "CPUExecutionProvider"
+    if gpu_name() is None:  # no NVIDIA GPU here: whatever onnxruntime lists, the session must end on the CPU
+        assert session.active == ["CPUExecutionProvider"]
+    if session.fell_back:
+        assert len(seen) == 1
+        message = seen[0]
+        assert "\n" not in message and "GPU INFERENCE UNAVAILABLE" in message
+        assert "CPUExecutionProvider" in message
+        assert any(p in message for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider"))
+    else:
+        assert seen == []
+    if any(p != "CPUExecutionProvider" for p in session.requested) and gpu_name() is None:
+        assert session.fell_back and seen
+    feeds = _feeds(3, 4)
+    np.testing.assert_allclose(session.run(feeds)["y"], feeds["a"] + feeds["b"])
+
+
+def test_default_warning_is_a_runtime_warning(add_model, monkeypatch):
+    import onnxruntime
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    if gpu_name() is not None:
+        pytest.skip("a GPU is present: the CUDA session may really run on it")
+    with pytest.warns(RuntimeWarning, match="GPU INFERENCE UNAVAILABLE"):
+        create_session(add_model, DeviceOptions(provider="cuda", threads=1))
+
+
+def test_explicit_gpu_not_offered_raises(add_model, monkeypatch):
+    import onnxruntime
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    with pytest.raises(ProviderError, match=r"cuda.*available: CPUExecutionProvider"):
+        create_session(add_model, DeviceOptions(provider="cuda"))
+    seen = []  # auto with only the CPU on offer asks for no GPU, so nothing to warn about
+    session = create_session(add_model, DeviceOptions(threads=1), on_warning=seen.append)
+    assert session.requested == ["CPUExecutionProvider"] and not session.fell_back and seen == []
+
+
+def test_checksum_and_missing_file(add_model, tmp_path):
+    good = hashlib.sha256(add_model.read_bytes()).hexdigest()
+    create_session(add_model, DeviceOptions(provider="cpu", threads=1), model_sha256=good)
+    with pytest.raises(ChecksumError, match="add.onnx"):
+        create_session(add_model, DeviceOptions(provider="cpu"), model_sha256="0" * 64)
+    with pytest.raises(ModelError, match="nope.onnx"):
+        create_session(tmp_path / "nope.onnx", DeviceOptions(provider="cpu"))
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="junk.onnx"):
+        create_session(junk, DeviceOptions(provider="cpu"))
+
+
+def test_run_rejects_wrong_feeds(add_model):
+    session = create_session(add_model, DeviceOptions(provider="cpu", threads=1))
+    with pytest.raises(ModelError, match=r"add.onnx.*\['a', 'b'\]"):
+        session.run({"a": np.zeros((1, 3, 2, 2), np.float32)})
+
+
+def test_engine_cache_key():
+    base = dict(model_sha256="ab" * 32, input_shape=(1, 3, 1080, 1920), precision="fp16",
+                ort_version="1.31.1", trt_version="10.9.0", gpu_name="NVIDIA RTX A6000")
+    key = engine_cache_key(**base)
+    assert len(key) == 16 and int(key, 16) >= 0
+    assert engine_cache_key(**base) == key
+    assert engine_cache_key(**{**base, "model_sha256": base["model_sha256"].upper()}) == key
+    for field, other in [("model_sha256", "cd" * 32), ("input_shape", (1, 3, 2160, 3840)), ("precision", "fp32"),
+                         ("ort_version", "1.30.0"), ("trt_version", None), ("gpu_name", "NVIDIA L40S")]:
+        assert engine_cache_key(**{**base, field: other}) != key, field
+
+
+def test_probe_providers_reports_without_crashing():
+    report = probe_providers()
+    assert report["onnxruntime"].count(".") >= 1
+    assert "CPUExecutionProvider" in report["available"]
+    assert set(report["active"]) == {"auto", "cuda", "tensorrt"}
+    for value in report["active"].values():
+        assert isinstance(value, (list, str))
+    auto = report["active"]["auto"]
+    assert isinstance(auto, list) and auto[-1] == "CPUExecutionProvider"
+    if report["gpu"] is None:
+        assert not report["gpu_usable"] and auto == ["CPUExecutionProvider"]
+
+
+def test_gpu_session_creation_error_is_handled(add_model, monkeypatch):
+    """Some onnxruntime builds raise instead of falling back when the CUDA provider cannot start."""
+    import onnxruntime
+
+    real = onnxruntime.InferenceSession
+
+    def failing(path, sess_options=None, providers=None, provider_options=None, **kw):
+        if any(p != "CPUExecutionProvider" for p in providers or []):
+            raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected")
+        return real(path, sess_options=sess_options, providers=providers, **kw)
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", failing)
+    seen = []
+    session = create_session(add_model, DeviceOptions(threads=1), on_warning=seen.append)
+    assert session.active == ["CPUExecutionProvider"] and session.fell_back
+    assert len(seen) == 1 and "no CUDA-capable device" in seen[0] and "CUDAExecutionProvider" in seen[0]
+    with pytest.raises(ProviderError, match=r"add.onnx.*cuda.*no CUDA-capable device"):
+        create_session(add_model, DeviceOptions(provider="cuda"), on_warning=seen.append)
+
+
+def test_tensorrt_engine_folder_only_kept_when_tensorrt_runs(add_model, tmp_path, monkeypatch):
+    import onnxruntime
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
+    session = create_session(add_model, DeviceOptions(threads=1), on_warning=lambda _: None)
+    engines = tmp_path / "cache" / "engines"
+    folders = list(engines.iterdir()) if engines.is_dir() else []
+    if "TensorrtExecutionProvider" in session.active:
+        assert len(folders) == 1 and len(folders[0].name) == 16
+    else:
+        assert folders == []  # no empty engine folders left behind by a provider that could not start
+    assert engines.is_dir()  # it was made for TensorRT (which needs it to exist) before the session started
