@@ -13,6 +13,8 @@ CACHE_DIR_VAR = "MATCHCUT_CACHE_DIR"
 DEBUG_VAR = "MATCHCUT_DEBUG"
 #: Threads for OpenImageIO and onnxruntime on the CPU (default: all cores).
 THREADS_VAR = "MATCHCUT_THREADS"
+#: Training steps for the project's own degrain-small model when `models install` builds it (default 700).
+DEGRAIN_STEPS_VAR = "MATCHCUT_DEGRAIN_STEPS"
 #: OpenColorIO's own variable: a config path; when unset the built-in ACES studio config is used.
 OCIO_VAR = "OCIO"
 

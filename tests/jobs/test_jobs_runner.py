@@ -331,3 +331,38 @@ def test_unknown_tool_and_wrong_input_names(tmp_path):
     spec.inputs = {"source": "plates/plate.####.exr"}
     with pytest.raises(JobError, match="tool 'double' missing plate"):
         run_job(spec, ListSink())
+
+
+def test_finish_artifacts_and_frameless_tools(tmp_path, monkeypatch):
+    """A tool's finish() runs after the last item; its artifacts reach the done event and the result.
+    A frameless tool (a report, no frames) runs prepare and finish with no items."""
+    import json
+
+    from matchcut import tools
+    from matchcut.jobs.events import ListSink
+    from matchcut.jobs.runner import run_job
+    from matchcut.jobs.spec import JobSpec
+    from matchcut.tools.base import Tool
+
+    class ReportTool(Tool):
+        name = "report-test"
+        frameless = True
+
+        def plan(self, job):
+            return []
+
+        def prepare(self, job, emit):
+            self.seen = "prepared"
+
+        def finish(self, job, emit):
+            out = tmp_path / "report.json"
+            out.write_text(json.dumps({"state": self.seen}))
+            return {"report": out}
+
+    monkeypatch.setattr(tools, "get_tool", lambda name: ReportTool())
+    sink = ListSink()
+    result = run_job(JobSpec(tool="report-test", inputs={}, outputs={}, base_dir=tmp_path), sink)
+    done = sink.of("done")[0]
+    assert done["artifacts"] == {"report": str(tmp_path / "report.json")}
+    assert result.artifacts == done["artifacts"] and result.frames_written == 0
+    assert json.loads((tmp_path / "report.json").read_text()) == {"state": "prepared"}

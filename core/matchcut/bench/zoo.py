@@ -38,13 +38,16 @@ def bench_zoo_models(quick: bool = False) -> Result:
     repeat = 3 if quick else 10
     res = Result("zoo", "MediaPipe zoo models, onnxruntime CPU",
                  ["model", "native input", "model ms", "1920x1080 pipeline ms", "pipeline vs model"])
+    from matchcut.runtime import DeviceOptions
+
+    cpu = DeviceOptions(provider="cpu")
     frame = _hd_photo()
-    faces = detect_faces(frame)
+    faces = detect_faces(frame, device=cpu)
     pipelines = {
-        "selfie-segmentation": lambda: person_mask(frame, variant="general"),
-        "selfie-segmentation-landscape": lambda: person_mask(frame, variant="landscape"),
-        "face-detection": lambda: detect_faces(frame),
-        "face-landmarks": (lambda: face_landmarks(frame, faces[0])) if faces else None,
+        "selfie-segmentation": lambda: person_mask(frame, variant="general", device=cpu),
+        "selfie-segmentation-landscape": lambda: person_mask(frame, variant="landscape", device=cpu),
+        "face-detection": lambda: detect_faces(frame, device=cpu),
+        "face-landmarks": (lambda: face_landmarks(frame, faces[0], device=cpu)) if faces else None,
     }
     for model_id, pipeline in pipelines.items():
         ms, shape = _raw_session_ms(model_id, repeat)
@@ -69,7 +72,7 @@ def bench_rife(quick: bool = False) -> Result:
     from matchcut.runtime import DeviceOptions, create_session
 
     torch.set_num_threads(settings.threads())
-    sizes = [(544, 960)] if quick else [(544, 960), (1088, 1920)]
+    sizes = [(576, 1024)] if quick else [(576, 1024), (1088, 1920)]
     res = Result("rife", "RIFE frame interpolation: onnxruntime CPU vs PyTorch eager (same weights)",
                  ["model", "size", "torch eager s", "onnxruntime s", "speed vs torch", "max abs diff"])
     rng = np.random.default_rng(0)

@@ -40,6 +40,7 @@ class JobResult:
     frames_written: int
     frames_skipped: int
     outputs: list[Path] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,7 +189,7 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
     tool = get_tool(spec.tool)
     tool.check(spec)
     items = tool.plan(spec)
-    if not items:
+    if not items and not tool.frameless:
         raise JobError(f"{spec.where}: 'frames'", "the job has no frames to make")
     sources = {name: open_source(spec.input_path(name)) for name in spec.inputs}
 
@@ -210,7 +211,8 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
 
     total = len(plans)
     frames = [p.item.frame for p in plans]
-    sink.emit("start", job=tool.name or spec.tool, frames=[min(frames), max(frames)], total=total, time=now_iso())
+    span = [min(frames), max(frames)] if frames else []
+    sink.emit("start", job=tool.name or spec.tool, frames=span, total=total, time=now_iso())
     counter = {"index": 0}
     lock = threading.Lock()
 
@@ -227,7 +229,7 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
             skipped += 1
             progress(plan.item, True, 0.0)
     todo = [p for p in plans if not p.done]
-    if todo and not cancel.is_set():
+    if (todo or tool.frameless) and not cancel.is_set():
         tool.prepare(spec, sink.emit)
     if todo and not cancel.is_set():
         _pipeline(spec, tool, sources, todo, protect, sink, cancel, state, progress)
@@ -235,10 +237,12 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
     if cancel.is_set() and state["written"] + skipped < total:
         sink.emit("cancelled", frames_written=state["written"])
         raise JobCancelled(f"job cancelled after {state['written']} frame(s) written; run it again to resume")
+    artifacts = {name: str(path) for name, path in (tool.finish(spec, sink.emit) or {}).items()}
     seconds = time.monotonic() - started
-    sink.emit("done", frames_written=state["written"], frames_skipped=skipped, seconds=round(seconds, 3))
+    sink.emit("done", frames_written=state["written"], frames_skipped=skipped, seconds=round(seconds, 3),
+              artifacts=artifacts)
     outputs = [Path(p) for plan in plans for p in plan.item.outputs.values()]
-    return JobResult(frames_written=state["written"], frames_skipped=skipped, outputs=outputs)
+    return JobResult(frames_written=state["written"], frames_skipped=skipped, outputs=outputs, artifacts=artifacts)
 
 
 def _pipeline(

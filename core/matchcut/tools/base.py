@@ -63,6 +63,8 @@ class Tool:
     """
 
     name: str = ""
+    #: True for tools whose result is not frames (a report): plan() may return no items, finish() does the work.
+    frameless: bool = False
     inputs: tuple[str, ...] | None = None
     outputs: tuple[str, ...] | None = None
     output_kinds: dict[str, str] = {"main": "plate"}
@@ -98,6 +100,13 @@ class Tool:
     def process(self, item: WorkItem, plates: dict[str, list[Plate]]) -> dict[str, Plate]:
         """Make the item's outputs: ``plates`` maps each input name to one Plate per frame in ``item.reads``."""
         raise NotImplementedError(f"tool '{self.name}' does not implement process()")
+
+    def finish(self, job: JobSpec, emit: Emit) -> dict[str, str]:
+        """After the last item (not after a cancel): write what is not frames (a LUT, a CDL, a report).
+
+        Returns artifact name -> path; the runner reports them in the ``done`` event and in ``JobResult``.
+        """
+        return {}
 
     def provenance(self, job: JobSpec) -> Provenance:
         """What the outputs record (without per-frame sources); its hash decides whether a frame is stale."""

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from matchcut import settings
+
 # --- the pinned source: scikit-image's sample images ----------------------------------------------------
 
 SKIMAGE_PACKAGE = "scikit-image"
@@ -65,7 +67,7 @@ HELD_OUT = "coffee"
 #: Training steps of a full build: about 50 s on one core of a busy 2-core machine, +3.0 dB on the held-out
 #: image there (300 steps gave +1.8 dB). ``$MATCHCUT_DEGRAIN_STEPS`` overrides it.
 DEFAULT_STEPS = 700
-STEPS_VAR = "MATCHCUT_DEGRAIN_STEPS"
+STEPS_VAR = settings.DEGRAIN_STEPS_VAR
 SIZE_MULTIPLE = 4  # two 2x2 average pools
 #: One thread, not two: the build runs in CI and `make demo` beside other work, and on a shared 2-core
 #: machine two OpenMP threads spin on each other's barriers (measured 0.54 s/step against 0.07 s/step with
