@@ -102,11 +102,3 @@ def make_shot(
         )
         write_plate(folder / f"{name}.{frame:04d}.exr", plate, kind="plate")
     return Shot(name, str(folder / f"{name}.####.exr"), numbers, description or f"{photo}: push-in with grain")
-
-
-def make_sample_footage(out_dir: Path) -> dict[str, Shot]:
-    """Every shot the demo uses, written under `out_dir` (idempotent: the same seed gives the same files)."""
-    out_dir = Path(out_dir)
-    return {
-        "sh010": make_shot(out_dir, "sh010", "astronaut", seed=10, description="portrait, slow push-in, grainy"),
-    }

@@ -16,13 +16,15 @@ import numpy as np
 
 from matchcut.errors import ManifestError, ModelError, SettingError, ShapeMismatchError
 from matchcut.jobs.spec import RUNNER_PARAMS
+from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem
+from matchcut.tools.controls import control_value
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
     from matchcut.jobs.spec import JobSpec
-    from matchcut.models.manifest import Control, ModelManifest
+    from matchcut.models.manifest import ModelManifest
 
 #: The tool's own parameters; every other key must be one of the model's controls.
 TOOL_PARAMS = ("model", "tile", "overlap")
@@ -42,23 +44,6 @@ class ApplySettings:
     overlap: int
     controls: dict[str, Any]  # every control of the model, user value or manifest default
     given: tuple[str, ...]  # the controls the job set explicitly
-
-
-def _control_value(control: Control, value: Any, model: str) -> Any:
-    """Check one control value against its manifest declaration; SettingError names the control."""
-    name, kind = control.name, control.type
-    if kind in ("float", "int"):
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or (kind == "int" and float(value) != int(value)):
-            raise SettingError(name, f"model '{model}' expects {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
-        value = int(value) if kind == "int" else float(value)
-        if (control.min is not None and value < control.min) or (control.max is not None and value > control.max):
-            raise SettingError(name, f"{value} is outside [{control.min}, {control.max}] for model '{model}'")
-    elif kind == "bool" and not isinstance(value, bool):
-        raise SettingError(name, f"model '{model}' expects true or false, got {value!r}")
-    elif kind == "choice" and value not in control.choices:
-        raise SettingError(name, f"{value!r} is not a choice of model '{model}'", control.choices)
-    return value
 
 
 def apply_settings(params: dict[str, Any]) -> ApplySettings:
@@ -99,7 +84,7 @@ def apply_settings(params: dict[str, Any]) -> ApplySettings:
             continue
         if key not in declared:
             raise SettingError(key, f"model '{model}' has no control '{key}'", [*declared, *TOOL_PARAMS, *RUNNER_PARAMS])
-        controls[key] = _control_value(declared[key], value, model)
+        controls[key] = control_value(declared[key], value, f"model '{model}'")
         given.append(key)
     return ApplySettings(manifest, tile, overlap, controls, tuple(given))
 
@@ -116,6 +101,13 @@ class ApplyTool(Tool):
     """Runs one image-to-image model over every frame: input "plate", output "main"."""
 
     name = "apply"
+    description = "Run any image-to-image model that has a manifest; its own controls: `matchcut models info MODEL`."
+    controls = (
+        Control("model", "string", "", label="Model", help="id of an installed model (matchcut models list)"),
+        Control("tile", "int", 0, min=0, label="Tile size", help="pixels per tile; 0 runs the whole frame at once"),
+        Control("overlap", "int", None, min=0, label="Tile overlap",
+                help="pixels of context around each tile; empty: the model's receptive field"),
+    )
     inputs = ("plate",)
     outputs = ("main",)
     output_kinds = {"main": "plate"}

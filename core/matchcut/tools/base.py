@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matchcut.errors import JobError
+from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class Tool:
     """
 
     name: str = ""
+    #: One line for `matchcut tools` and the hosts' menus.
+    description: str = ""
+    #: The job parameters (``job.params``) as controls: hosts build their UI from these; ``params()`` checks them.
+    controls: tuple[Control, ...] = ()
     #: True for tools whose result is not frames (a report): plan() may return no items, finish() does the work.
     frameless: bool = False
     inputs: tuple[str, ...] | None = None
@@ -79,6 +84,21 @@ class Tool:
             if missing or unknown:
                 bad = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
                 raise JobError(f"{job.where}: '{key}'", f"tool '{self.name}' {bad} (expected: {', '.join(wanted)})")
+
+    def params(self, job: JobSpec) -> dict:
+        """The job's parameters checked against ``controls``, defaults filled in (SettingError names a bad one)."""
+        from matchcut.jobs.spec import RUNNER_PARAMS
+        from matchcut.tools.controls import resolve_controls
+
+        return resolve_controls(job.params, self.controls, f"tool '{self.name}'", ignore=RUNNER_PARAMS)
+
+    def describe(self) -> dict:
+        """What hosts need to build a UI and a job: names, inputs, outputs and the controls, as plain data."""
+        from dataclasses import asdict
+
+        return {"name": self.name, "description": self.description, "inputs": list(self.inputs or []),
+                "outputs": list(self.outputs or []), "output_kinds": dict(self.output_kinds),
+                "frameless": self.frameless, "controls": [asdict(c) for c in self.controls]}
 
     def plan(self, job: JobSpec) -> list[WorkItem]:
         """Default 1:1 plan: output frame f reads frame f of every input and writes each output pattern at f."""
