@@ -366,3 +366,12 @@ def test_finish_artifacts_and_frameless_tools(tmp_path, monkeypatch):
     assert done["artifacts"] == {"report": str(tmp_path / "report.json")}
     assert result.artifacts == done["artifacts"] and result.frames_written == 0
     assert json.loads((tmp_path / "report.json").read_text()) == {"state": "prepared"}
+
+
+def test_a_plate_that_changes_resolution_midway_is_named(tmp_path):
+    _plates(tmp_path, range(1001, 1005))
+    odd = np.random.default_rng(0).random((7, 8, 3), dtype=np.float32)
+    write_plate(tmp_path / "plates" / "plate.1003.exr", odd, dtype="float")
+    with pytest.raises(ShapeMismatchError, match=r"plate\.1003\.exr: frame 1003 is 8x7, frame 1001 .* is 8x6"):
+        run_job(_job(tmp_path), ListSink())
+    assert not _out(tmp_path, 1003).exists() and _no_temp_files(tmp_path)

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matchcut.errors import FrameWriteError, JobCancelled, JobError, MatchcutError, MissingFramesError
+from matchcut.errors import (
+    FrameWriteError,
+    JobCancelled,
+    JobError,
+    MatchcutError,
+    MissingFramesError,
+    ShapeMismatchError,
+)
 from matchcut.frames.ranges import format_frames
 from matchcut.jobs.events import EventSink, error_fields, now_iso
 from matchcut.jobs.spec import JobSpec
@@ -264,9 +271,16 @@ def _pipeline(
     policy = spec.nonfinite
     options = spec.output_options
 
+    sizes: dict[str, tuple[int, int, int]] = {}  # input name -> (width, height, first frame read)
+
     def read(name: str, frame: int) -> Any:
         source = sources[name]
         plate = source.read(frame, nonfinite=policy)
+        # A plate that changes resolution mid-sequence is bad input; sizes across inputs are each tool's call.
+        width, height, first = sizes.setdefault(name, (plate.width, plate.height, frame))
+        if (plate.width, plate.height) != (width, height):
+            raise ShapeMismatchError(f"{source.path_for(frame)}: frame {frame} is {plate.width}x{plate.height}, "
+                                     f"frame {first} of the same input is {width}x{height}")
         count = plate.metadata.pop(PREFIX + "nonfinite", None)
         if count:
             sink.emit("warning", message=f"{source.path_for(frame)}: replaced {count} NaN/Inf value(s) with 0", frame=frame)
