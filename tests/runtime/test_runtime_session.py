@@ -180,3 +180,18 @@ def test_tensorrt_engine_folder_only_kept_when_tensorrt_runs(add_model, tmp_path
     else:
         assert folders == []  # no empty engine folders left behind by a provider that could not start
     assert engines.is_dir()  # it was made for TensorRT (which needs it to exist) before the session started
+
+
+def test_model_session_uses_fp16_only_where_the_manifest_offers_it(tmp_path, add_model):
+    """A model whose manifest says runtime.fp16 = false runs fp32 when fp16 is asked for, and says so."""
+    from matchcut.models.manifest import manifest_from_dict, sha256_file
+    from matchcut.runtime import DeviceOptions, create_model_session
+
+    fields = {"id": "add", "version": "1", "task": "image-to-image", "file": add_model.name,
+              "sha256": sha256_file(add_model), "licence": "MIT"}
+    for offers, expect_warning in ((False, True), (True, False)):
+        m = manifest_from_dict({**fields, "runtime": {"fp16": offers}}, path=add_model.with_suffix(".toml"))
+        said = []
+        session = create_model_session(m, DeviceOptions(provider="cpu", precision="fp16"), on_warning=said.append)
+        assert session.provider == "CPUExecutionProvider"
+        assert any("does not offer fp16" in s for s in said) == expect_warning

@@ -4,8 +4,14 @@ None of these modules imports onnxruntime or onnx at import time; they do inside
 """
 
 from matchcut.runtime.backends import DeviceOptions
-from matchcut.runtime.session import Session, create_session, engine_cache_key, probe_providers
+from matchcut.runtime.session import (
+    Session,
+    create_model_session,
+    create_session,
+    engine_cache_key,
+    probe_providers,
+)
 from matchcut.runtime.tiling import Tile, plan_tiles, run_tiled
 
-__all__ = ["DeviceOptions", "Session", "Tile", "create_session", "engine_cache_key", "plan_tiles",
+__all__ = ["DeviceOptions", "Session", "Tile", "create_model_session", "create_session", "engine_cache_key", "plan_tiles",
            "probe_providers", "run_tiled"]

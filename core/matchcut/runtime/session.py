@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +271,19 @@ def probe_providers() -> dict[str, Any]:
         "tensorrt": _tensorrt_version(),
         "cuda_provider_listed": CUDA in available,
     }
+
+
+def create_model_session(manifest: Any, options: DeviceOptions = DeviceOptions(), *,
+                         shape_hint: tuple[int, ...] | None = None,
+                         on_warning: Callable[[str], None] | None = None) -> Session:
+    """``create_session`` for a model with a manifest: its sha256 is checked, and fp16 is used only where the
+    manifest offers it (``runtime.fp16``). Models that keep parts in fp32 on purpose (RIFE's sampling grid,
+    whose fp16 coordinates misplace samples by up to a pixel at 4K) declare ``fp16 = false``; asking them for
+    fp16 runs fp32 and says so.
+    """
+    warn = on_warning or (lambda msg: warnings.warn(msg, RuntimeWarning, stacklevel=3))
+    if options.precision == "fp16" and not manifest.runtime.fp16:
+        warn(f"model '{manifest.id}' does not offer fp16 (its manifest says runtime.fp16 = false); running fp32")
+        options = replace(options, precision="fp32")
+    return create_session(manifest.onnx_path, options, model_sha256=manifest.sha256, shape_hint=shape_hint,
+                          on_warning=warn)

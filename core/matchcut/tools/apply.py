@@ -135,7 +135,7 @@ class ApplyTool(Tool):
 
     def prepare(self, job: JobSpec, emit: Emit) -> None:
         """Open the model's session (sha256 checked) and work out how each control reaches the model."""
-        from matchcut.runtime import DeviceOptions, create_session
+        from matchcut.runtime import DeviceOptions, create_model_session
 
         s = self._settings(job)
         m = s.manifest
@@ -146,7 +146,7 @@ class ApplyTool(Tool):
             warned.append(message)
             emit("warning", message=f"model '{m.id}': {message}")
 
-        self.session = create_session(m.onnx_path, device, model_sha256=m.sha256, on_warning=warn)
+        self.session = create_model_session(m, device, on_warning=warn)
         if self.session.fell_back and not warned:
             warn(f"asked for {device.provider} but running on {self.session.provider}; this will be slow")
         graph_inputs = {t.name: t for t in self.session.inputs}

@@ -23,7 +23,7 @@ def model_session(model_id: str, device: DeviceOptions | None = None):
     Returns ``(ModelManifest, matchcut.runtime.Session)``.
     """
     from matchcut.models.registry import find_model
-    from matchcut.runtime.session import create_session
+    from matchcut.runtime.session import create_model_session
 
     options = device if device is not None else DeviceOptions()
     key = (model_id, options)
@@ -36,7 +36,7 @@ def model_session(model_id: str, device: DeviceOptions | None = None):
         if manifest.runtime.fixed_size is not None:
             h, w = manifest.runtime.fixed_size
             shape = (1, h, w, 3)
-        session = create_session(manifest.onnx_path, options, model_sha256=manifest.sha256, shape_hint=shape)
+        session = create_model_session(manifest, options, shape_hint=shape)
         _cache[key] = (manifest, session)
         return manifest, session
 
