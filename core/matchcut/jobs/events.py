@@ -2,7 +2,7 @@
 
 Events (one JSON object per line, flushed as it happens):
 ``start`` (job, frames [first, last], total, time), ``frame`` (frame, index, total, fraction, outputs,
-skipped, seconds), ``warning`` (message, optional frame), ``done`` (frames_written, frames_skipped, seconds),
+skipped, seconds), ``info`` and ``warning`` (message, optional frame; info: what a tool found, warning: what needs a look), ``done`` (frames_written, frames_skipped, seconds),
 ``error`` (message, type, exit_code) and ``cancelled`` (frames_written).
 """
 
@@ -14,7 +14,7 @@ import threading
 from datetime import datetime, timezone
 from typing import IO, Any
 
-EVENTS = ("start", "frame", "warning", "done", "error", "cancelled")
+EVENTS = ("start", "frame", "info", "warning", "done", "error", "cancelled")
 
 
 def now_iso() -> str:
@@ -123,15 +123,17 @@ class TextSink(EventSink):
             else:
                 state = "skipped (already done)" if fields.get("skipped") else f"{fields.get('seconds', 0):.2f}s"
                 self._line(f"frame {fields.get('frame')} [{fields.get('index')}/{fields.get('total')}] {state}")
-        elif event == "warning":
+        elif event in ("info", "warning"):
             where = f" (frame {fields['frame']})" if fields.get("frame") is not None else ""
-            self._line(f"warning{where}: {fields.get('message')}")
+            self._line(f"{event}{where}: {fields.get('message')}")
         elif event == "done":
             self._stop()
             self._line(
                 f"done: {fields.get('frames_written')} written, {fields.get('frames_skipped')} skipped "
                 f"in {fields.get('seconds', 0):.1f}s"
             )
+            for name, path in (fields.get("artifacts") or {}).items():
+                self._line(f"{name}: {path}")
         elif event == "cancelled":
             self._stop()
             self._line(f"cancelled: {fields.get('frames_written')} frame(s) written; run the job again to resume")

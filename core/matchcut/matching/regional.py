@@ -43,15 +43,19 @@ def _display(rgb_linear: np.ndarray) -> np.ndarray:
     return np.clip(color.convert(rgb_linear, "Linear Rec.709 (sRGB)", color.SRGB_DISPLAY), 0.0, 1.0)
 
 
-def person_mattes(src: np.ndarray, ref: np.ndarray, device=None) -> tuple[np.ndarray, np.ndarray] | None:
-    """Gated person mattes (H, W) float32 in [0, 1] of both linear Rec.709 shots, or None unless both have a person."""
+def person_matte(rgb: np.ndarray, device=None) -> np.ndarray | None:
+    """The gated person matte (H, W) float32 in [0, 1] of a linear Rec.709 frame, or None when no person."""
     from matchcut.vision.segmentation import gated_person_mask
 
-    m_src, present_src = gated_person_mask(_display(src), device=device)
-    m_ref, present_ref = gated_person_mask(_display(ref), device=device)
-    if not (present_src and present_ref):
-        return None
-    return m_src.astype(np.float32), m_ref.astype(np.float32)
+    matte, present = gated_person_mask(_display(rgb), device=device)
+    return matte.astype(np.float32) if present else None
+
+
+def person_mattes(src: np.ndarray, ref: np.ndarray, device=None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Person mattes of both linear Rec.709 shots, or None unless both have a person."""
+    m_src = person_matte(src, device)
+    m_ref = person_matte(ref, device) if m_src is not None else None
+    return None if m_src is None or m_ref is None else (m_src, m_ref)
 
 
 def feather(matte: np.ndarray, fraction: float = 0.01) -> np.ndarray:

@@ -20,6 +20,8 @@ def control_value(control: Control, value: Any, owner: str) -> Any:
     owner: who declares the control, for the message ("model 'degrain-small'", "tool 'match'").
     """
     name, kind = control.name, control.type
+    if value is None and control.default is None:
+        return None  # an optional control left unset (e.g. "use the model's own figure")
     if kind in ("float", "int"):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or (kind == "int" and float(value) != int(value)):
