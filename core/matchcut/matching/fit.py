@@ -1,7 +1,8 @@
 """Global colour fits in Lab: Reinhard moments, the linear Monge-Kantorovich transform, histogram matching.
 
-Every fit has the same two-stage form, as a colorist grades: per-channel gains in linear light (white
-balance and exposure, exact there and only approximately affine in Lab), then in Lab per-channel tone curves
+Every fit has the same two-stage form, as a colorist grades: gains in linear light (white balance and
+exposure are exact there and only approximately affine in Lab; the fit picks per-channel gains, one gain or
+none, whichever leaves the smaller residual), then in Lab per-channel tone curves
 on a uniform grid (histogram matching; identity otherwise) and ``lab' = matrix @ lab + offset`` (diagonal for
 Reinhard, full 3x3 for Monge-Kantorovich, identity for histogram). One correction graph runs all of them. Fits use only trustworthy pixels: NaN, near-black
 and clipped pixels are dropped, masks select regions, and statistics are trimmed so a lamp in one shot or a
@@ -23,7 +24,7 @@ CURVE_POINTS = 256
 BLACK_LEVEL = 1e-3
 #: Fewest usable pixels a shot must have for a fit.
 MIN_PIXELS = 256
-_MAX_SAMPLES = 200_000
+_MAX_SAMPLES = 60_000  # plenty for a 3x3 covariance and per-channel quantiles; fits stay fast
 _TRIM = (1.0, 99.0)  # percentiles kept for moments
 
 
@@ -185,8 +186,21 @@ def fit_color(source: np.ndarray, reference: np.ndarray, *, method: str = "mkl",
         raise SettingError("method", f"unknown colour-match method '{method}'", METHODS)
     src_rgb = usable_pixels(source, source_mask, "input")
     ref_rgb = usable_pixels(reference, reference_mask, "reference")
-    gains = _trimmed_mean(ref_rgb) / np.maximum(_trimmed_mean(src_rgb), 1e-6)
-    src, ref = rgb_to_lab(src_rgb * gains).astype(np.float64), rgb_to_lab(ref_rgb).astype(np.float64)
+    ref = rgb_to_lab(ref_rgb).astype(np.float64)
+    # Which linear stage explains the change best is decided by the data, not assumed: per-channel gains
+    # (a white-balance shift), one gain (exposure) or none (e.g. a saturation change, which moves the channel
+    # means without being a gain). Judged by the Monge-Kantorovich fit's residual for every method, because a
+    # histogram match fits any candidate perfectly and so cannot tell them apart.
+    channel = _trimmed_mean(ref_rgb) / np.maximum(_trimmed_mean(src_rgb), 1e-6)
+    luma = np.array([0.2126, 0.7152, 0.0722])
+    exposure = np.full(3, float(_trimmed_mean(ref_rgb) @ luma / max(_trimmed_mean(src_rgb) @ luma, 1e-6)))
+    candidates = [(gains, rgb_to_lab(src_rgb * gains).astype(np.float64)) for gains in (channel, exposure, np.ones(3))]
+    gains, src = min(candidates, key=lambda c: _fit_lab("mkl", c[0], c[1], ref).residual)
+    return _fit_lab(method, gains, src, ref)
+
+
+def _fit_lab(method: str, gains: np.ndarray, src: np.ndarray, ref: np.ndarray) -> ColorFit:
+    """The Lab stage for source Lab values `src` (after `gains`) towards `ref`, with its residual."""
     base = identity_fit(method)
     if method == "histogram":
         curves, lo, hi = _fit_curves(src, ref)
