@@ -15,6 +15,7 @@ from pathlib import Path
 #: Demo steps in report order, "module:function".
 STEPS = (
     "matchcut.demo.degrain:run",
+    "matchcut.demo.match:run",
 )
 
 

@@ -10,6 +10,9 @@ from matchcut.tools.base import Tool, WorkItem
 #: Tool name -> "module:Class"; later tools (match, relight, matte, fill, retime, continuity) add lines here.
 TOOLS: dict[str, str] = {
     "apply": "matchcut.tools.apply:ApplyTool",
+    "continuity": "matchcut.tools.continuity:ContinuityTool",
+    "retime": "matchcut.tools.retime:RetimeTool",
+    "fill": "matchcut.tools.fill:FillTool",
     "match": "matchcut.tools.match:MatchTool",
 }
 

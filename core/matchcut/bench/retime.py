@@ -1,0 +1,69 @@
+"""Fill/retime benchmark: in-between frames per second at 1920x1080 on CPU, onnxruntime against PyTorch eager."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matchcut.bench.timing import Result, median_seconds, peak_rss_mb
+
+HD = (1080, 1920)
+
+
+def _pair() -> tuple[np.ndarray, np.ndarray]:
+    """Two 1920x1080 scene-linear frames of a real photo in known non-rigid motion (float32 (H, W, 3))."""
+    import cv2
+
+    from matchcut import color
+    from matchcut.retime.samples import photo, warped_frame
+
+    big = cv2.resize(photo("astronaut"), (HD[1] + 64, HD[0] + 64), interpolation=cv2.INTER_CUBIC)
+    return tuple(color.convert(warped_frame(big, HD, k, pan=(6.0, 3.0), wobble=4.0), color.SRGB_DISPLAY,
+                               color.SCENE_LINEAR) for k in (0, 2))
+
+
+def bench_retime(quick: bool = False) -> Result:
+    """One in-between frame at 1920x1080 (t = 0.5): PyTorch eager (baseline), onnxruntime on the bare model,
+    and the tool's whole step (scene linear -> display, padding, model, back) through onnxruntime."""
+    import torch
+
+    from matchcut import color, settings
+    from matchcut.frames import Plate
+    from matchcut.models.registry import find_model
+    from matchcut.models.zoo.ifnet import IFNet425, IFNetHDv3, load_weights
+    from matchcut.models.zoo.install import source_member
+    from matchcut.retime.blend import interpolate_plates
+    from matchcut.vision.interpolation import interpolate, padded_size
+
+    torch.set_num_threads(settings.threads())
+    repeat = 1 if quick else 2
+    lin0, lin1 = _pair()
+    d0, d1 = (np.clip(color.convert(x, color.SCENE_LINEAR, color.SRGB_DISPLAY), 0, 1) for x in (lin0, lin1))
+    res = Result("retime", "Fill/retime: one in-between frame at 1920x1080 on CPU, onnxruntime vs PyTorch eager "
+                           "(same weights)",
+                 ["model", "path", "s / frame", "frames / s", "speed vs torch eager", "peak RSS MB after"])
+    models = (("rife-4.25", IFNet425),) if quick else (("rife-4.25", IFNet425), ("rife-hdv3", IFNetHDv3))
+    cpu = {"provider": "cpu"}
+    for model_id, cls in models:
+        m = find_model(model_id)
+        net = cls()
+        load_weights(net, source_member(model_id, "weights"))
+        net.eval()
+        ph, pw = padded_size(*HD, m.runtime.size_multiple)
+        ta, tb = (torch.from_numpy(np.ascontiguousarray(
+            np.pad(x, ((0, ph - HD[0]), (0, pw - HD[1]), (0, 0)), mode="edge").transpose(2, 0, 1)[None]))
+            for x in (d0, d1))
+        with torch.inference_mode():
+            t_torch = median_seconds(lambda: net(ta, tb, 0.5), repeat=repeat)
+        res.rows.append([model_id, "PyTorch eager, bare model", f"{t_torch:.2f}", f"{1 / t_torch:.2f}",
+                         "1.00x (baseline)", f"{peak_rss_mb():.0f}"])
+        del net, ta, tb
+        t_ort = median_seconds(lambda: interpolate(d0, d1, 0.5, model=model_id, device=cpu), repeat=repeat)
+        res.rows.append([model_id, "onnxruntime, bare model", f"{t_ort:.2f}", f"{1 / t_ort:.2f}",
+                         f"{t_torch / t_ort:.2f}x", f"{peak_rss_mb():.0f}"])
+        p0, p1 = (Plate(x, colorspace=color.SCENE_LINEAR) for x in (lin0, lin1))
+        t_tool = median_seconds(lambda: interpolate_plates(p0, p1, 0.5, model=model_id, device=cpu), repeat=repeat)
+        res.rows.append([model_id, "onnxruntime, the tool's step (colour, pad, crop)", f"{t_tool:.2f}",
+                         f"{1 / t_tool:.2f}", f"{t_torch / t_tool:.2f}x", f"{peak_rss_mb():.0f}"])
+    res.notes.append(f"Threads: {settings.threads()}. Peak RSS is the benchmark process's high-water mark after "
+                     "each row (it only grows), so a row's own peak is at most its figure.")
+    return res
