@@ -16,6 +16,8 @@ from pathlib import Path
 STEPS = (
     "matchcut.demo.degrain:run",
     "matchcut.demo.match:run",
+    "matchcut.demo.retime:run",
+    "matchcut.demo.continuity:run",
 )
 
 

@@ -1,0 +1,1 @@
+"""Frame fill and retime: find damaged frames, plan timesteps, interpolate plates with RIFE."""

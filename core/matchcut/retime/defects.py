@@ -1,0 +1,105 @@
+"""Finding the frames a fill must rebuild: missing, unreadable, black or flash frames, exact duplicates."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from matchcut.errors import MatchcutError, ShapeMismatchError
+
+#: Display-referred mean luminance below which a frame counts as black (when its neighbours are not).
+BLACK_LEVEL = 0.02
+#: Default: a frame whose display-referred mean luminance is this far from both neighbours is a flash.
+FLASH_THRESHOLD = 0.15
+_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """What detection needs of one readable frame: size, display-referred mean luminance, a pixel digest."""
+
+    width: int
+    height: int
+    luma: float
+    digest: str
+
+
+def frame_stats(plate) -> FrameStats:
+    """Stats of a Plate: mean Rec.709 luminance of its sRGB-encoded display values (via matchcut.color, so
+    a flash reads the same in a log, linear or display plate) and a sha256 of all its pixels and channels."""
+    from matchcut import color
+
+    rgb = plate.pixels[..., :3] if plate.nchannels >= 3 else np.repeat(plate.pixels[..., :1], 3, axis=2)
+    step = max(1, int(np.sqrt(plate.width * plate.height / 65536)))
+    small = np.ascontiguousarray(rgb[::step, ::step])
+    display = color.convert(small, color.plate_colorspace(plate), color.SRGB_DISPLAY)
+    luma = float((np.clip(display, 0, 1).reshape(-1, 3) @ _LUMA).mean())
+    digest = hashlib.sha256(np.ascontiguousarray(plate.pixels).tobytes() + repr(plate.channels).encode()).hexdigest()
+    return FrameStats(plate.width, plate.height, luma, digest)
+
+
+def scan(source, frames: list[int], nonfinite: str = "error") -> tuple[dict[int, FrameStats], dict[int, str]]:
+    """Read every frame of ``frames`` from a FrameSource once. Returns (stats of readable frames,
+    frame -> reason for frames that are missing or cannot be read)."""
+    missing = set(source.find_missing(frames))
+    stats: dict[int, FrameStats] = {}
+    reasons: dict[int, str] = {}
+    for f in frames:
+        if f in missing:
+            reasons[f] = "missing file"
+            continue
+        try:
+            stats[f] = frame_stats(source.read(f, nonfinite=nonfinite))
+        except MatchcutError as exc:
+            detail = " ".join(str(exc).split())
+            reasons[f] = f"unreadable ({detail[:160]})"
+    return stats, reasons
+
+
+def find_defects(stats: dict[int, FrameStats], frames: list[int], *,
+                 flash_threshold: float = FLASH_THRESHOLD) -> dict[int, str]:
+    """Frame -> reason for readable frames that look damaged: exact duplicates of the previous readable
+    frame, black frames (next to a frame that is not black), and flash frames: mean luminance more than
+    ``flash_threshold`` from both nearest readable frames that are neither black nor duplicates (from the
+    two such frames on the one side at the ends of the range), worst first. A flash lasting two or more
+    frames is not caught (each bright frame has a bright neighbour): list those frames explicitly. Frames
+    missing from ``stats`` (missing or unreadable) are ignored."""
+    readable = [f for f in frames if f in stats]
+    reasons: dict[int, str] = {}
+    for i, f in enumerate(readable[1:], start=1):
+        if stats[readable[i - 1]].digest == stats[f].digest:
+            reasons[f] = f"exact duplicate of frame {readable[i - 1]}"
+    for i, f in enumerate(readable):
+        s = stats[f]
+        around = [stats[n] for n in readable[max(0, i - 1):i + 2] if n != f]
+        if f not in reasons and s.luma < BLACK_LEVEL and any(n.luma >= BLACK_LEVEL for n in around):
+            reasons[f] = f"black frame (mean luminance {s.luma:.3f})"
+    clean = [f for f in readable if f not in reasons]
+    # Greedy, worst first: a flash must not make its neighbour (at the end of the range) look like one too.
+    while True:
+        worst, score, shown = None, flash_threshold, ""
+        for i, f in enumerate(clean):
+            # At the ends of the range the two nearest frames on the one side stand in for both sides.
+            near = (i - 1, i + 1) if 0 < i < len(clean) - 1 else ((i + 1, i + 2) if i == 0 else (i - 1, i - 2))
+            neighbours = [stats[clean[j]] for j in near if 0 <= j < len(clean)]
+            gap = min((abs(stats[f].luma - n.luma) for n in neighbours), default=0.0)
+            if gap > score:
+                worst, score, shown = f, gap, ", ".join(f"{n.luma:.3f}" for n in neighbours)
+        if worst is None:
+            break
+        reasons[worst] = f"flash frame (mean luminance {stats[worst].luma:.3f}, neighbours {shown})"
+        clean.remove(worst)
+    return reasons
+
+
+def check_sizes(stats: dict[int, FrameStats], where: str) -> None:
+    """Raise ShapeMismatchError naming two frames when the readable frames are not all one size."""
+    first = None
+    for f, s in sorted(stats.items()):
+        if first is None:
+            first = (f, s)
+        elif (s.width, s.height) != (first[1].width, first[1].height):
+            raise ShapeMismatchError(f"{where}: frame {f} is {s.width}x{s.height}, frame {first[0]} is "
+                                     f"{first[1].width}x{first[1].height}; fill and retime need one size")
