@@ -1,0 +1,223 @@
+"""Difference detection on an aligned pair: photometric normalisation, multi-scale difference, regions."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+CATEGORIES = ("appeared", "disappeared", "moved", "changed colour")
+WORKING = "Linear Rec.709 (sRGB)"
+
+
+@dataclass
+class Region:
+    """One flagged difference, in B's full-resolution pixels.
+
+    ``box``: (x, y, w, h). ``score``: 0..1, how strong the difference is. ``category``: one of CATEGORIES.
+    ``on``: "person" (wardrobe, hair) or "set", or "unknown" without a person matte. ``pair``: the id of the
+    other half of a move (where it came from / went to), else None.
+    """
+
+    id: int
+    box: tuple[int, int, int, int]
+    score: float
+    category: str
+    on: str
+    area: int
+    pair: int | None = None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "box": list(self.box)}
+
+
+def normalise(aligned_a: np.ndarray, b: np.ndarray, valid: np.ndarray, *, method: str = "mkl") -> tuple[np.ndarray, object]:
+    """Bring aligned A's light and colour to B's with shot match's global fit, over the shared area.
+
+    Args: linear Rec.709 (H, W, 3) float32 both, ``valid`` (H, W) bool. Returns (normalised A, ColorFit).
+    """
+    from matchcut.matching import apply_color, fit_color
+
+    # A global fit needs statistics, not every pixel: fit on about 40k pixels, apply to all.
+    step = max(1, int(np.sqrt(valid.size / 40_000)))
+    mask = valid[::step, ::step].astype(np.float32)
+    fit = fit_color(aligned_a[::step, ::step], b[::step, ::step], method=method, source_mask=mask, reference_mask=mask)
+    return apply_color(fit, aligned_a).astype(np.float32), fit
+
+
+def _lab(display: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.clip(display, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2Lab)
+
+
+def _dssim(x: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
+    """1 - local SSIM of two (H, W) float32 images in [0, 100] (L*), Gaussian window; 0 = same structure."""
+    import cv2
+
+    def blur(v):
+        return cv2.GaussianBlur(v, (0, 0), sigma)
+
+    mx, my = blur(x), blur(y)
+    vx = np.maximum(blur(x * x) - mx * mx, 0)
+    vy = np.maximum(blur(y * y) - my * my, 0)
+    cxy = blur(x * y) - mx * my
+    # SSIM's structure and contrast terms only: exposure is the normaliser's job and its residual shows in the
+    # colour term. Twice SSIM's default c2 keeps grain on flat areas from reading as structure.
+    c2 = 2.0 * (0.03 * 100) ** 2
+    s = (2 * cxy + c2) / (vx + vy + c2)
+    return np.clip(1.0 - s, 0.0, 2.0) / 2.0
+
+
+def difference_map(display_a: np.ndarray, display_b: np.ndarray, valid: np.ndarray, *, scales: int = 3
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-scale structural and colour difference of two aligned display-referred images.
+
+    Args: (H, W, 3) float32 sRGB-encoded in [0, 1] (A already normalised to B), ``valid`` (H, W) bool.
+    Returns (score, structural, colour), each (H, W) float32 in [0, 1]; 0 outside ``valid``.
+    """
+    import cv2
+
+    h, w = display_b.shape[:2]
+    la, lb = _lab(display_a), _lab(display_b)
+    score = np.zeros((h, w), np.float32)
+    struct_all = np.zeros((h, w), np.float32)
+    colour_all = np.zeros((h, w), np.float32)
+    for level in range(scales):
+        f = 0.5 ** level
+        a = cv2.resize(la, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA) if level else la
+        b = cv2.resize(lb, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA) if level else lb
+        # Grain and compression are fine detail: a small pre-blur before comparing, at every scale.
+        a = cv2.GaussianBlur(a, (0, 0), 1.0)
+        b = cv2.GaussianBlur(b, (0, 0), 1.0)
+        structural = _dssim(a[..., 0], b[..., 0], 2.0)
+        # The colour difference is blurred before it counts: a pixel or two of misalignment along an edge
+        # is thin, a changed prop is not.
+        delta = np.sqrt(((a - b) ** 2).sum(-1))
+        colour = cv2.GaussianBlur(np.clip(delta / 25.0, 0.0, 1.0), (0, 0), 2.0)
+        up = [cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) for m in (structural, colour)]
+        struct_all = np.maximum(struct_all, up[0])
+        colour_all = np.maximum(colour_all, up[1])
+        # Weight coarse scales more: a continuity change is an object, not a pixel.
+        weight = (0.6, 0.8, 1.0, 1.0, 1.0)[level]
+        score = np.maximum(score, weight * np.maximum(up[0] * 1.6, up[1]))
+    score[~valid] = 0.0
+    struct_all[~valid] = 0.0
+    colour_all[~valid] = 0.0
+    return np.clip(score, 0.0, 1.0), struct_all, colour_all
+
+
+def threshold_for(sensitivity: float) -> float:
+    """Sensitivity 0..1 (1 flags the most) -> the score threshold."""
+    return float(np.interp(sensitivity, [0.0, 0.5, 1.0], [0.5, 0.21, 0.08]))
+
+
+def _gradient_energy(gray: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return np.sqrt(gx * gx + gy * gy)
+
+
+def find_regions(score: np.ndarray, structural: np.ndarray, colour: np.ndarray, display_a: np.ndarray,
+                 display_b: np.ndarray, *, sensitivity: float = 0.5, min_area: float = 0.001,
+                 person: np.ndarray | None = None) -> list[Region]:
+    """Clean the score map into ranked regions with a category guess, in the maps' own pixels.
+
+    Args: maps (H, W) float32 from difference_map; display images (H, W, 3) sRGB-encoded in [0, 1];
+    ``min_area``: smallest region as a fraction of the frame; ``person``: (H, W) matte of B or None.
+    """
+    import cv2
+
+    h, w = score.shape
+    mask = (score > threshold_for(sensitivity)).astype(np.uint8)
+    k = max(3, (min(h, w) // 120) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3 * k, 3 * k)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    ga = _lab(display_a)[..., 0]
+    gb = _lab(display_b)[..., 0]
+    ea, eb = _gradient_energy(ga), _gradient_energy(gb)
+    regions = []
+    for i in range(1, count):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if area < min_area * h * w:
+            continue
+        inside = labels == i
+        s = float(np.percentile(score[inside], 90))
+        # Blur and closing spread a region past the object: its box is where the score is near its peak.
+        core = inside & (score >= max(threshold_for(sensitivity), 0.5 * s))
+        ys, xs = np.nonzero(core)
+        if xs.size:
+            x, y, bw, bh = int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+        st, co = float(structural[inside].mean()), float(colour[inside].mean())
+        ra, rb = float(ea[inside].mean()), float(eb[inside].mean())
+        if st * 1.6 < 0.6 * co and abs(np.log((rb + 1) / (ra + 1))) < 0.35:
+            category = "changed colour"
+        elif rb >= ra:
+            category = "appeared"
+        else:
+            category = "disappeared"
+        on = "unknown" if person is None else ("person" if float(person[inside].mean()) > 0.3 else "set")
+        regions.append(Region(0, (x, y, bw, bh), round(s, 4), category, on, area))
+    _pair_moves(regions, display_a, display_b)
+    regions.sort(key=lambda r: -r.score * np.sqrt(r.area))
+    ids = {id(r): n + 1 for n, r in enumerate(regions)}
+    old = {}
+    for r in regions:
+        old[r.id] = ids[id(r)]
+    for r in regions:
+        r.id = ids[id(r)]
+    for r in regions:
+        if r.pair is not None:
+            r.pair = old[r.pair]
+    return regions
+
+
+def _pair_moves(regions: list[Region], display_a: np.ndarray, display_b: np.ndarray) -> None:
+    """A moved prop leaves two regions: A's content at one place is B's content at the other."""
+    import cv2
+
+    for n, r in enumerate(regions):
+        r.id = n  # temporary ids, renumbered by rank afterwards
+    ga = np.ascontiguousarray(_lab(display_a)[..., 0])
+    gb = np.ascontiguousarray(_lab(display_b)[..., 0])
+    for r in regions:
+        for q in regions:
+            if q is r or r.pair is not None or q.pair is not None:
+                continue
+            (x1, y1, w1, h1), (x2, y2, w2, h2) = r.box, q.box
+            if not (0.5 < (w1 * h1) / max(1, w2 * h2) < 2.0):
+                continue
+            # The object that was at r in A, searched for around q in B.
+            tw, th = min(w1, w2), min(h1, h2)
+            cx1, cy1, cx2, cy2 = x1 + w1 // 2, y1 + h1 // 2, x2 + w2 // 2, y2 + h2 // 2
+            tmpl = ga[max(0, cy1 - th // 2):cy1 + th // 2, max(0, cx1 - tw // 2):cx1 + tw // 2]
+            m = max(tw, th) // 4
+            area = gb[max(0, y2 - m):y2 + h2 + m, max(0, x2 - m):x2 + w2 + m]
+            if tmpl.size < 16 or tmpl.std() < 2.0 or area.shape[0] < tmpl.shape[0] or area.shape[1] < tmpl.shape[1]:
+                continue
+            best = float(cv2.matchTemplate(area, tmpl, cv2.TM_CCOEFF_NORMED).max())
+            if best > 0.7:
+                r.category, q.category = "moved", "moved"
+                r.pair, q.pair = q.id, r.id
+
+
+def ssim_regions(display_a: np.ndarray, display_b: np.ndarray, valid: np.ndarray, *, threshold: float = 0.5,
+                 min_area: float = 0.001) -> list[tuple[int, int, int, int]]:
+    """The baseline: boxes where plain SSIM (scikit-image, on luma) falls under ``threshold``.
+
+    Same inputs as difference_map; no multi-scale, no colour term, no cleaning beyond the minimum area.
+    """
+    import cv2
+    from skimage.metrics import structural_similarity
+
+    la = display_a @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    lb = display_b @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    _, smap = structural_similarity(la, lb, data_range=1.0, full=True, gaussian_weights=True, sigma=1.5)
+    mask = ((smap < threshold) & valid).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = mask.shape
+    return [tuple(int(v) for v in stats[i][:4]) for i in range(1, count) if stats[i][4] >= min_area * h * w]

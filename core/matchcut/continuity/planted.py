@@ -1,0 +1,174 @@
+"""Shot pairs with a known answer: a camera change, a lighting change, noise and planted continuity changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "camera", "retina", "cat")
+CHANGES = ("paste", "remove", "move", "recolour")
+
+
+@dataclass
+class Pair:
+    """A (reference) and B (the later shot), linear Rec.709 (H, W, 3) float32, and the planted boxes in B."""
+
+    a: np.ndarray
+    b: np.ndarray
+    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # (x, y, w, h) in B's pixels
+    kinds: list[str] = field(default_factory=list)
+    homography: np.ndarray | None = None  # A pixels -> B pixels
+
+
+def photo(name: str) -> np.ndarray:
+    """A scikit-image photo as linear Rec.709 (H, W, 3) float32 (its sRGB decoded through OCIO)."""
+    from skimage import data
+
+    from matchcut.color import SRGB_DISPLAY, convert
+
+    img = getattr(data, name)()
+    if img.ndim == 2:
+        img = np.stack([img] * 3, -1)
+    rgb = np.ascontiguousarray(img[..., :3], np.float32) / 255.0
+    return convert(rgb, SRGB_DISPLAY, "Linear Rec.709 (sRGB)").astype(np.float32)
+
+
+def _textured_box(image: np.ndarray, size: int, rng: np.random.Generator, avoid: list, tries: int = 60):
+    """A box of side ``size`` where the picture has detail (an object, not a blank wall), away from others."""
+    import cv2
+
+    luma = image.mean(-1)
+    gx, gy = cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1)
+    energy = np.sqrt(gx * gx + gy * gy)
+    h, w = luma.shape
+    best, best_e = None, -1.0
+    m = h // 10
+    for _ in range(tries):
+        x, y = int(rng.integers(m, w - size - m)), int(rng.integers(m, h - size - m))
+        if any(abs(x - ax) < size + aw and abs(y - ay) < size + ah for ax, ay, aw, ah in avoid):
+            continue
+        e = float(energy[y:y + size, x:x + size].mean())
+        if e > best_e:
+            best, best_e = (x, y, size, size), e
+    return best
+
+
+def make_pair(name: str, *, seed: int = 0, changes: tuple[str, ...] = CHANGES, size: tuple[int, int] = (384, 512),
+              noise: float = 0.01, light: float = 1.3, jpeg: int = 0) -> Pair:
+    """A pair from photo ``name``: A a crop of the photo, B the photo seen from a moved camera (homography)
+    and cropped, relit (exposure ``light`` and a white-balance shift), noisy, with ``changes`` planted.
+
+    ``size``: (H, W) of both shots; ``jpeg``: a JPEG quality (1-100) to compress both through, 0 for none.
+    Everything is seeded: the same arguments give the same pair.
+    """
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    src = photo(name)
+    big = cv2.resize(src, (int(size[1] * 1.4), int(size[0] * 1.4)), interpolation=cv2.INTER_AREA)
+    bh, bw = big.shape[:2]
+    h, w = size
+    ox, oy = (bw - w) // 2, (bh - h) // 2
+    a = big[oy:oy + h, ox:ox + w].copy()
+    # Camera change: a small rotation, zoom, shift and keystone, about the frame centre.
+    ang = np.deg2rad(rng.uniform(-4, 4))
+    z = rng.uniform(1.03, 1.12)
+    c, s = np.cos(ang) * z, np.sin(ang) * z
+    cx, cy = bw / 2, bh / 2
+    hom = np.array([[c, -s, cx - c * cx + s * cy + rng.uniform(-12, 12)],
+                    [s, c, cy - s * cx - c * cy + rng.uniform(-12, 12)],
+                    [rng.uniform(-4e-5, 4e-5), rng.uniform(-4e-5, 4e-5), 1.0]])
+    warped = cv2.warpPerspective(big, hom, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    b = warped[oy:oy + h, ox:ox + w].copy()
+    shift = np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1.0]])
+    back = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1.0]])
+    hom_ab = shift @ hom @ back
+    pair = Pair(a, b, homography=hom_ab)
+    side = max(24, min(h, w) // 7)
+    for kind in changes:
+        _plant(pair, kind, side, rng)
+    # Lighting: exposure and a white-balance shift; then noise (grain), in linear light.
+    pair.b = pair.b * light * np.array([1.05, 1.0, 0.9], np.float32)
+    pair.b = pair.b + rng.normal(0, noise, pair.b.shape).astype(np.float32) * np.sqrt(np.maximum(pair.b, 0) + 0.02)
+    pair.a = pair.a + rng.normal(0, noise, pair.a.shape).astype(np.float32) * np.sqrt(np.maximum(pair.a, 0) + 0.02)
+    pair.a, pair.b = (np.maximum(x, 0).astype(np.float32) for x in (pair.a, pair.b))
+    if jpeg:
+        pair.a, pair.b = (_jpeg(x, jpeg) for x in (pair.a, pair.b))
+    return pair
+
+
+def _jpeg(linear: np.ndarray, quality: int) -> np.ndarray:
+    """A round trip through 8-bit sRGB JPEG at ``quality``: blocking and ringing, as a delivery would have."""
+    import cv2
+
+    from matchcut.color import SRGB_DISPLAY, convert
+
+    disp = np.clip(convert(linear, "Linear Rec.709 (sRGB)", SRGB_DISPLAY), 0, 1)
+    ok, buf = cv2.imencode(".jpg", (disp[..., ::-1] * 255 + 0.5).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    back = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+    return convert(np.ascontiguousarray(back), SRGB_DISPLAY, "Linear Rec.709 (sRGB)").astype(np.float32)
+
+
+def _plant(pair: Pair, kind: str, side: int, rng: np.random.Generator) -> None:
+    b = pair.b
+    box = _textured_box(b, side, rng, pair.boxes)
+    if box is None:
+        return
+    x, y, bw, bh = box
+    if kind == "paste":  # a prop that was not there: a piece of another photo
+        other = photo(str(rng.choice(PHOTOS[:5])))
+        oy, ox = int(rng.integers(0, other.shape[0] - bh)), int(rng.integers(0, other.shape[1] - bw))
+        b[y:y + bh, x:x + bw] = other[oy:oy + bh, ox:ox + bw]
+    elif kind == "remove":  # a prop taken away: the area painted in from its surroundings
+        _inpaint(pair, box)
+    elif kind == "move":  # a prop moved: cut here, inpainted, pasted there
+        target = _textured_box(b, side, rng, pair.boxes + [box])
+        if target is None:
+            return
+        piece = b[y:y + bh, x:x + bw].copy()
+        _inpaint(pair, box)
+        tx, ty = target[:2]
+        b[ty:ty + bh, tx:tx + bw] = piece
+        pair.boxes += [box, target]
+        pair.kinds += ["move (from)", "move (to)"]
+        return
+    elif kind == "recolour":  # a jacket in another colour: the hue turned, brightness kept
+        patch = b[y:y + bh, x:x + bw]
+        luma = patch @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        turned = patch[..., [2, 0, 1]] * 1.0
+        tl = turned @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        b[y:y + bh, x:x + bw] = turned * (luma / np.maximum(tl, 1e-4))[..., None] * 0.6 + \
+            np.array([0.5, 0.1, 0.05], np.float32) * luma[..., None] * 1.2
+    pair.boxes.append(box)
+    pair.kinds.append(kind)
+
+
+def _inpaint(pair: Pair, box: tuple[int, int, int, int]) -> None:
+    import cv2
+
+    from matchcut.color import SRGB_DISPLAY, convert
+
+    x, y, bw, bh = box
+    disp = np.clip(convert(pair.b, "Linear Rec.709 (sRGB)", SRGB_DISPLAY), 0, 1)
+    mask = np.zeros(pair.b.shape[:2], np.uint8)
+    mask[y:y + bh, x:x + bw] = 255
+    filled = cv2.inpaint((disp * 255).astype(np.uint8), mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255.0
+    lin = convert(np.ascontiguousarray(filled), SRGB_DISPLAY, "Linear Rec.709 (sRGB)")
+    pair.b[y:y + bh, x:x + bw] = lin[y:y + bh, x:x + bw]
+
+
+def iou(p: tuple[int, int, int, int], q: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0, min(p[0] + p[2], q[0] + q[2]) - max(p[0], q[0]))
+    iy = max(0, min(p[1] + p[3], q[1] + q[3]) - max(p[1], q[1]))
+    inter = ix * iy
+    union = p[2] * p[3] + q[2] * q[3] - inter
+    return inter / union if union else 0.0
+
+
+def score_detections(boxes: list, planted: list, threshold: float = 0.3) -> tuple[int, int, int]:
+    """(true positives, false positives, missed) of detected boxes against planted boxes at IoU >= threshold."""
+    found = [any(iou(d, p) >= threshold for d in boxes) for p in planted]
+    fp = sum(1 for d in boxes if not any(iou(d, p) >= threshold for p in planted))
+    return sum(found), fp, len(planted) - sum(found)

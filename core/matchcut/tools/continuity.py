@@ -1,0 +1,209 @@
+"""The `continuity` tool: flag what changed between two shots (or every cut of an edit); patch a region from A.
+
+Inputs: ``a`` (the reference shot) and ``b`` (the shot compared with it), or ``timeline`` (an .otio, EDL or
+FCP XML file). Outputs: ``report`` (a folder: index.html and continuity.json), optional ``json`` (the JSON
+elsewhere, for a host), and with ``params.patch`` set: ``main`` (B with the region rebuilt from A) and
+``patch`` (the region alone, RGBA premultiplied, for the artist's own comp). Frameless: the comparison runs
+in prepare(), the report is written in finish(); only a patch makes frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from matchcut.errors import JobError, SettingError
+from matchcut.models.manifest import Control
+from matchcut.tools.base import Emit, Tool, WorkItem
+
+if TYPE_CHECKING:
+    from matchcut.frames import Plate
+    from matchcut.jobs.spec import JobSpec
+
+WORKING = "Linear Rec.709 (sRGB)"
+
+
+class ContinuityTool(Tool):
+    name = "continuity"
+    description = "Find continuity differences between two shots or across an edit's cuts; patch one from the reference."
+    frameless = True
+    controls = (
+        Control("frames_a", "string", "", label="Frames of A",
+                help="frames of A to compare, e.g. 1040-1048 (the last one is compared); empty: A's last frame"),
+        Control("frames_b", "string", "", label="Frames of B",
+                help="frames of B to compare, e.g. 1001-1008 (the first one is compared); empty: B's first frame"),
+        Control("sensitivity", "float", 0.5, min=0.0, max=1.0, label="Sensitivity",
+                help="1 flags the faintest differences, 0 only the strongest"),
+        Control("min_area", "float", 0.001, min=0.0, max=0.25, label="Smallest region",
+                help="as a fraction of the frame"),
+        Control("person", "bool", True, label="Person or set", help="tell wardrobe and hair from the set (zoo models)"),
+        Control("refine", "bool", True, label="Dense refinement", help="correct parallax the homography misses"),
+        Control("patch", "int", None, min=1, label="Patch region",
+                help="rebuild this region (its number in the report) of B from A; writes outputs main and patch"),
+        Control("feather", "float", 0.0, min=0.0, max=500.0, label="Feather (px)",
+                help="the patch matte's soft edge; 0: 4 % of the region's size"),
+        Control("colorspace_a", "string", "", label="A colour space", help="OCIO name; empty: from the file"),
+        Control("colorspace_b", "string", "", label="B colour space", help="OCIO name; empty: from the file"),
+    )
+    output_kinds = {"main": "plate", "patch": "pass"}
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.sections: list = []
+        self.missing: list[dict] = []
+        self.skipped: list[dict] = []
+        self.frames: tuple[int, int] | None = None
+
+    # --- checking and planning ------------------------------------------------------------------------
+
+    def check(self, job: JobSpec) -> None:
+        super().check(job)
+        self.values = v = self.params(job)
+        names = set(job.inputs)
+        if names not in ({"a", "b"}, {"timeline"}):
+            raise JobError(f"{job.where}: 'inputs'", "tool 'continuity' needs inputs a and b (two shots) or "
+                           f"timeline (an .otio, .edl or .xml file), got {', '.join(sorted(names))}")
+        unknown = sorted(set(job.outputs) - {"report", "json", "main", "patch"})
+        if unknown or "report" not in job.outputs:
+            raise JobError(f"{job.where}: 'outputs'", "tool 'continuity' writes report (a folder), optionally json, "
+                           f"and main and patch with params.patch; got {', '.join(sorted(job.outputs))}")
+        wants_patch = v["patch"] is not None
+        if wants_patch != ({"main", "patch"} <= set(job.outputs)) or (not wants_patch and
+                                                                     {"main", "patch"} & set(job.outputs)):
+            raise JobError(f"{job.where}: 'outputs'", "params.patch (a region number) goes with outputs main and "
+                           "patch, both or neither")
+        if wants_patch and "timeline" in names:
+            raise SettingError("patch", "patching works on one pair of shots (inputs a and b), not a timeline")
+
+    def _pair_frames(self, job: JobSpec) -> tuple[int, int]:
+        from matchcut.frames import open_source, parse_frames
+
+        picked = []
+        for name, key, pick in (("a", "frames_a", -1), ("b", "frames_b", 0)):
+            text = self.values.get(key) or ""
+            if text:
+                picked.append(parse_frames(text)[pick])
+                continue
+            frames = list(open_source(job.input_path(name)).frames)
+            if not frames:
+                raise JobError(f"{job.where}: 'inputs.{name}'", f"no frames on disk for {job.input_path(name)}")
+            picked.append(frames[pick])  # the tail of A against the head of B: the frames either side of the cut
+        return picked[0], picked[1]
+
+    def plan(self, job: JobSpec) -> list[WorkItem]:
+        from matchcut.frames import parse_pattern
+
+        self.values = self.values or self.params(job)
+        if "timeline" in job.inputs:
+            return []
+        fa, fb = self.frames = self._pair_frames(job)
+        if self.values["patch"] is None:
+            return []
+        outs = {n: Path(parse_pattern(job.output_path(n)).path_for(fb)) for n in ("main", "patch")}
+        return [WorkItem(fb, {"a": [fa], "b": [fb]}, outs)]
+
+    # --- the comparison -------------------------------------------------------------------------------
+
+    def _linear(self, plate: Plate, key: str) -> np.ndarray:
+        from matchcut.color import convert, default_colorspace, resolve_colorspace
+
+        space = resolve_colorspace(self.values.get(key) or plate.colorspace or default_colorspace(plate.source))
+        if not all(c in plate.channels for c in ("R", "G", "B")):
+            from matchcut.errors import ShapeMismatchError
+
+            raise ShapeMismatchError(f"{plate.source}: continuity needs R, G and B channels, it has "
+                                     f"{', '.join(plate.channels)}")
+        return convert(np.ascontiguousarray(plate.rgb), space, WORKING).astype(np.float32)
+
+    def _compare(self, a_path: str, fa: int, b_path: str, fb: int, label: str, job: JobSpec, emit: Emit):
+        from matchcut.continuity.compare import compare
+        from matchcut.continuity.report import comparison_dict
+        from matchcut.frames import open_source
+
+        pa = open_source(a_path, first_frame=fa).read(fa, nonfinite=job.nonfinite)
+        pb = open_source(b_path, first_frame=fb).read(fb, nonfinite=job.nonfinite)
+        a, b = self._linear(pa, "colorspace_a"), self._linear(pb, "colorspace_b")
+        if (pa.width, pa.height) != (pb.width, pb.height):
+            emit("info", message=f"{label}: A is {pa.width}x{pa.height}, B {pb.width}x{pb.height}; A is aligned onto "
+                 "B's frame and regions are in B's pixels")
+        c = compare(a, b, sensitivity=self.values["sensitivity"], min_area=self.values["min_area"],
+                    refine=self.values["refine"], person=self.values["person"], device=job.device,
+                    where=label, warn=lambda m: emit("warning", message=m))
+        info = comparison_dict(c, label, pa.source or a_path, pb.source or b_path, fa, fb)
+        emit("info", message=f"{label}: {len(c.regions)} region(s) flagged; alignment {c.alignment.inliers} of "
+             f"{c.alignment.matches} matches")
+        return c, info, a, b, pb
+
+    def prepare(self, job: JobSpec, emit: Emit) -> None:
+        """Compare the pair (or every cut of the timeline); keep what the patch and the report need."""
+        from matchcut.continuity.align import AlignmentError
+
+        self.values = self.values or self.params(job)
+        self.sections, self.missing, self.skipped = [], [], []
+        if "timeline" in job.inputs:
+            from matchcut.continuity.timeline import read_cuts
+
+            cuts, offline = read_cuts(job.input_path("timeline"))
+            self.missing = [{"clip": s.name, "path": s.pattern, "reason": s.offline} for s in offline]
+            for m in self.missing:
+                emit("warning", message=f"offline media: clip '{m['clip']}' {m['path']}: {m['reason']}")
+            for cut in cuts:
+                if cut.a.offline or cut.b.offline:
+                    self.skipped.append({"label": cut.label, "reason": "media offline"})
+                    continue
+                try:
+                    c, info, *_ = self._compare(cut.a.pattern, cut.a.last, cut.b.pattern, cut.b.first, cut.label,
+                                                job, emit)
+                except AlignmentError as exc:
+                    self.skipped.append({"label": cut.label, "reason": str(exc)})
+                    emit("warning", message=str(exc))
+                    continue
+                self.sections.append((c, info))
+            if not cuts:
+                emit("warning", message=f"{job.input_path('timeline')}: no consecutive clips on any video track")
+            return
+        fa, fb = self.frames or self._pair_frames(job)
+        c, info, *_ = self._compare(job.input_path("a"), fa, job.input_path("b"), fb, "A / B", job, emit)
+        self.sections = [(c, info)]
+
+    def process(self, item: WorkItem, plates: dict[str, list[Plate]]) -> dict[str, Plate]:
+        """The patch: B with the chosen region rebuilt from A, and the region alone as RGBA."""
+        from matchcut.color import convert, default_colorspace, resolve_colorspace
+        from matchcut.continuity.patch import patch_region
+
+        c, _ = self.sections[0]
+        wanted = self.values["patch"]
+        region = next((r for r in c.regions if r.id == wanted), None)
+        if region is None:
+            raise SettingError("patch", f"no region {wanted} in this comparison",
+                               [str(r.id) for r in c.regions])
+        a, b = self._linear(plates["a"][0], "colorspace_a"), self._linear(plates["b"][0], "colorspace_b")
+        composite, patch = patch_region(a, b, c.alignment, region, c.fit, feather=self.values["feather"])
+        pb = plates["b"][0]
+        space = resolve_colorspace(self.values.get("colorspace_b") or pb.colorspace or default_colorspace(pb.source))
+        pixels = np.array(pb.pixels, dtype=np.float32, copy=True)
+        out = convert(composite, WORKING, space)
+        for j, ch in enumerate(("R", "G", "B")):
+            pixels[..., pb.channels.index(ch)] = out[..., j]
+        alpha = patch[..., 3:4]
+        # Premultiply in B's own colour space, so the patch comps over B as it is.
+        straight = convert(np.ascontiguousarray(patch[..., :3] / np.maximum(alpha, 1e-6)), WORKING, space)
+        rgba = np.concatenate([straight * alpha, alpha], -1).astype(np.float32)
+        return {"main": pb.with_pixels(pixels),
+                "patch": pb.with_pixels(rgba, channels=("R", "G", "B", "A"))}
+
+    def finish(self, job: JobSpec, emit: Emit) -> dict[str, str]:
+        """Write the HTML report and the JSON; they are the job's artifacts."""
+        from matchcut.continuity.report import write_report
+
+        if not self.sections and not self.skipped and not self.missing and "timeline" not in job.inputs:
+            self.prepare(job, emit)  # a resumed patch job: prepare did not run
+        folder = Path(job.output_path("report"))
+        json_path = Path(job.output_path("json")) if "json" in job.outputs else None
+        title = "Continuity: " + (Path(job.input_path("timeline")).name if "timeline" in job.inputs else
+                                  f"{Path(job.input_path('a')).name} / {Path(job.input_path('b')).name}")
+        page, data = write_report(folder, title, self.sections, json_path=json_path, missing=self.missing,
+                                  skipped=self.skipped)
+        return {"report": str(page), "json": str(data)}

@@ -1,0 +1,35 @@
+"""Patch: the reference's region warped, colour-matched and composited back; the RGBA patch on its own."""
+
+import numpy as np
+
+from matchcut.continuity.compare import compare
+from matchcut.continuity.patch import feathered_matte, patch_region
+from matchcut.continuity.planted import iou, make_pair
+
+
+def test_patch_restores_the_planted_region():
+    size = (256, 320)
+    pair = make_pair("astronaut", seed=4, size=size, changes=("paste",), noise=0.0, light=1.0)
+    clean = make_pair("astronaut", seed=4, size=size, changes=(), noise=0.0, light=1.0)
+    c = compare(pair.a, pair.b, person=False)
+    region = max(c.regions, key=lambda r: iou(r.box, pair.boxes[0]))
+    assert iou(region.box, pair.boxes[0]) >= 0.3
+    composite, patch = patch_region(pair.a, pair.b, c.alignment, region, c.fit)
+    x, y, w, h = pair.boxes[0]
+    inner = (slice(y + 3, y + h - 3), slice(x + 3, x + w - 3))
+    before = float(np.abs(pair.b[inner] - clean.b[inner]).mean())
+    after = float(np.abs(composite[inner] - clean.b[inner]).mean())
+    assert after < 0.25 * before
+    # Outside the matte B is untouched; the patch is premultiplied RGBA, opaque over the region.
+    assert np.array_equal(composite[:, :5], pair.b[:, :5]) or x < 20
+    assert patch.shape == (*size, 4)
+    assert float(patch[inner][..., 3].min()) > 0.99
+    assert float(patch[..., 3][0:2, 0:2].max()) == 0.0 or (x < 40 and y < 40)
+    assert np.all(patch[..., :3] <= patch[..., 3:4] * max(1.0, float(composite.max())) + 1e-5)
+
+
+def test_feathered_matte_is_soft_and_bounded():
+    m = feathered_matte((100, 120), (40, 30, 20, 20), 6.0)
+    assert m.dtype == np.float32 and 0.0 <= m.min() and m.max() <= 1.0
+    assert m[40, 50] > 0.99 and m[0, 0] == 0.0
+    assert 0.05 < m[30, 34] < 0.95  # the edge is soft
