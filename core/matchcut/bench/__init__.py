@@ -67,21 +67,42 @@ def machine_line() -> str:
             f"({settings.threads()} used), Python {platform.python_version()}, onnxruntime {ort}, no GPU unless stated")
 
 
-def render_markdown(results: list[Result]) -> str:
-    out = [f"Measured with `matchcut bench` on: {machine_line()}.", ""]
-    for r in results:
-        out += [f"### {r.title}", "", "| " + " | ".join(r.header) + " |", "|" + "---|" * len(r.header)]
-        out += ["| " + " | ".join(str(c) for c in row) + " |" for row in r.rows]
-        out += [""] + [f"- {n}" for n in r.notes] + [""]
+def render_section(r: Result, machine: str) -> str:
+    """One benchmark's markdown, headed by a marker naming it (so a later `--only` run replaces just it)."""
+    out = [f"<!-- bench:{r.name} -->", f"### {r.title}", "", f"Measured on: {machine}.", "",
+           "| " + " | ".join(r.header) + " |", "|" + "---|" * len(r.header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in r.rows]
+    out += [""] + [f"- {n}" for n in r.notes] + [""]
     return "\n".join(out)
 
 
+def render_markdown(results: list[Result]) -> str:
+    machine = machine_line()
+    return "\n".join(render_section(r, machine) for r in results)
+
+
+def _sections(block: str) -> dict[str, str]:
+    """The named sections of a generated block, in order (sections without a name marker are dropped)."""
+    sections: dict[str, str] = {}
+    for part in block.split("<!-- bench:")[1:]:
+        name, _, body = part.partition(" -->")
+        if name not in ("begin", "end") and not name.startswith("begin"):
+            sections[name] = ("<!-- bench:" + name + " -->" + body).strip() + "\n"
+    return sections
+
+
 def write_results(path: Path, results: list[Result]) -> None:
-    """Replace the generated part of `path` (between the markers) with these results, keeping the rest."""
+    """Update the generated part of `path` (between the markers): these results replace their own sections,
+    the other benchmarks' sections stay as they were measured, in BENCHMARKS order."""
     import os
 
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    block = f"{BEGIN}\n{render_markdown(results)}\n{END}"
+    old = text.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in text and END in text else ""
+    sections = _sections(old)
+    machine = machine_line()
+    sections.update({r.name: render_section(r, machine) for r in results})
+    ordered = [sections[n] for n in BENCHMARKS if n in sections] + [s for n, s in sections.items() if n not in BENCHMARKS]
+    block = f"{BEGIN}\n" + "\n".join(ordered) + f"\n{END}"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         text = head + block + rest.split(END, 1)[1]
