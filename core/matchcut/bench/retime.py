@@ -56,7 +56,7 @@ def bench_retime(quick: bool = False) -> Result:
             t_torch = median_seconds(lambda: net(ta, tb, 0.5), repeat=repeat)
         res.rows.append([model_id, "PyTorch eager, bare model", f"{t_torch:.2f}", f"{1 / t_torch:.2f}",
                          "1.00x (baseline)", f"{peak_rss_mb():.0f}"])
-        del net, ta, tb
+        net = ta = tb = None  # free the PyTorch copy before onnxruntime loads its own
         t_ort = median_seconds(lambda: interpolate(d0, d1, 0.5, model=model_id, device=cpu), repeat=repeat,
                                warmup=2)  # onnxruntime grows its memory arena over the first runs
         res.rows.append([model_id, "onnxruntime, model on display frames (pad, crop)", f"{t_ort:.2f}",

@@ -10,13 +10,9 @@ from typing import Optional
 
 import typer
 
-from matchcut.cli.run import _check_device, _execute
+from matchcut.cli.launch import Device, Events, absolute, check_device, execute
 from matchcut.errors import SettingError
 
-
-def _absolute(path: str | None) -> str | None:
-    # Paths typed on the command line are the user's own: make them absolute, so they may be anywhere.
-    return str(Path(path).expanduser().absolute()) if path else None
 
 
 def continuity_command(
@@ -35,36 +31,36 @@ def continuity_command(
     patch_output: Optional[str] = typer.Option(None, "--patch-output",
                                                help="With --patch: the RGBA patch alone (default: NAME_patch beside --output)."),
     feather: float = typer.Option(0.0, "--feather", help="Patch matte softness in px (0: 4 % of the region)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or tensorrt (person detection)."),
-    events: str = typer.Option("text", "--events", help="Progress format: text (stderr) or jsonl (stdout, for hosts)."),
+    device: Device = "auto",
+    events: Events = "text",
 ) -> None:
     """Compare the tail of A with the head of B (or every cut of a timeline) and write a report; --patch fixes one region."""
     from matchcut.jobs.spec import VERSION_KEY, job_from_dict
 
     def build():
-        _check_device(device)
+        check_device(device)
         if timeline and (a or b):
             raise SettingError("--timeline", "give either --timeline or --a and --b, not both")
         if not timeline and not (a and b):
             raise SettingError("--a/--b", "give both shots (--a and --b), or --timeline")
         if (patch is None) != (output is None):
             raise SettingError("--patch", "--patch REGION and --output PATTERN go together")
-        inputs = {"timeline": _absolute(timeline)} if timeline else {"a": _absolute(a), "b": _absolute(b)}
-        outputs = {"report": _absolute(report)}
+        inputs = {"timeline": absolute(timeline)} if timeline else {"a": absolute(a), "b": absolute(b)}
+        outputs = {"report": absolute(report)}
         if json_path:
-            outputs["json"] = _absolute(json_path)
+            outputs["json"] = absolute(json_path)
         if output:
-            out = Path(_absolute(output))
+            out = Path(absolute(output))
             head, dot, rest = out.name.partition(".")  # sh020_fix.####.exr -> sh020_fix_patch.####.exr
             outputs["main"] = str(out)
-            outputs["patch"] = _absolute(patch_output) or str(out.with_name(f"{head}_patch{dot}{rest}"))
+            outputs["patch"] = absolute(patch_output) or str(out.with_name(f"{head}_patch{dot}{rest}"))
         params = {"frames_a": frames_a, "frames_b": frames_b, "sensitivity": sensitivity, "min_area": min_area,
                   "person": not no_person, "patch": patch, "feather": feather}
         data = {VERSION_KEY: 1, "tool": "continuity", "inputs": inputs, "outputs": outputs, "params": params,
                 "device": {"provider": device}}
         return job_from_dict(data, Path.cwd(), where="matchcut continuity")
 
-    _execute(build, events)
+    execute(build, events)
 
 
 def register(app: typer.Typer) -> None:

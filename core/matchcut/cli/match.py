@@ -10,12 +10,8 @@ from typing import Optional
 
 import typer
 
-from matchcut.cli.run import _check_device, _execute
+from matchcut.cli.launch import Compression, Device, Events, absolute, check_device, execute
 
-
-def _absolute(path: str | None) -> str | None:
-    # Paths typed on the command line are the user's own: make them absolute, so they may be anywhere.
-    return str(Path(path).expanduser().absolute()) if path else None
 
 
 def match_command(
@@ -36,28 +32,28 @@ def match_command(
     lut_size: int = typer.Option(33, "--lut-size", help="17, 33 or 65 points per axis."),
     cdl: Optional[str] = typer.Option(None, "--cdl", help="Write the grade as an ASC CDL (.cc or .cdl) when it fits one."),
     cdl_tolerance: float = typer.Option(1.0, "--cdl-tolerance", help="Largest mean CIEDE2000 a CDL may miss by."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or tensorrt."),
-    compression: Optional[str] = typer.Option(None, "--compression", help="EXR compression (default: piz)."),
-    events: str = typer.Option("text", "--events", help="Progress format: text (stderr) or jsonl (stdout, for hosts)."),
+    device: Device = "auto",
+    compression: Compression = None,
+    events: Events = "text",
 ) -> None:
     """Match a shot's light and colour to a reference; write the corrected frames, and the LUT/CDL if asked."""
     from matchcut.jobs.spec import VERSION_KEY, job_from_dict
 
     def build():
-        _check_device(device)
-        inputs = {"plate": _absolute(input), "reference": _absolute(reference)}
+        check_device(device)
+        inputs = {"plate": absolute(input), "reference": absolute(reference)}
         if mask:
-            inputs["mask"] = _absolute(mask)
+            inputs["mask"] = absolute(mask)
         params = {"method": method, "regional": regional, "local": local, "strength": strength,
                   "keyframes": keyframes, "smoothing": smoothing, "reference_frame": reference_frame,
-                  "colorspace": colorspace, "lut": _absolute(lut) or "", "lut_size": str(lut_size),
-                  "cdl": _absolute(cdl) or "", "cdl_tolerance": cdl_tolerance}
-        data = {VERSION_KEY: 1, "tool": "match", "inputs": inputs, "outputs": {"main": _absolute(output)},
+                  "colorspace": colorspace, "lut": absolute(lut) or "", "lut_size": str(lut_size),
+                  "cdl": absolute(cdl) or "", "cdl_tolerance": cdl_tolerance}
+        data = {VERSION_KEY: 1, "tool": "match", "inputs": inputs, "outputs": {"main": absolute(output)},
                 "frames": frames, "params": params, "device": {"provider": device},
                 "output_options": {"compression": compression}}
         return job_from_dict(data, Path.cwd(), where="matchcut match")
 
-    _execute(build, events)
+    execute(build, events)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,21 +7,17 @@ from typing import Optional
 
 import typer
 
-from matchcut.cli.run import _check_device, _execute
+from matchcut.cli.launch import Compression, Device, Events, absolute, check_device, execute
 
-
-def _absolute(path: str) -> str:
-    # Paths typed on the command line are the user's own: make them absolute, so they may be anywhere.
-    return str(Path(path).expanduser().absolute())
 
 
 def _job(tool: str, input: str, output: str, frames: str | None, params: dict, device: str,
          compression: str | None, dtype: str):
     from matchcut.jobs.spec import VERSION_KEY, job_from_dict
 
-    _check_device(device)
-    data = {VERSION_KEY: 1, "tool": tool, "inputs": {"plate": _absolute(input)},
-            "outputs": {"main": _absolute(output)}, "frames": frames, "params": params,
+    check_device(device)
+    data = {VERSION_KEY: 1, "tool": tool, "inputs": {"plate": absolute(input)},
+            "outputs": {"main": absolute(output)}, "frames": frames, "params": params,
             "device": {"provider": device}, "output_options": {"compression": compression, "dtype": dtype}}
     return job_from_dict(data, Path.cwd(), where=f"matchcut {tool}")
 
@@ -35,15 +31,15 @@ def fill_command(
     flash_threshold: float = typer.Option(0.15, "--flash-threshold", help="auto: luminance jump that marks a flash."),
     cut_threshold: float = typer.Option(0.5, "--cut-threshold", help="Histogram distance that marks a scene cut."),
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or tensorrt."),
+    device: Device = "auto",
     dtype: str = typer.Option("float", "--dtype", help="EXR samples: float (good frames keep their exact values) or half."),
-    compression: Optional[str] = typer.Option(None, "--compression", help="EXR compression (default: piz)."),
-    events: str = typer.Option("text", "--events", help="Progress format: text (stderr) or jsonl (stdout, for hosts)."),
+    compression: Compression = None,
+    events: Events = "text",
 ) -> None:
     """Rebuild bad frames from their neighbours and write the complete sequence; good frames are copied."""
     params = {"repair": repair, "model": model, "flash_threshold": flash_threshold, "cut_threshold": cut_threshold,
               "depth": depth}
-    _execute(lambda: _job("fill", input, output, frames, params, device, compression, dtype), events)
+    execute(lambda: _job("fill", input, output, frames, params, device, compression, dtype), events)
 
 
 def retime_command(
@@ -56,15 +52,15 @@ def retime_command(
     model: str = typer.Option("rife-4.25", "--model", help="rife-4.25 (any timestep) or rife-hdv3 (halving)."),
     cut_threshold: float = typer.Option(0.5, "--cut-threshold", help="Histogram distance that marks a scene cut."),
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or tensorrt."),
+    device: Device = "auto",
     dtype: str = typer.Option("float", "--dtype", help="EXR samples: float or half."),
-    compression: Optional[str] = typer.Option(None, "--compression", help="EXR compression (default: piz)."),
-    events: str = typer.Option("text", "--events", help="Progress format: text (stderr) or jsonl (stdout, for hosts)."),
+    compression: Compression = None,
+    events: Events = "text",
 ) -> None:
     """Change speed (--speed) or frame rate (--fps-from/--fps-to) with new frames between existing ones."""
     params = {"speed": speed, "fps_from": fps_from, "fps_to": fps_to, "model": model, "cut_threshold": cut_threshold,
               "depth": depth}
-    _execute(lambda: _job("retime", input, output, frames, params, device, compression, dtype), events)
+    execute(lambda: _job("retime", input, output, frames, params, device, compression, dtype), events)
 
 
 def register(app: typer.Typer) -> None:

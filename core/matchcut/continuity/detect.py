@@ -193,7 +193,7 @@ def _pair_moves(regions: list[Region], display_a: np.ndarray, display_b: np.ndar
                 continue
             # The object that was at r in A, searched for around q in B.
             tw, th = min(w1, w2), min(h1, h2)
-            cx1, cy1, cx2, cy2 = x1 + w1 // 2, y1 + h1 // 2, x2 + w2 // 2, y2 + h2 // 2
+            cx1, cy1 = x1 + w1 // 2, y1 + h1 // 2
             tmpl = ga[max(0, cy1 - th // 2):cy1 + th // 2, max(0, cx1 - tw // 2):cx1 + tw // 2]
             m = max(tw, th) // 4
             area = gb[max(0, y2 - m):y2 + h2 + m, max(0, x2 - m):x2 + w2 + m]
