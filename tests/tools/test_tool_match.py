@@ -148,3 +148,13 @@ def test_match_command(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     assert '"event": "done"' in out.output and "g.cube" in out.output
     assert _de(read_plate(tmp_path / "cli" / "sh.1004.exr").pixels, truth) < 2.0
+
+
+def test_describe_names_the_inputs_a_host_must_wire():
+    from matchcut.tools.match import MatchTool
+
+    described = MatchTool().describe()
+    assert described["inputs"] == ["plate", "reference", "mask"]
+    assert described["optional_inputs"] == ["mask"]
+    assert {c["name"] for c in described["controls"]} >= {"method", "regional", "local", "strength", "keyframes",
+                                                          "lut", "lut_size", "cdl"}

@@ -71,19 +71,23 @@ class Tool:
     #: True for tools whose result is not frames (a report): plan() may return no items, finish() does the work.
     frameless: bool = False
     inputs: tuple[str, ...] | None = None
+    #: Inputs a job may add (a matte, a normals pass); hosts wire them when the artist connects one.
+    optional_inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] | None = None
     output_kinds: dict[str, str] = {"main": "plate"}
 
     def check(self, job: JobSpec) -> None:
         """Validate the job for this tool before any work (input/output names; subclasses add parameters)."""
-        for key, wanted, given in (("inputs", self.inputs, job.inputs), ("outputs", self.outputs, job.outputs)):
+        for key, wanted, optional, given in (("inputs", self.inputs, self.optional_inputs, job.inputs),
+                                             ("outputs", self.outputs, (), job.outputs)):
             if wanted is None:
                 continue
             missing = [n for n in wanted if n not in given]
-            unknown = [n for n in given if n not in wanted]
+            unknown = [n for n in given if n not in wanted and n not in optional]
             if missing or unknown:
                 bad = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
-                raise JobError(f"{job.where}: '{key}'", f"tool '{self.name}' {bad} (expected: {', '.join(wanted)})")
+                expected = ", ".join(wanted) + (f", and optionally {', '.join(optional)}" if optional else "")
+                raise JobError(f"{job.where}: '{key}'", f"tool '{self.name}' {bad} (expected: {expected})")
 
     def params(self, job: JobSpec) -> dict:
         """The job's parameters checked against ``controls``, defaults filled in (SettingError names a bad one)."""
@@ -96,7 +100,8 @@ class Tool:
         """What hosts need to build a UI and a job: names, inputs, outputs and the controls, as plain data."""
         from dataclasses import asdict
 
-        return {"name": self.name, "description": self.description, "inputs": list(self.inputs or []),
+        return {"name": self.name, "description": self.description,
+                "inputs": [*(self.inputs or []), *self.optional_inputs], "optional_inputs": list(self.optional_inputs),
                 "outputs": list(self.outputs or []), "output_kinds": dict(self.output_kinds),
                 "frameless": self.frameless, "controls": [asdict(c) for c in self.controls]}
 

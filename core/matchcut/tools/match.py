@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from matchcut.errors import InputError, JobError, ShapeMismatchError
+from matchcut.errors import InputError, ShapeMismatchError
 from matchcut.matching.fit import METHODS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
@@ -51,6 +51,8 @@ class MatchTool(Tool):
         Control("cdl", "string", "", label="ASC CDL (.cc/.cdl)", help="write the grade as a CDL here when it fits one"),
         Control("cdl_tolerance", "float", 1.0, min=0.1, max=10.0, label="CDL tolerance (mean CIEDE2000)"),
     )
+    inputs = ("plate", "reference")
+    optional_inputs = ("mask",)
     outputs = ("main",)
     output_kinds = {"main": "plate"}
 
@@ -64,12 +66,6 @@ class MatchTool(Tool):
 
     def check(self, job: JobSpec) -> None:
         super().check(job)
-        missing = [n for n in ("plate", "reference") if n not in job.inputs]
-        unknown = [n for n in job.inputs if n not in ("plate", "reference", "mask")]
-        if missing or unknown:
-            bad = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"
-            raise JobError(f"{job.where}: 'inputs'", f"tool 'match' {bad} (expected: plate, reference, and "
-                           "optionally mask)")
         self.values = self.params(job)
 
     def _artifact(self, job: JobSpec, key: str):
