@@ -27,10 +27,11 @@ def fill_command(
     output: str = typer.Option(..., "--output", help="Output pattern for the complete sequence."),
     frames: Optional[str] = typer.Option(None, "--frames", help="Frames to cover (default: first to last on disk)."),
     repair: str = typer.Option("auto", "--repair", help="auto, or frames to rebuild like 1005,1010-1012."),
-    model: str = typer.Option("rife-4.25", "--model", help="rife-4.25 (any timestep) or rife-hdv3 (halving)."),
+    model: str = typer.Option("rife-hdv3", "--model", help="rife-hdv3 (best here, halving) or rife-4.25 (any timestep)."),
     flash_threshold: float = typer.Option(0.15, "--flash-threshold", help="auto: luminance jump that marks a flash."),
     cut_threshold: float = typer.Option(0.5, "--cut-threshold", help="Histogram distance that marks a scene cut."),
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
+    ensemble: str = typer.Option("4", "--ensemble", help="1, 2 or 4 runs on mirrored frames, averaged (better, slower)."),
     device: Device = "auto",
     dtype: str = typer.Option("float", "--dtype", help="EXR samples: float (good frames keep their exact values) or half."),
     compression: Compression = None,
@@ -38,7 +39,7 @@ def fill_command(
 ) -> None:
     """Rebuild bad frames from their neighbours and write the complete sequence; good frames are copied."""
     params = {"repair": repair, "model": model, "flash_threshold": flash_threshold, "cut_threshold": cut_threshold,
-              "depth": depth}
+              "depth": depth, "ensemble": ensemble}
     execute(lambda: _job("fill", input, output, frames, params, device, compression, dtype), events)
 
 
@@ -52,6 +53,7 @@ def retime_command(
     model: str = typer.Option("rife-4.25", "--model", help="rife-4.25 (any timestep) or rife-hdv3 (halving)."),
     cut_threshold: float = typer.Option(0.5, "--cut-threshold", help="Histogram distance that marks a scene cut."),
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
+    ensemble: str = typer.Option("1", "--ensemble", help="1, 2 or 4 runs on mirrored frames, averaged (better, slower)."),
     device: Device = "auto",
     dtype: str = typer.Option("float", "--dtype", help="EXR samples: float or half."),
     compression: Compression = None,
@@ -59,7 +61,7 @@ def retime_command(
 ) -> None:
     """Change speed (--speed) or frame rate (--fps-from/--fps-to) with new frames between existing ones."""
     params = {"speed": speed, "fps_from": fps_from, "fps_to": fps_to, "model": model, "cut_threshold": cut_threshold,
-              "depth": depth}
+              "depth": depth, "ensemble": ensemble}
     execute(lambda: _job("retime", input, output, frames, params, device, compression, dtype), events)
 
 

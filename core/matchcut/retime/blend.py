@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from matchcut.errors import ShapeMismatchError
+from matchcut.errors import SettingError, ShapeMismatchError
 
 #: Frames wider or taller than this go through the model's half-scale flow variant when it has one.
 HALF_SCALE_ABOVE = 2560
@@ -45,10 +45,40 @@ def has_timestep(model: str) -> bool:
     return any(spec.name == "timestep" for spec in find_model(model).inputs)
 
 
+#: Flip ensembles: 1 run as is; 2 adds the mirrored pair; 4 adds the upside-down pair and both.
+ENSEMBLES = (1, 2, 4)
+_FLIPS = {1: ((False, False),), 2: ((False, False), (True, False)),
+          4: ((False, False), (True, False), (False, True), (True, True))}
+
+
 def interpolate_display(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any = None,
-                        depth: int = DEFAULT_DEPTH) -> np.ndarray:
+                        depth: int = DEFAULT_DEPTH, ensemble: int = 1) -> np.ndarray:
     """The frame at ``t`` between two (H, W, 3) float32 sRGB-encoded display frames in [0, 1]; any timestep
-    with a timestep model, recursive halving (to within 2**-depth) with a middle-frame-only model."""
+    with a timestep model, recursive halving (to within 2**-depth) with a middle-frame-only model.
+
+    ensemble: 1, 2 or 4 runs on mirrored copies of the pair, flipped back and averaged (test-time
+    augmentation): the network's left/right and up/down biases cancel; costs that many model runs.
+    """
+    if ensemble not in _FLIPS:
+        raise SettingError("ensemble", f"expected one of {ENSEMBLES}, got {ensemble}")
+    results = []
+    for flip_x, flip_y in _FLIPS[ensemble]:
+        a, b = frame0, frame1
+        if flip_x:
+            a, b = a[:, ::-1], b[:, ::-1]
+        if flip_y:
+            a, b = a[::-1], b[::-1]
+        out = _interpolate_once(np.ascontiguousarray(a), np.ascontiguousarray(b), t, model, device, depth)
+        if flip_x:
+            out = out[:, ::-1]
+        if flip_y:
+            out = out[::-1]
+        results.append(out)
+    return np.ascontiguousarray(np.mean(results, axis=0), dtype=np.float32)
+
+
+def _interpolate_once(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any,
+                      depth: int) -> np.ndarray:
     from matchcut.retime.timing import halving_steps
     from matchcut.vision.interpolation import interpolate
 
@@ -70,7 +100,7 @@ def _rgb_index(channels: tuple[str, ...]) -> list[int]:
 
 
 def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = None,
-                       depth: int = DEFAULT_DEPTH) -> tuple[np.ndarray, list[str]]:
+                       depth: int = DEFAULT_DEPTH, ensemble: int = 1) -> tuple[np.ndarray, list[str]]:
     """The in-between of two Plates at ``t`` in (0, 1), in plate0's colour space and channel layout.
 
     Plates: float32 (H, W, C >= 3), one size, same channels, any OCIO colour space (the file's, else EXR
@@ -95,7 +125,8 @@ def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = No
     d1 = color.convert(np.ascontiguousarray(plate1.pixels[..., rgb]), space, color.SRGB_DISPLAY)
     scale = float(max(1.0, np.nanmax(d0), np.nanmax(d1)))
     inv = np.float32(1.0 / scale)
-    mid = interpolate_display(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device, depth)
+    mid = interpolate_display(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device, depth,
+                              ensemble)
     mid = mid * np.float32(scale)
     out = np.array(plate0.pixels if t < 0.5 else plate1.pixels, dtype=np.float32, copy=True)
     out[..., rgb] = color.convert(mid, color.SRGB_DISPLAY, space)
@@ -103,7 +134,7 @@ def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = No
         ai = plate0.channels.index("A")
         a0 = np.repeat(np.clip(plate0.pixels[..., ai:ai + 1], 0, 1), 3, axis=2)
         a1 = np.repeat(np.clip(plate1.pixels[..., ai:ai + 1], 0, 1), 3, axis=2)
-        out[..., ai] = interpolate_display(a0, a1, t, run_model, device, depth).mean(axis=2)
+        out[..., ai] = interpolate_display(a0, a1, t, run_model, device, depth, ensemble).mean(axis=2)
     extra = [c for i, c in enumerate(plate0.channels) if i not in rgb and c != "A"]
     if extra:
         nearer = plate0 if t < 0.5 else plate1

@@ -25,11 +25,12 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def measure(photos: tuple[str, ...] = ("astronaut", "coffee"), size: tuple[int, int] = (256, 320),
             models: tuple[str, ...] = ("rife-4.25", "rife-hdv3"), device=None,
-            foreground: str = "chelsea") -> dict[str, dict[str, Any]]:
+            foreground: str = "chelsea", ensembles: tuple[int, ...] = (4,)) -> dict[str, dict[str, Any]]:
     """Method -> {"psnr", "ssim", "frames", "per_frame"}: scores of every rebuilt frame against the dropped
     original (display values), over ``photos`` as backgrounds of ``samples.layered_frame`` (a swirl-panned
     photo with a piece of ``foreground`` crossing it) and the gaps in GAPS (one dropped frame, then a run of
-    three), for each model and the two baselines, all on the same frames in one run."""
+    three), for each model (alone, and as a flip ensemble of each size in ``ensembles``, named e.g.
+    "rife-hdv3 x4") and the two baselines, all on the same frames in one run."""
     from matchcut.retime import baselines
     from matchcut.retime.blend import interpolate_display
     from matchcut.retime.samples import layered_frame, photo
@@ -37,6 +38,8 @@ def measure(photos: tuple[str, ...] = ("astronaut", "coffee"), size: tuple[int, 
     methods = {"50/50 blend": baselines.blend, "DIS flow + warp": baselines.dis_interpolate}
     for model in models:
         methods[model] = lambda a, b, t, m=model: interpolate_display(a, b, t, m, device)
+        for n in ensembles:
+            methods[f"{model} x{n}"] = lambda a, b, t, m=model, n=n: interpolate_display(a, b, t, m, device, ensemble=n)
     scores: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
     for name in photos:
         img, front = photo(name), photo(foreground)

@@ -21,12 +21,19 @@ MODELS = ("rife-4.25", "rife-hdv3", "rife-4.25-half")
 #: Per-frame header attribute a rebuilt frame carries (the reason); hosts flag these frames for review.
 REBUILT_KEY = "matchcut:rebuilt"
 
-MODEL_CONTROL = Control("model", "choice", "rife-4.25", choices=MODELS, label="Model",
-                        help="rife-4.25: any timestep; rife-hdv3: middle frames, other times by recursive halving")
+def model_control(default: str) -> Control:
+    return Control("model", "choice", default, choices=MODELS, label="Model",
+                   help="rife-hdv3: middle frames, other times by recursive halving (the best rebuilt frames here, "
+                        "MIT-licensed weights); rife-4.25: any timestep in one run (faster for retiming)")
 CUT_CONTROL = Control("cut_threshold", "float", 0.5, min=0.0, max=1.0, label="Cut threshold",
                       help="histogram distance above which two neighbours are different shots (held, never blended)")
 DEPTH_CONTROL = Control("depth", "int", 5, min=1, max=8, label="Halving depth",
                         help="rife-hdv3 only: halvings to reach a timestep (within 2^-depth)")
+
+
+def ensemble_control(default: str) -> Control:
+    return Control("ensemble", "choice", default, choices=("1", "2", "4"), label="Ensemble",
+                   help="model runs on mirrored copies, averaged: better frames for 2x or 4x the time")
 
 
 class InterpolatingTool(Tool):
@@ -111,6 +118,7 @@ class InterpolatingTool(Tool):
             held.metadata[REBUILT_KEY] = f"held frame {frame} at a scene cut"
             return {"main": held}
         pixels, warnings = interpolate_plates(p0, p1, source.t, model=self.settings["model"], device=self.device,
+                                              ensemble=int(self.settings.get("ensemble", "1")),
                                               depth=self.settings.get("depth", 5))
         for message in warnings:
             self._warn(f"frame {item.frame}: {message}", item.frame)
@@ -149,11 +157,12 @@ class FillTool(InterpolatingTool):
     controls = (
         Control("repair", "string", "auto", label="Frames to repair",
                 help="auto (detect missing, unreadable, black, flash and duplicate frames) or a list like 1005,1010-1012"),
-        MODEL_CONTROL,
+        model_control("rife-hdv3"),  # beats the DIS-flow baseline in docs/quality.md; rife-4.25 does not
         Control("flash_threshold", "float", 0.15, min=0.0, max=1.0, label="Flash threshold",
                 help="auto: display-referred mean luminance difference from both neighbours that marks a flash"),
         CUT_CONTROL,
         DEPTH_CONTROL,
+        ensemble_control("4"),  # a fill rebuilds a few frames: quality first
     )
 
     def plan(self, job: JobSpec) -> list[WorkItem]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from matchcut.models.manifest import Control
 from matchcut.tools.base import WorkItem, job_frames
-from matchcut.tools.fill import CUT_CONTROL, DEPTH_CONTROL, MODEL_CONTROL, InterpolatingTool
+from matchcut.tools.fill import CUT_CONTROL, DEPTH_CONTROL, InterpolatingTool, ensemble_control, model_control
 
 if TYPE_CHECKING:
     from matchcut.jobs.spec import JobSpec
@@ -23,9 +23,10 @@ class RetimeTool(InterpolatingTool):
         Control("fps_from", "float", None, min=0.001, label="From fps", help="the plate's frame rate (with To fps)"),
         Control("fps_to", "float", None, min=0.001, label="To fps",
                 help="the frame rate to convert to, keeping the shot's duration"),
-        MODEL_CONTROL,
+        model_control("rife-4.25"),
         CUT_CONTROL,
         DEPTH_CONTROL,
+        ensemble_control("1"),  # a retime makes every in-between frame: speed first
     )
 
     def plan(self, job: JobSpec) -> list[WorkItem]:
