@@ -1,0 +1,28 @@
+"""Cache keys: a hash of the upstream hash, frame range and parameters that says when a result is stale."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Dict
+
+
+def cache_key(tool: str, upstream_hash: str, first: int, last: int, params: Dict[str, Any]) -> str:
+    """A 16-hex-digit key; any change of upstream image, range, tool or a parameter changes it."""
+    blob = json.dumps({"tool": tool, "upstream": upstream_hash, "range": [first, last], "params": params},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def cache_folder(root: str, node_name: str, key: str) -> str:
+    """The folder for one node's result under ``root``; the node name may not escape ``root``."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in node_name) or "node"
+    path = os.path.join(os.path.abspath(root), safe, key)
+    if not path.startswith(os.path.abspath(root) + os.sep):
+        raise ValueError(f"cache folder for {node_name!r} escapes {root!r}")
+    return path
+
+
+def is_stale(stored_key: str, current_key: str) -> bool:
+    """True when the result on disk was made for other inputs or settings (or none was made)."""
+    return not stored_key or stored_key != current_key
