@@ -13,7 +13,9 @@ from matchcut_nuke import cache, events, jobs, knobs, state, worker
 
 STATE_KNOB = "matchcut_state"
 TOOL_KNOB = "matchcut_tool"
-CACHE_ROOT = os.environ.get("MATCHCUT_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "matchcut", "nuke"))
+# The same cache root as the core's (MATCHCUT_CACHE_DIR, else ~/.cache/matchcut), one folder per host.
+CACHE_ROOT = os.path.join(os.environ.get("MATCHCUT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "matchcut"),
+                          "nuke")
 
 
 def worker_json(args: List[str]) -> Any:
