@@ -18,6 +18,7 @@ STEPS = (
     "matchcut.demo.match:run",
     "matchcut.demo.retime:run",
     "matchcut.demo.continuity:run",
+    "matchcut.demo.matte:run",
 )
 
 

@@ -1,0 +1,213 @@
+"""The `matte` tool: pull a matte (screen key or person), clean the foreground and composite a new background."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from matchcut.errors import JobError, SettingError
+from matchcut.models.manifest import Control
+from matchcut.provenance import Provenance
+from matchcut.tools.base import Emit, Tool, WorkItem, job_frames
+
+if TYPE_CHECKING:
+    from matchcut.frames import Plate
+    from matchcut.jobs.spec import JobSpec
+
+OUTPUT_NAMES = ("matte", "foreground", "comp")
+OPTIONAL_INPUTS = ("background", "garbage", "holdout", "clean_plate")
+
+
+class MatteTool(Tool):
+    """Matte, premultiplied foreground and comp of every frame: input "plate"; outputs matte/foreground/comp."""
+
+    name = "matte"
+    description = "Pull a matte from a green/blue screen or a person, despill, decontaminate and comp a new background."
+    controls = (
+        Control("mode", "choice", "auto", choices=("auto", "screen", "person"), label="Mode",
+                help="auto: screen when the frame border is mostly saturated green or blue, else person"),
+        Control("screen_color", "color", None, label="Screen colour",
+                help="the screen's scene-linear [r, g, b]; empty: picked from the frame border"),
+        Control("uneven", "bool", True, label="Uneven screen",
+                help="key against a smooth surface fitted to the screen, so a gradient across it still keys"),
+        Control("black_point", "float", 0.0, min=0.0, max=1.0, label="Black point",
+                help="matte values at or below this become 0 (crush the screen)"),
+        Control("white_point", "float", 1.0, min=0.0, max=1.0, label="White point",
+                help="matte values at or above this become 1 (fill the subject)"),
+        Control("softness", "float", 0.0, min=0.0, max=50.0, label="Edge softness", help="matte blur sigma in pixels"),
+        Control("despill", "choice", "average", choices=("average", "limit", "none"), label="Despill",
+                help="average: screen channel limited to the mean of the others; limit: to the larger of them"),
+        Control("despill_amount", "float", 1.0, min=0.0, max=1.0, label="Despill amount"),
+        Control("refine", "choice", "guided", choices=("none", "guided", "closed-form"), label="Person edge",
+                help="guided filter (fast) or closed-form matting on an automatic trimap (slow, best hair)"),
+        Control("temporal", "float", 0.6, min=0.0, max=0.95, label="Temporal smoothing",
+                help="person mode: how much a static edge leans on the previous frame's matte (0: none)"),
+        Control("decontaminate", "bool", True, label="Decontaminate edges",
+                help="estimate the foreground's own colour where the matte is partial"),
+        Control("light_wrap", "float", 0.0, min=0.0, max=2.0, label="Light wrap",
+                help="how much of the new background spills onto the subject's edge"),
+        Control("light_wrap_size", "float", 0.0, min=0.0, max=200.0, label="Light wrap size",
+                help="blur sigma in pixels; 0: 1/150 of the long side"),
+        Control("match", "bool", False, label="Match to background",
+                help="grade the foreground toward the new background (shot match)"),
+        Control("match_method", "choice", "mkl", choices=("reinhard", "mkl", "histogram"), label="Match method"),
+        Control("match_strength", "float", 1.0, min=0.0, max=1.0, label="Match strength"),
+        Control("background_color", "color", None, label="Background colour",
+                help="a flat scene-linear background when no background plate is connected"),
+        Control("background_fit", "choice", "fill", choices=("fill", "fit", "stretch"), label="Background fit",
+                help="a background of another size: fill (crop to cover), fit (letterbox) or stretch"),
+        Control("colorspace", "string", "", label="Plate colour space", help="OCIO name; empty: from the file"),
+    )
+    inputs = ("plate",)
+    optional_inputs = OPTIONAL_INPUTS
+    outputs = None
+    output_kinds = {"matte": "matte", "foreground": "plate", "comp": "plate"}
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.mode: str = ""
+        self.screen: tuple[str, np.ndarray] | None = None
+        self.device: Any = None
+        self._emit: Emit = lambda *a, **k: None
+        self._previous: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._warned: set[str] = set()
+
+    def check(self, job: JobSpec) -> None:
+        super().check(job)
+        unknown = [n for n in job.outputs if n not in OUTPUT_NAMES]
+        if unknown or not job.outputs:
+            raise JobError(f"{job.where}: 'outputs'", f"tool 'matte' writes {', '.join(OUTPUT_NAMES)}; "
+                           + (f"unknown {', '.join(unknown)}" if unknown else "none given"))
+        self.values = v = self.params(job)
+        if v["black_point"] >= v["white_point"]:
+            raise SettingError("black_point", f"black_point {v['black_point']} must be below white_point "
+                               f"{v['white_point']}")
+        has_background = "background" in job.inputs or v["background_color"] is not None
+        if "comp" in job.outputs and not has_background:
+            raise JobError(f"{job.where}: 'outputs.comp'", "a comp needs a background: the input 'background' "
+                           "(a plate) or the parameter background_color")
+        if v["match"] and "background" not in job.inputs:
+            raise SettingError("match", "matching the foreground needs a background plate (input 'background')")
+        if v["screen_color"] is not None:
+            from matchcut.matte.keying import classify_screen_color
+
+            classify_screen_color(v["screen_color"])
+        if v["colorspace"]:
+            from matchcut.color import resolve_colorspace
+
+            resolve_colorspace(v["colorspace"])
+
+    def plan(self, job: JobSpec) -> list[WorkItem]:
+        from matchcut.frames import open_source, parse_pattern
+
+        outputs = {name: parse_pattern(job.output_path(name)) for name in job.outputs}
+        # A one-frame sequence (a still background, one garbage roto) serves every frame.
+        held = {}
+        for name in job.inputs:
+            if name == "plate":
+                continue
+            source = open_source(job.input_path(name))
+            frames = list(getattr(source, "frames", []) or [])
+            if parse_pattern(job.input_path(name)).is_sequence and len(frames) == 1:
+                held[name] = frames[0]
+        return [WorkItem(f, {n: [held.get(n, f)] for n in job.inputs},
+                         {n: Path(p.path_for(f)) for n, p in outputs.items()}) for f in job_frames(job)]
+
+    def provenance(self, job: JobSpec) -> Provenance:
+        values = self.values or self.params(job)
+        params = {**values, "nonfinite": job.nonfinite}
+        return Provenance(tool=self.name, params=params, model_id="selfie-segmentation" if
+                          values["mode"] != "screen" else None)
+
+    def prepare(self, job: JobSpec, emit: Emit) -> None:
+        """Decide the mode and, for screens, the screen colour once per shot (on the first frame) so neither
+        flips mid-shot."""
+        from matchcut.frames import open_source
+        from matchcut.matte.keying import classify_screen_color, estimate_screen_color
+        from matchcut.matte.settings import choose_mode
+        from matchcut.runtime import DeviceOptions
+
+        self.values = v = self.values or self.params(job)
+        self._emit = emit
+        self.device = job.device if isinstance(job.device, DeviceOptions) else DeviceOptions.from_dict(job.device or {})
+        first = job_frames(job)[0]
+        rgb = self._working(open_source(job.input_path("plate")).read(first, job.nonfinite))
+        self.mode = v["mode"] if v["mode"] != "auto" else choose_mode(rgb)
+        if v["mode"] == "auto":
+            emit("info", message=f"matte: auto mode picked {self.mode} keying from frame {first}")
+        self.screen = None
+        if self.mode == "screen" and "clean_plate" not in job.inputs:
+            if v["screen_color"] is not None:
+                self.screen = (classify_screen_color(v["screen_color"]), np.asarray(v["screen_color"][:3], np.float32))
+            else:
+                self.screen = estimate_screen_color(rgb)
+        self._previous = None
+
+    def _space(self, plate: Plate) -> str:
+        from matchcut.color import plate_colorspace, resolve_colorspace
+
+        return resolve_colorspace(self.values.get("colorspace") or plate_colorspace(plate))
+
+    def _working(self, plate: Plate) -> np.ndarray:
+        from matchcut.color import SCENE_LINEAR, convert
+
+        return convert(np.ascontiguousarray(plate.rgb), self._space(plate), SCENE_LINEAR)
+
+    def _warn(self, message: str, frame: int | None = None, once: str | None = None) -> None:
+        if once is not None:
+            if once in self._warned:
+                return
+            self._warned.add(once)
+        self._emit("warning", message=message, **({"frame": frame} if frame is not None else {}))
+
+    def process(self, item: WorkItem, plates: dict[str, list[Plate]]) -> dict[str, Plate]:
+        from matchcut.color import SCENE_LINEAR, convert
+        from matchcut.matte.shot import apply_masks, finish_frame, key_frame, person_frame
+
+        v = self.values
+        plate = plates["plate"][0]
+        space = self._space(plate)
+        rgb = self._working(plate)
+        h, w = rgb.shape[:2]
+        if self.mode == "screen":
+            clean = self._working(plates["clean_plate"][0]) if "clean_plate" in plates else None
+            alpha, screen = key_frame(rgb, v, self.screen, clean)
+        else:
+            screen = None
+            alpha, present, self._previous = person_frame(rgb, v, self.device, item.frame, self._previous)
+            if not present:
+                self._warn(f"frame {item.frame}: no person found (no face the detector and face mesh agree on); "
+                           "the matte is empty", item.frame)
+        alpha = apply_masks(alpha, {n: plates[n][0] for n in ("garbage", "holdout") if n in plates}, self._warn)
+        background = None
+        if "comp" in item.outputs or v["match"] or v["light_wrap"] > 0:
+            background = self._background(plates, h, w)
+        fg_premult, comp = finish_frame(rgb, alpha, screen, v, background, want_comp="comp" in item.outputs)
+        out: dict[str, Plate] = {}
+        if "matte" in item.outputs:
+            out["matte"] = plate.with_pixels(alpha[..., None], ("A",))
+        if "foreground" in item.outputs:
+            color = convert(fg_premult[..., :3], SCENE_LINEAR, space)
+            out["foreground"] = plate.with_pixels(np.dstack([color, fg_premult[..., 3]]), ("R", "G", "B", "A"))
+        if comp is not None:
+            out["comp"] = plate.with_pixels(convert(comp, SCENE_LINEAR, space), ("R", "G", "B"))
+        return out
+
+    def _background(self, plates: dict[str, list[Plate]], h: int, w: int) -> np.ndarray | None:
+        from matchcut.matte.fit import fit_image
+
+        v = self.values
+        if "background" not in plates:
+            if v["background_color"] is None:
+                return None
+            return np.broadcast_to(np.asarray(v["background_color"][:3], np.float32), (h, w, 3)).copy()
+        bg_plate = plates["background"][0]
+        bg = self._working(bg_plate)
+        if bg.shape[:2] != (h, w):
+            self._warn(f"{bg_plate.source}: the background is {bg.shape[1]}x{bg.shape[0]}, the plate {w}x{h}; "
+                       f"fitted by {v['background_fit']} (fill: scaled to cover and cropped, fit: letterboxed, "
+                       "stretch: each axis scaled)", once="background_fit")
+            bg = fit_image(bg, h, w, v["background_fit"])
+        return bg

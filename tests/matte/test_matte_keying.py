@@ -1,0 +1,87 @@
+"""Screen keying on known answers: real photo content cut by a known soft alpha over green and blue screens."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matchcut.errors import SettingError
+from matchcut.matte.despill import despill
+from matchcut.matte.keying import classify_screen_color, detect_screen, key_screen, levels, soften
+from matchcut.matte.quality import errors, photo, screen_background, screen_shot, soft_alpha
+
+H, W = 128, 192
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return soft_alpha(H, W), photo("coffee", H, W)
+
+
+@pytest.mark.parametrize("screen", ["green", "blue"])
+@pytest.mark.parametrize("uneven", [0.0, 0.5])
+def test_key_recovers_known_alpha(truth, screen, uneven):
+    alpha, fg = truth
+    shot = screen_shot(fg, alpha, screen, uneven=uneven, noise=0.02, seed=3)
+    pulled, found, _ = key_screen(shot)
+    e = errors(pulled, alpha)
+    assert found == screen
+    # Bounds from docs/quality.md (Matte): mean absolute error under 0.035 per pixel, IoU at 0.5 over 0.95.
+    assert e["sad"] * 1000 / alpha.size < 0.035
+    assert e["iou"] > 0.95
+
+
+def test_uneven_screen_surface_beats_flat_colour(truth):
+    alpha, fg = truth
+    shot = screen_shot(fg, alpha, "green", uneven=0.5, noise=0.02, seed=4)
+    flat = errors(key_screen(shot, uneven=False)[0], alpha)
+    surface = errors(key_screen(shot, uneven=True)[0], alpha)
+    assert surface["sad"] < 0.7 * flat["sad"]
+
+
+def test_clean_plate_keys_uneven_screen(truth):
+    alpha, fg = truth
+    shot = screen_shot(fg, alpha, "blue", uneven=0.6)
+    clean = screen_background(H, W, "blue", uneven=0.6)
+    pulled, found, _ = key_screen(shot, clean_plate=clean)
+    assert found == "blue"
+    # A colour-difference key is exact only where the foreground's own colour difference is 0 (greys); the
+    # coffee's browns leave ~0.016 per pixel at the soft edge. The flat screen colour misses by far more.
+    assert errors(pulled, alpha)["sad"] * 1000 / alpha.size < 0.02
+    assert errors(pulled, alpha)["sad"] < 0.5 * errors(key_screen(shot, uneven=False)[0], alpha)["sad"]
+
+
+def test_auto_detection_and_non_screen(truth):
+    alpha, fg = truth
+    assert detect_screen(screen_shot(fg, alpha, "green"))[0] == "green"
+    assert detect_screen(screen_shot(fg, alpha, "blue"))[0] == "blue"
+    assert detect_screen(photo("rocket", H, W))[0] is None
+    red = fg * alpha[..., None] + np.array([0.5, 0.05, 0.05], np.float32) * (1 - alpha[..., None])
+    with pytest.raises(SettingError, match="not a green or blue screen"):
+        key_screen(red)
+    with pytest.raises(SettingError, match="not a green or blue screen"):
+        classify_screen_color([0.5, 0.05, 0.05])
+
+
+def test_black_white_points_and_softness():
+    ramp = np.linspace(0, 1, 11, dtype=np.float32)[None]
+    out = levels(ramp, 0.2, 0.8)
+    assert out[0, 2] == 0 and out[0, 8] == 1 and out[0, 5] == pytest.approx(0.5)
+    with pytest.raises(SettingError):
+        levels(ramp, 0.8, 0.2)
+    step = np.zeros((32, 32), np.float32)
+    step[:, 16:] = 1
+    soft = soften(step, 2.0)
+    assert 0 < soft[0, 15] < 1 and soft[0, 0] == pytest.approx(0, abs=1e-4)
+
+
+def test_despill_methods():
+    spill = np.array([[[0.3, 0.6, 0.2]]], np.float32)
+    avg = despill(spill, "green", "average")
+    lim = despill(spill, "green", "limit")
+    assert avg[0, 0, 1] == pytest.approx(0.25) and lim[0, 0, 1] == pytest.approx(0.3)
+    assert np.allclose(avg[..., [0, 2]], spill[..., [0, 2]])
+    grey = np.full((1, 1, 3), 0.4, np.float32)
+    assert np.allclose(despill(grey, "blue", "average"), grey)
+    with pytest.raises(SettingError):
+        despill(spill, "green", "strong")
