@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.matchcut-installed
 DEMO   ?= build/demo
 
-.PHONY: venv zoo demo test test-fast bench clean
+.PHONY: venv zoo demo test test-fast bench clean blender-venv blender-extension
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ demo: zoo
 	$(BIN)/matchcut demo --out $(DEMO)
 	@echo "demo report: $(DEMO)/index.html"
 
-test: zoo
+test: zoo blender-venv
 	$(BIN)/python -m pytest
 
 # Everything that does not need the model zoo.
@@ -37,3 +37,17 @@ bench: zoo
 
 clean:
 	rm -rf build .pytest_cache
+
+# Blender adapter (hosts/blender). bpy 5.0.1 is Blender as a Python 3.11 module (it pins its own numpy); the
+# Blender tests in `make test` run it. The extension zip is built by Blender's own `extension build` (the
+# blender executable, else the same builder shipped inside bpy), else zipped with the same layout.
+blender-venv:
+	@test -x .venv-blender/bin/python || python3.11 -m venv .venv-blender
+	@.venv-blender/bin/python -c "import bpy" 2>/dev/null || .venv-blender/bin/python -m pip install -q bpy==5.0.1
+
+blender-extension:
+	@mkdir -p build/blender
+	@if command -v blender >/dev/null; then blender --factory-startup --command extension build --source-dir hosts/blender --output-dir build/blender; \
+	elif ls .venv-blender/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py >/dev/null 2>&1; then \
+	  .venv-blender/bin/python $$(ls .venv-blender/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py | head -1) build --source-dir hosts/blender --output-dir build/blender; \
+	else python3 -c "import pathlib, re, zipfile; src = pathlib.Path('hosts/blender'); v = re.search(r'^version = \"(.+)\"', (src / 'blender_manifest.toml').read_text(), re.M).group(1); z = zipfile.ZipFile(f'build/blender/matchcut-{v}.zip', 'w', zipfile.ZIP_DEFLATED); [z.write(p, p.relative_to(src)) for p in sorted(src.rglob('*')) if p.is_file() and '__pycache__' not in p.parts and p.suffix != '.pyc']; z.close(); print(z.filename)"; fi

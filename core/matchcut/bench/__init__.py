@@ -22,6 +22,7 @@ BENCHMARKS = {
     "runner": "matchcut.bench.inference:bench_runner_overlap",
     "zoo": "matchcut.bench.zoo:bench_zoo_models",
     "rife": "matchcut.bench.zoo:bench_rife",
+    "relight": "matchcut.bench.relight:bench_relight",
     "matte": "matchcut.bench.matte:bench_matte",
     "continuity": "matchcut.bench.continuity:bench_continuity",
     "retime": "matchcut.bench.retime:bench_retime",

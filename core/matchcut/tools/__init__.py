@@ -10,6 +10,7 @@ from matchcut.tools.base import Tool, WorkItem
 #: Tool name -> "module:Class"; later tools (match, relight, matte, fill, retime, continuity) add lines here.
 TOOLS: dict[str, str] = {
     "apply": "matchcut.tools.apply:ApplyTool",
+    "relight": "matchcut.tools.relight:RelightTool",
     "matte": "matchcut.tools.matte:MatteTool",
     "continuity": "matchcut.tools.continuity:ContinuityTool",
     "retime": "matchcut.tools.retime:RetimeTool",

@@ -1,0 +1,1 @@
+"""Relighting: virtual lights, normals estimated from the frame (or supplied), shading and the gain on the plate."""

@@ -1,0 +1,600 @@
+"""Everything that touches Blender: preferences, the tool operators, progress, and results as strips and images.
+
+The one module that imports bpy. Operators come from the worker's tools description; each builds a job, runs
+the worker out of process and brings the result back: modal with a window (a timer drains the events, Esc
+cancels), synchronous in background mode. bpy is touched on the main thread only (reader threads fill a queue).
+"""
+
+import os
+
+import bpy
+
+from . import jobs as job_files
+from . import strips as strip_math
+from . import tools as tool_specs
+from . import worker as workers
+
+PACKAGE = __package__
+_state = {"tools": {}, "models": {}, "classes": [], "error": ""}
+
+
+# --- preferences -----------------------------------------------------------------------------------------
+
+def prefs(context=None):
+    """The add-on's preferences (worker path, device, precision, output folder)."""
+    context = context or bpy.context
+    addon = context.preferences.addons.get(PACKAGE)
+    return addon.preferences if addon else None
+
+
+class MATCHCUT_AP_preferences(bpy.types.AddonPreferences):
+    bl_idname = PACKAGE
+
+    worker_path: bpy.props.StringProperty(
+        name="Worker", subtype="FILE_PATH", default="",
+        description="The matchcut executable of the Matchcut environment (empty: MATCHCUT_WORKER, then PATH)")
+    device: bpy.props.EnumProperty(
+        name="Device", default="AUTO", description="Where the worker runs models",
+        items=[("AUTO", "Auto", "The GPU when onnxruntime has one, else the CPU"),
+               ("GPU", "GPU", "CUDA; the job fails with a clear message when it is not available"),
+               ("CPU", "CPU", "Always the CPU")])
+    precision: bpy.props.EnumProperty(
+        name="Precision", default="fp32", items=[("fp32", "Full (fp32)", ""), ("fp16", "Half (fp16)", "")])
+    output_root: bpy.props.StringProperty(
+        name="Results folder", subtype="DIR_PATH", default="//matchcut/",
+        description="Where result versions go (// is the .blend file's folder; unsaved files use the temp folder)")
+    handles: bpy.props.IntProperty(name="Handles", default=4, min=0, max=48,
+                                   description="Frames beyond the cut temporal tools may read, where the source has them")
+    doctor_report: bpy.props.StringProperty(name="Worker check", default="")
+
+    def draw(self, context):
+        layout = self.layout
+        layout.prop(self, "worker_path")
+        row = layout.row()
+        row.prop(self, "device")
+        row.prop(self, "precision")
+        layout.prop(self, "output_root")
+        layout.prop(self, "handles")
+        row = layout.row()
+        row.operator(MATCHCUT_OT_doctor.bl_idname, icon="CHECKMARK")
+        row.operator(MATCHCUT_OT_reload.bl_idname, icon="FILE_REFRESH")
+        for line in self.doctor_report.split(" | "):
+            if line:
+                layout.label(text=line)
+        if _state["error"]:
+            layout.label(text=_state["error"], icon="ERROR")
+
+
+def worker_path(context=None):
+    p = prefs(context)
+    return workers.find_worker(p.worker_path if p else "")
+
+
+class MATCHCUT_OT_doctor(bpy.types.Operator):
+    """Run `matchcut doctor --json` and show what the worker found"""
+    bl_idname = "matchcut.doctor"
+    bl_label = "Test worker"
+
+    def execute(self, context):
+        p = prefs(context)
+        try:
+            exe = worker_path(context)
+            data = workers.query(exe, ["doctor", "--json"])
+        except workers.WorkerError as exc:
+            if p:
+                p.doctor_report = str(exc)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        lines = workers.doctor_lines(exe, data)
+        if p:
+            p.doctor_report = " | ".join(lines)
+        self.report({"INFO"} if data.get("ok") else {"WARNING"}, "; ".join(lines))
+        return {"FINISHED"}
+
+
+class MATCHCUT_OT_reload(bpy.types.Operator):
+    """Ask the worker again which tools and models it has and rebuild the operators"""
+    bl_idname = "matchcut.reload_tools"
+    bl_label = "Reload tools"
+
+    def execute(self, context):
+        unregister_tools()
+        register_tools(context)
+        if _state["error"]:
+            self.report({"ERROR"}, _state["error"])
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Matchcut tools: %s" % ", ".join(sorted(_state["tools"])))
+        return {"FINISHED"}
+
+
+# --- sources: strips and images ---------------------------------------------------------------------------
+
+def strip_source(strip):
+    """A Source for an image-sequence or movie strip; ValueError for any other kind."""
+    anim = getattr(strip, "animation_offset_start", 0)
+    space = strip.colorspace_settings.name
+    if strip.type == "IMAGE":
+        folder = bpy.path.abspath(strip.directory)
+        names = [e.filename for e in strip.elements]
+        use = strip_math.strip_use(names, strip.frame_start, strip.frame_final_start, strip.frame_final_end, anim)
+        pattern = strip_math.frame_pattern(names[0])[0] if use.frames[0] is not None else names[0]
+        return strip_math.Source(strip.name, os.path.normpath(os.path.join(folder, pattern)), use, space, strip)
+    if strip.type == "MOVIE":
+        use = strip_math.movie_use(strip.frame_duration, strip.frame_start, strip.frame_final_start,
+                                   strip.frame_final_end, anim)
+        return strip_math.Source(strip.name, os.path.normpath(bpy.path.abspath(strip.filepath)), use, space, strip)
+    raise ValueError("strip '%s' is a %s strip; Matchcut works on image-sequence and movie strips"
+                     % (strip.name, strip.type.lower()))
+
+
+def image_source(image):
+    """A Source for an Image Editor image: its file, one frame."""
+    path = bpy.path.abspath(image.filepath)
+    if not path or image.packed_file is not None:
+        raise ValueError("image '%s' has no file on disk to read (save or unpack it first)" % image.name)
+    use = strip_math.StripUse([None], 0, 1, 0, 0)
+    # results are named after the shot: "still.exr" gives still_apply.exr
+    return strip_math.Source(os.path.splitext(image.name)[0], os.path.normpath(path), use, image.colorspace_settings.name)
+
+
+def selected_sources(context, main_strip):
+    """The other selected image and movie strips (the references), in channel order."""
+    editor = context.scene.sequence_editor
+    others = [s for s in strip_math.all_strips_of(editor)
+              if s.select and s != main_strip and s.type in ("IMAGE", "MOVIE")]
+    return sorted(others, key=lambda s: (s.channel, s.frame_final_start))
+
+
+def results_root(context):
+    p = prefs(context)
+    root = p.output_root if p else "//matchcut/"
+    if root.startswith("//") and not bpy.data.filepath:
+        # Blender's own temp folder goes when Blender quits; results must outlive the session.
+        try:
+            return bpy.utils.extension_path_user(PACKAGE, path="results", create=True)
+        except (ValueError, AttributeError):  # enabled as a legacy add-on, not an extension
+            import tempfile
+
+            return os.path.join(tempfile.gettempdir(), "matchcut-blender")
+    return os.path.normpath(bpy.path.abspath(root))
+
+
+# --- the run: start, progress, finish ---------------------------------------------------------------------
+
+class RunMixin:
+    """Shared by every tool operator: build the job, run it (modal or synchronous), bring back the result."""
+
+    tool_name = ""
+    model_id = ""
+    target = "STRIP"  # or IMAGE
+
+    def job_params(self):
+        tool = _state["tools"][self.tool_name]
+        values = {k: getattr(self, k) for k in self.__annotations__ if k.startswith(("p_", "use_"))}
+        controls = [c for c in tool.controls if not (self.model_id and c.name == "model")]
+        params = tool_specs.params_from(controls, values)
+        if self.model_id:
+            params["model"] = self.model_id
+            params.update(tool_specs.params_from(_state["models"][self.model_id], values))
+        if any(c.name == "lights" for c in tool.controls) and not params.get("lights") and self.use_light:
+            params["lights"] = [tool_specs.light_from({k: getattr(self, k) for k in self.__annotations__
+                                                       if k.startswith("light_")})]
+        return params
+
+    def prepare(self, context):
+        """Build and write the job; returns None or an error message."""
+        tool = _state["tools"].get(self.tool_name)
+        if tool is None:
+            return "Matchcut tool '%s' is not offered by the worker any more; reload tools" % self.tool_name
+        try:
+            self._worker = worker_path(context)
+            main, others = self.sources(context, tool)
+        except (ValueError, workers.WorkerError) as exc:
+            return str(exc)
+        p = prefs(context)
+        params = self.job_params()
+        inputs = {tool_specs.main_input(tool): main.pattern}
+        for name, src in others.items():
+            inputs[name] = src.pattern
+        handles = 0
+        if tool.name in tool_specs.TEMPORAL and main.strip is not None:
+            handles = strip_math.handles_for(main.use, getattr(self, "handles", p.handles if p else 0))
+        frames = main.use.frames
+        if tool.name in tool_specs.TWO_SHOT:
+            params = job_files.continuity_params(params, others[tool_specs.TWO_SHOT[tool.name][0]].use.frames,
+                                                 main.use.frames)
+            frames = None
+        self._folder = job_files.new_version_folder(results_root(context), main.name, tool.name)
+        outputs = job_files.output_patterns(tool, self._folder, main.name, sequence=main.use.frames[0] is not None,
+                                            passes=getattr(self, "wire_passes", False),
+                                            patch=params.get("patch") is not None)
+        try:
+            job = job_files.build_job(tool.name, inputs, outputs, frames, handles, params,
+                                      p.device if p else "AUTO", p.precision if p else "fp32")
+            self._job_path = job_files.write_job(job, self._folder)
+        except (ValueError, OSError) as exc:
+            job_files.remove_version_folder(self._folder)
+            return str(exc)
+        self._tool, self._main, self._others, self._outputs = tool, main, others, outputs
+        return None
+
+    def sources(self, context, tool):
+        """(main Source, {input name: Source}) from the selection; ValueError says what is missing."""
+        if self.target == "IMAGE":
+            image = bpy.data.images.get(self.image) if self.image else getattr(context.space_data, "image", None)
+            if image is None:
+                raise ValueError("no image: open one in the Image Editor (or name it in the operator)")
+            main = image_source(image)
+            others = {}
+            for name in tool_specs.secondary_inputs(tool):
+                chosen = getattr(self, "in_" + name, "")
+                if chosen:
+                    other = bpy.data.images.get(chosen)
+                    if other is None:
+                        raise ValueError("%s image '%s' not found" % (name, chosen))
+                    others[name] = image_source(other)
+                elif name in tool_specs.required_inputs(tool):
+                    raise ValueError("tool %s needs a %s image (set %s)" % (tool.name, name, name))
+            return main, others
+        editor = context.scene.sequence_editor
+        strip = editor.active_strip if editor else None
+        if strip is None:
+            raise ValueError("no active strip: click an image-sequence or movie strip in the Sequencer")
+        main = strip_source(strip)
+        spare = list(selected_sources(context, strip))
+        others = {}
+        for name in tool_specs.secondary_inputs(tool):
+            chosen = getattr(self, "in_" + name, "")
+            if chosen:
+                other = strip_math.all_strips_of(editor).get(chosen)
+                if other is None:
+                    raise ValueError("%s strip '%s' not found" % (name, chosen))
+            elif name in tool_specs.AUTO_INPUTS and spare:
+                other = spare.pop(0)
+            elif name in tool_specs.required_inputs(tool):
+                raise ValueError("tool %s needs a %s: select that strip too, then make '%s' active"
+                                 % (tool.name, name, strip.name))
+            else:
+                continue
+            others[name] = strip_source(other)
+        return main, others
+
+    # Blender calls invoke with a window, execute from scripts and in background mode.
+    def invoke(self, context, event):
+        if bpy.app.background or self.synchronous:
+            return self.execute(context)
+        error = self.prepare(context)
+        if error:
+            self.report({"ERROR"}, error)
+            return {"CANCELLED"}
+        self._run = workers.JobRun(self._worker, self._job_path)
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.2, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        _status(context, self._run.state.status_text(self.tool_name))
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        if event.type == "ESC":
+            _status(context, "Matchcut %s: cancelling" % self.tool_name)
+            self._run.cancel()
+            return self.end(context)
+        if event.type == "TIMER":
+            finished = self._run.poll()
+            context.window_manager.progress_update(int(100 * self._run.state.fraction))
+            _status(context, self._run.state.status_text(self.tool_name))
+            if finished:
+                return self.end(context)
+        return {"PASS_THROUGH"}
+
+    def end(self, context):
+        wm = context.window_manager
+        wm.event_timer_remove(self._timer)
+        wm.progress_end()
+        _status(context, None)
+        return self.finish(context, self._run.state)
+
+    def execute(self, context):
+        error = self.prepare(context)
+        if error:
+            self.report({"ERROR"}, error)
+            return {"CANCELLED"}
+        run = workers.JobRun(self._worker, self._job_path)
+        try:
+            state = run.wait()
+        except KeyboardInterrupt:  # Ctrl+C on a render farm: stop the worker cleanly too
+            state = run.cancel()
+        return self.finish(context, state)
+
+    def finish(self, context, state):
+        for text in state.warnings:
+            self.report({"WARNING"}, "Matchcut %s: %s" % (self.tool_name, text))
+        if state.outcome != "done":
+            job_files.remove_version_folder(self._folder)
+            if state.outcome == "cancelled":
+                _remember(context, "cancelled")
+                self.report({"WARNING"}, "Matchcut %s cancelled; nothing was added" % self.tool_name)
+            else:
+                _remember(context, "error: " + state.message)
+                self.report({"ERROR"}, "Matchcut %s: %s" % (self.tool_name, state.message))
+            return {"CANCELLED"}
+        try:
+            added = bring_back(context, self, state)
+        except (RuntimeError, ValueError, OSError) as exc:
+            _remember(context, "error: " + str(exc))
+            self.report({"ERROR"}, "Matchcut %s: the result could not be loaded: %s" % (self.tool_name, exc))
+            return {"CANCELLED"}
+        _remember(context, "done: " + "; ".join(added))
+        self.report({"INFO"}, "Matchcut %s: %s" % (self.tool_name, "; ".join(added) or "nothing to add"))
+        return {"FINISHED"}
+
+
+def _status(context, text):
+    workspace = getattr(context, "workspace", None)
+    if workspace is not None:
+        workspace.status_text_set(text)
+
+
+def _remember(context, text):
+    context.window_manager.matchcut_last_result = text
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+def bring_back(context, op, state):
+    """Add what the job wrote: strips (or images), pass images and their node group, continuity markers."""
+    tool, main = op._tool, op._main
+    added = []
+    images = [n for n in op._outputs if n not in ("report", "json")]
+    primary = tool_specs.primary_output(tool, images)
+    op._pass_images = {}
+    for name, pattern in sorted(op._outputs.items()):
+        if name in ("report", "json"):
+            continue
+        files = strip_math.sequence_files(pattern)
+        if not files:
+            raise ValueError("the worker reported success but wrote no %s files (%s)" % (name, pattern))
+        if name != primary:
+            added.append(load_pass_images(op, name, files))
+        elif op.target == "IMAGE":
+            image = bpy.data.images.load(files[0][1], check_existing=False)
+            image.colorspace_settings.name = main.colorspace
+            added.append("image '%s'" % image.name)
+        else:
+            added.append(add_result_strip(context, op, files))
+    pass_names = sorted(op._pass_images)
+    if pass_names and getattr(op, "wire_passes", False):
+        group = passes_node_group(tool.name, main.name, {n: op._pass_images[n] for n in pass_names},
+                                  main.use.timeline_start)
+        added.append("node group '%s'" % group.name)
+    if "json" in state.artifacts or "json" in op._outputs:
+        path = state.artifacts.get("json") or op._outputs["json"]
+        if op.target == "STRIP":
+            added.append(add_markers(context, op, path))
+    if "report" in state.artifacts:
+        added.append("report %s" % state.artifacts["report"])
+    return added
+
+
+def add_result_strip(context, op, files):
+    """The result as a new image strip above the source, lined up frame for frame, trimmed like it."""
+    main = op._main
+    editor = context.scene.sequence_editor
+    frames = [f for f, _ in files]
+    start, before, after = job_files.result_placement(main.use, frames, op._tool.name in tool_specs.RETIMING)
+    end = start + len(files)
+    occupied = [(s.channel, s.frame_final_start, s.frame_final_end) for s in strip_math.strips_of(editor)]
+    channel = strip_math.free_channel(occupied, main.strip.channel, start + before, end - after)
+    name = "%s %s" % (main.name, op.tool_name if not op.model_id else op.model_id)
+    strip = strip_math.strips_of(editor).new_image(name=name, filepath=files[0][1], channel=channel,
+                                                   frame_start=start, fit_method="ORIGINAL")
+    for _, path in files[1:]:
+        strip.elements.append(os.path.basename(path))
+    strip.frame_final_end = end  # elements appended after creation extend the content, not the shown range
+    if before:
+        strip.frame_offset_start = before
+    if after:
+        strip.frame_offset_end = after
+    try:
+        strip.colorspace_settings.name = main.colorspace
+    except TypeError:
+        pass  # a colour space this Blender's OCIO config lacks: Blender's default for EXR stays
+    strip.select = True
+    main.strip.select = False
+    editor.active_strip = strip
+    return "strip '%s' on channel %d, frames %d-%d" % (strip.name, channel, strip.frame_final_start,
+                                                      strip.frame_final_end - 1)
+
+
+def load_pass_images(op, name, files):
+    """A pass (normals, matte, shading) loaded as an image (a sequence when it has several frames)."""
+    image = bpy.data.images.load(files[0][1], check_existing=False)
+    image.name = "%s %s %s" % (op._main.name, op.tool_name, name)
+    if len(files) > 1:
+        image.source = "SEQUENCE"
+    if op._tool.output_kinds.get(name) == "plate":
+        image.colorspace_settings.name = op._main.colorspace  # a foreground: pixels like the source's
+    else:
+        image.colorspace_settings.is_data = True  # normals, mattes, shading: numbers, not colours
+    op._pass_images[name] = (image, files)
+    return "pass image '%s'" % image.name
+
+
+_SOCKETS = {"VECTOR": "NodeSocketVector", "VALUE": "NodeSocketFloat", "RGBA": "NodeSocketColor"}
+
+
+def passes_node_group(tool, shot, images, timeline_start):
+    """A compositor node group with one output per pass, fed by Image nodes the artist can rewire.
+
+    A multi-layer pass file (relight's N, shading, gain, matte, source) gives one output per layer.
+    """
+    group = bpy.data.node_groups.new("Matchcut %s %s passes" % (shot, tool), "CompositorNodeTree")
+    out = group.nodes.new("NodeGroupOutput")
+    out.location = (400, 0)
+    for i, (name, (image, files)) in enumerate(sorted(images.items())):
+        node = group.nodes.new("CompositorNodeImage")
+        node.image = image
+        node.label = name
+        node.location = (0, -300 * i)
+        if len(files) > 1 and files[0][0] is not None:
+            node.frame_duration = len(files)
+            node.frame_start = timeline_start
+            node.frame_offset = files[0][0] - 1
+        layers = [o for o in node.outputs if o.enabled and o.name not in ("Image", "Alpha")]
+        for socket in layers or [node.outputs["Image"]]:
+            label = tool_specs.pass_socket_name(socket.name) if layers else name
+            group.interface.new_socket(name=label, in_out="OUTPUT", socket_type=_SOCKETS.get(socket.type,
+                                                                                             "NodeSocketColor"))
+            group.links.new(socket, out.inputs[label])
+    return group
+
+
+def add_markers(context, op, path):
+    """Continuity regions as timeline markers at the compared frame of B, named with the region's note."""
+    plans = job_files.read_continuity(path)
+    frame = op._main.use.timeline_start
+    markers = context.scene.timeline_markers
+    for _, _region, label in plans:
+        markers.new(label, frame=frame)
+    return "%d marker(s) at frame %d" % (len(plans), frame)
+
+
+# --- operator classes from the tools description -----------------------------------------------------------
+
+_PROPS = {"bool": "BoolProperty", "int": "IntProperty", "float": "FloatProperty", "string": "StringProperty",
+          "enum": "EnumProperty", "color": "FloatVectorProperty"}
+
+
+def _prop(kind, opts):
+    opts = dict(opts)
+    if kind == "color":
+        opts["subtype"] = "COLOR"
+    return getattr(bpy.props, _PROPS[kind])(**opts)
+
+
+def operator_class(tool, target, model_id="", model_controls=()):
+    """A new Operator class for one tool (and model, for apply) on strips or on images."""
+    base = tool.name if not model_id else "%s_%s" % (tool.name, job_files.safe_name(model_id).replace(".", "_"))
+    ident = ("strip_" if target == "STRIP" else "image_") + base.lower().replace("-", "_")
+    label = (tool.name.capitalize() if not model_id else "Apply %s" % model_id)
+    annotations = {}
+    controls = [c for c in tool.controls if not (model_id and c.name == "model")] + list(model_controls)
+    for control in controls:
+        for pid, kind, opts in tool_specs.property_plan(control):
+            annotations.setdefault(pid, _prop(kind, opts))
+    for name in tool_specs.secondary_inputs(tool):
+        annotations["in_" + name] = bpy.props.StringProperty(
+            name="%s %s" % (name.capitalize(), "image" if target == "IMAGE" else "strip"), default="",
+            description="Empty: the other selected strip" if target == "STRIP" else "An image's name")
+    if tool.name in tool_specs.TEMPORAL and target == "STRIP":
+        annotations["handles"] = bpy.props.IntProperty(name="Handles", default=4, min=0, max=48)
+    if len(tool_specs.output_names(tool)) > 1 or "pass" in tool.output_kinds.values():
+        annotations["wire_passes"] = bpy.props.BoolProperty(
+            name="Passes into a node group", default=False,
+            description="Load the passes into a compositor node group the artist can edit")
+    if any(c.name == "lights" for c in tool.controls):
+        annotations["use_light"] = bpy.props.BoolProperty(
+            name="Key light", default=True, description="Add the light below (when Lights is empty)")
+        for pid, kind, opts in tool_specs.LIGHT_PROPERTIES:
+            if kind == "vector":
+                annotations[pid] = bpy.props.FloatVectorProperty(subtype="XYZ", **opts)
+            else:
+                annotations[pid] = _prop(kind, opts)
+    if target == "IMAGE":
+        annotations["image"] = bpy.props.StringProperty(name="Image", default="",
+                                                        description="Empty: the Image Editor's image")
+    annotations["synchronous"] = bpy.props.BoolProperty(
+        name="Wait", default=False, options={"SKIP_SAVE", "HIDDEN"},
+        description="Run without the modal progress (scripts)")
+    where = "strip" if target == "STRIP" else "image"
+    doc = ("%s (on the active %s; the result is added beside it)" % (tool.description.rstrip("."), where))[:250]
+    return type("MATCHCUT_OT_" + ident, (RunMixin, bpy.types.Operator), {
+        "bl_idname": "matchcut." + ident, "bl_label": label, "bl_description": doc,
+        "bl_options": {"REGISTER"}, "__annotations__": annotations, "__doc__": doc,
+        "tool_name": tool.name, "model_id": model_id, "target": target})
+
+
+def register_tools(context=None):
+    """Ask the worker for its tools and models and register an operator per tool (per model for apply)."""
+    _state["error"] = ""
+    try:
+        exe = worker_path(context)
+        tools = tool_specs.parse_tools(workers.query(exe, ["tools", "--json"]))
+        models = {}
+        if "apply" in tools:
+            for model_id in tool_specs.image_models(workers.query(exe, ["models", "list", "--json"])):
+                info = workers.query(exe, ["models", "info", model_id, "--json"])
+                models[model_id] = [tool_specs.parse_control(c, "model %r" % model_id)
+                                    for c in info.get("controls") or []]
+    except (workers.WorkerError, ValueError) as exc:
+        _state["error"] = str(exc)
+        return
+    _state["tools"], _state["models"] = tools, models
+    classes = []
+    for tool in tools.values():
+        if not tool_specs.runnable(tool):
+            continue
+        for target in ("STRIP", "IMAGE"):
+            if tool.name in tool_specs.TWO_SHOT and target == "IMAGE":
+                continue  # a two-shot comparison needs two strips
+            if tool.name == "apply":
+                classes += [operator_class(tool, target, m, models[m]) for m in sorted(models)]
+            else:
+                classes.append(operator_class(tool, target))
+    for cls in classes:
+        bpy.utils.register_class(cls)
+    _state["classes"] = classes
+
+
+def unregister_tools():
+    for cls in reversed(_state["classes"]):
+        bpy.utils.unregister_class(cls)
+    _state["classes"] = []
+
+
+def tool_operators(target):
+    """The registered tool operators for a menu: [(bl_idname, label)]."""
+    return [(c.bl_idname, c.bl_label) for c in _state["classes"] if c.target == target]
+
+
+def _menu(target):
+    def draw(self, context):
+        for ident, label in tool_operators(target):
+            self.layout.operator(ident, text=label)
+        if not _state["classes"]:
+            self.layout.label(text=_state["error"] or "no tools: check the worker in the preferences")
+    name = "MATCHCUT_MT_" + target.lower()
+    return type(name, (bpy.types.Menu,), {"bl_idname": name, "bl_label": "Matchcut", "draw": draw})
+
+
+MATCHCUT_MT_strip, MATCHCUT_MT_image = _menu("STRIP"), _menu("IMAGE")
+
+
+def _strip_menu(self, context):
+    self.layout.menu(MATCHCUT_MT_strip.bl_idname)
+
+
+def _image_menu(self, context):
+    self.layout.menu(MATCHCUT_MT_image.bl_idname)
+
+
+_STATIC = (MATCHCUT_AP_preferences, MATCHCUT_OT_doctor, MATCHCUT_OT_reload, MATCHCUT_MT_strip, MATCHCUT_MT_image)
+
+
+def register():
+    for cls in _STATIC:
+        bpy.utils.register_class(cls)
+    bpy.types.WindowManager.matchcut_last_result = bpy.props.StringProperty(default="")
+    bpy.types.SEQUENCER_MT_strip.append(_strip_menu)
+    bpy.types.IMAGE_MT_image.append(_image_menu)
+    register_tools()
+
+
+def unregister():
+    bpy.types.IMAGE_MT_image.remove(_image_menu)
+    bpy.types.SEQUENCER_MT_strip.remove(_strip_menu)
+    unregister_tools()
+    del bpy.types.WindowManager.matchcut_last_result
+    for cls in reversed(_STATIC):
+        bpy.utils.unregister_class(cls)

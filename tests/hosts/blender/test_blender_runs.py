@@ -1,0 +1,205 @@
+"""Real Blender: cancel, a killed worker, errors, the Image Editor, temporal tools, preferences."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.blender, pytest.mark.zoo]
+
+# Runs in Blender beside the operator: waits for the worker's first frame on disk, then signals the worker
+# (found as a child process of Blender running `matchcut run`). It never touches bpy.
+KILLER = '''
+import glob, signal, threading, time
+def _kill_worker_after_first_frame(root, sig):
+    deadline = time.time() + 120
+    while time.time() < deadline and not glob.glob(os.path.join(root, "*", "*.exr")):
+        time.sleep(0.01)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = open("/proc/%s/stat" % pid).read()
+            cmd = open("/proc/%s/cmdline" % pid).read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and "run" in cmd.split("\\0"):
+            os.kill(int(pid), sig)
+            result["signalled"] = int(pid)
+root = bpy.path.abspath("//matchcut")
+threading.Thread(target=_kill_worker_after_first_frame, args=(root, SIGNAL), daemon=True).start()
+'''
+
+
+@pytest.mark.parametrize("sig, outcome", [("SIGINT", "cancelled"), ("SIGKILL", "error: the Matchcut worker was stopped by signal 9")])
+def test_a_worker_stopped_mid_job_leaves_no_strip_and_no_files(run_blender, flat_sequence, tmp_path, sig, outcome):
+    folder, files = flat_sequence(count=40, size=(256, 256))
+    import textwrap
+
+    setup = textwrap.dedent(f'''
+        import signal
+        SIGNAL = signal.{sig}
+        scene = bpy.context.scene
+        src = add_sequence("sh020", {str(folder)!r}, {files!r}, channel=1, start=1)
+        scene.sequence_editor.active_strip = src
+    ''')
+    run = textwrap.dedent('''
+        try:
+            result["op"] = sorted(bpy.ops.matchcut.strip_apply_degrain_small())
+        except RuntimeError as exc:
+            result["error"] = str(exc)
+        result["strips"] = [s.name for s in compat.strips_of(scene.sequence_editor)]
+        result["last"] = bpy.context.window_manager.matchcut_last_result
+    ''')
+    res = run_blender(setup + KILLER + run)
+    assert "signalled" in res, res
+    assert res["strips"] == ["sh020"]
+    assert res["last"].startswith(outcome)
+    if sig == "SIGINT":
+        assert res["op"] == ["CANCELLED"]
+    else:
+        assert "stopped by signal 9" in res["error"]
+    leftovers = [p for p in (tmp_path / "matchcut").rglob("*")] if (tmp_path / "matchcut").exists() else []
+    assert leftovers == []
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)  # the source is untouched
+
+
+def test_a_missing_source_frame_is_reported_by_name(run_blender, flat_sequence, tmp_path):
+    folder, files = flat_sequence()
+    (folder / "plate.1004.exr").unlink()
+    res = run_blender(f'''
+        scene = bpy.context.scene
+        src = add_sequence("sh030", {str(folder)!r}, {files!r}, channel=1, start=1)
+        scene.sequence_editor.active_strip = src
+        try:
+            result["op"] = sorted(bpy.ops.matchcut.strip_apply_degrain_small())
+        except RuntimeError as exc:
+            result["error"] = str(exc)
+        result["strips"] = len(compat.strips_of(scene.sequence_editor))
+    ''')
+    # the worker's one-line error, as Blender's report: the sequence and the missing frame
+    assert "plate/plate.####.exr: missing frame(s) 1004" in res["error"], res
+    assert len(res["error"].strip().splitlines()) == 1 and "Traceback" not in res["error"]
+    assert res["strips"] == 1
+    assert not list((tmp_path / "matchcut").rglob("*.exr"))
+
+
+def test_no_active_strip_and_a_missing_reference_are_reported(run_blender, flat_sequence):
+    folder, files = flat_sequence(count=3)
+    res = run_blender(f'''
+        scene = bpy.context.scene
+        scene.sequence_editor_create()
+        errors = []
+        for call in (lambda: bpy.ops.matchcut.strip_apply_degrain_small(), lambda: bpy.ops.matchcut.strip_match()):
+            try:
+                call()
+            except RuntimeError as exc:
+                errors.append(str(exc))
+            src = add_sequence("sh040", {str(folder)!r}, {files!r}, channel=1, start=1) if not errors[1:] and len(errors) == 1 else src
+            scene.sequence_editor.active_strip = src
+        result["errors"] = errors
+    ''')
+    assert "no active strip" in res["errors"][0]
+    assert "needs a reference" in res["errors"][1]
+
+
+def test_image_editor_apply_loads_the_result_as_a_new_image(run_blender, tmp_path, exr):
+    still = tmp_path / "still.exr"
+    exr(still, np.full((24, 32, 3), 0.25, np.float32))
+    res = run_blender(f'''
+        img = bpy.data.images.load({str(still)!r})
+        before = set(bpy.data.images.keys())
+        result["op"] = sorted(bpy.ops.matchcut.image_apply_degrain_small(image=img.name, p_strength=0.0))
+        new = [bpy.data.images[k] for k in bpy.data.images.keys() if k not in before]
+        result["new"] = [(i.name, bpy.path.abspath(i.filepath), list(i.size)) for i in new]
+        result["value"] = pixel(bpy.path.abspath(new[0].filepath))[0]
+    ''')
+    assert res["op"] == ["FINISHED"]
+    (name, path, size), = res["new"]
+    assert size == [32, 24] and Path(path).name == "still_apply.exr"
+    assert res["value"] == pytest.approx(0.25, abs=1e-3)
+    assert json.loads((Path(path).parent / "job.json").read_text())["frames"] is None
+
+
+def test_retime_half_speed_starts_where_the_source_starts(run_blender, flat_sequence):
+    folder, files = flat_sequence(count=4, size=(32, 32))
+    res = run_blender(f'''
+        scene = bpy.context.scene
+        src = add_sequence("sh050", {str(folder)!r}, {files!r}, channel=2, start=10)
+        scene.sequence_editor.active_strip = src
+        result["op"] = sorted(bpy.ops.matchcut.strip_retime(use_speed=True, p_speed=0.5))
+        new = scene.sequence_editor.active_strip
+        result["new"] = [new.channel, new.frame_final_start, new.frame_final_end, len(new.elements),
+                         bpy.path.abspath(new.directory)]
+    ''')
+    assert res["op"] == ["FINISHED"]
+    channel, start, end, n, folder_out = res["new"]
+    assert channel == 3 and start == 10
+    job = json.loads((Path(folder_out) / "job.json").read_text())
+    assert job["params"]["speed"] == 0.5 and job["frames"] == "1001-1004"
+    assert n == end - start and n >= 7  # twice the frames (the last one may be held or dropped)
+
+
+def test_fill_gets_handles_from_the_frames_the_edit_does_not_show(run_blender, flat_sequence):
+    folder, files = flat_sequence(count=10, size=(32, 32))
+    res = run_blender(f'''
+        scene = bpy.context.scene
+        src = add_sequence("sh060", {str(folder)!r}, {files!r}, channel=1, start=1)
+        src.frame_offset_start = 3   # shows 1004-1008; three frames before and two after are on disk
+        src.frame_offset_end = 2
+        scene.sequence_editor.active_strip = src
+        result["op"] = sorted(bpy.ops.matchcut.strip_fill(handles=4))
+        new = scene.sequence_editor.active_strip
+        result["new"] = [new.channel, new.frame_final_start, new.frame_final_end, bpy.path.abspath(new.directory)]
+        result["src"] = [src.frame_final_start, src.frame_final_end]
+    ''')
+    assert res["op"] == ["FINISHED"]
+    job = json.loads((Path(res["new"][3]) / "job.json").read_text())
+    assert job["frames"] == "1004-1008" and job["handles"] == 2
+    assert res["new"][:3] == [2] + res["src"]
+
+
+def test_operators_come_from_the_worker_and_the_doctor_reports(run_blender):
+    import subprocess
+    import sys
+
+    worker = Path(sys.executable).parent / "matchcut"
+    tools = json.loads(subprocess.run([str(worker), "tools", "--json"], capture_output=True, text=True).stdout)
+    res = run_blender('''
+        result["ops"] = sorted(dir(bpy.ops.matchcut))
+        result["doctor"] = sorted(bpy.ops.matchcut.doctor())
+        p = bpy.context.preferences.addons["matchcut_blender"].preferences
+        result["report"] = p.doctor_report
+        props = bpy.ops.matchcut.strip_retime.get_rna_type().properties
+        result["retime_props"] = {k: [props[k].type, getattr(props[k], "default", None)] for k in props.keys()
+                                  if k.startswith(("p_", "use_"))}
+    ''')
+    for name, entry in tools.items():
+        if "plate" in entry["inputs"] and name != "apply":
+            assert f"strip_{name}" in res["ops"] and f"image_{name}" in res["ops"]
+    assert "strip_apply_degrain_small" in res["ops"] and "strip_continuity" in res["ops"]
+    assert res["doctor"] == ["FINISHED"] and "Matchcut 0.1.0" in res["report"]
+    assert res["retime_props"]["use_speed"] == ["BOOLEAN", False]
+    assert res["retime_props"]["p_model"][0] == "ENUM"
+    assert res["retime_props"]["p_depth"] == ["INT", 5]
+
+
+def test_the_extension_zip_installs_and_registers(run_blender, tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[3]
+    subprocess.run(["make", "-s", "blender-extension"], cwd=root, check=True, capture_output=True)
+    zips = sorted((root / "build" / "blender").glob("matchcut-*.zip"))
+    res = run_blender(f'''
+        addon_utils.disable("matchcut_blender")
+        bpy.ops.extensions.package_install_files(filepath={str(zips[-1])!r}, repo="user_default",
+                                                 enable_on_install=True)
+        result["enabled"] = [a.module for a in bpy.context.preferences.addons if "matchcut" in a.module]
+        result["ops"] = sorted(dir(bpy.ops.matchcut))
+    ''', env={"BLENDER_USER_RESOURCES": str(tmp_path / "user")})
+    assert "bl_ext.user_default.matchcut" in res["enabled"]
+    assert "strip_apply_degrain_small" in res["ops"]
