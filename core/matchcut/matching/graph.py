@@ -16,7 +16,6 @@ the NumPy reference the tests hold it to.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -112,27 +111,16 @@ def build_graph():
               helper.make_tensor_value_info("gain", f32, ["N", 1, "H", "W"]),
               helper.make_tensor_value_info("weight", f32, ["N", 1, "H", "W"])]
     outputs = [helper.make_tensor_value_info("corrected", f32, ["N", 3, "H", "W"])]
-    graph = helper.make_graph(nodes, "matchcut_shot_match", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="matchcut")
-    model.ir_version = 8  # onnxruntime 1.2x-1.3x read IR <= 10
-    return model
+    from matchcut.runtime.graphs import make_model
+
+    return make_model(nodes, "matchcut_shot_match", inputs, outputs, inits)
 
 
 def graph_path() -> Path:
     """The graph's file in the user cache, written (atomically) the first time it is needed."""
-    import onnx
+    from matchcut.runtime.graphs import cached_graph
 
-    from matchcut import settings
-
-    path = settings.cache_dir() / "graphs" / NAME
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        model = build_graph()
-        onnx.checker.check_model(model)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        onnx.save(model, str(tmp))
-        os.replace(tmp, path)
-    return path
+    return cached_graph(NAME, build_graph)
 
 
 def feeds(fit, image: np.ndarray, weight: np.ndarray, gain: np.ndarray | None = None) -> dict[str, np.ndarray]:
