@@ -136,3 +136,18 @@ def test_estimate_says_when_nothing_was_found_and_weights_sum_to_one():
     assert field.weights["background"].min() == 1.0
     with pytest.raises(SettingError, match="background.*valid: gradient, plane"):
         estimate_normals(linear, meshes=[], person=None, background="sky")
+
+
+def test_inflation_of_a_large_frame_works_at_reduced_size_and_agrees():
+    import cv2
+
+    h, w = 600, 1024  # over INFLATION_SIZE: worked smaller, upsampled
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5
+    matte = (((xs - 512) ** 2 + (ys - 300) ** 2) < 200 ** 2).astype(np.float32)
+    n = inflation_normals(matte)
+    assert n.shape == (h, w, 3)
+    np.testing.assert_allclose(np.linalg.norm(n, axis=-1), 1.0, atol=1e-5)
+    small = inflation_normals(cv2.resize(matte, (512, 300), interpolation=cv2.INTER_AREA))
+    up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    assert np.median(_angle(n[matte > 0], up[matte > 0] / np.linalg.norm(up[matte > 0], axis=-1, keepdims=True))) < 2
+    assert n[300, 320, 0] < -0.5 and n[300, 704, 0] > 0.5

@@ -19,6 +19,7 @@ STEPS = (
     "matchcut.demo.retime:run",
     "matchcut.demo.continuity:run",
     "matchcut.demo.matte:run",
+    "matchcut.demo.relight:run",
 )
 
 

@@ -22,6 +22,8 @@ SOURCES = ("face", "person", "background", "supplied")
 MIN_LENGTH = 0.1
 #: Supplied vectors whose length is off 1 by more than this count as unnormalised (reported, then normalised).
 LENGTH_TOLERANCE = 0.05
+#: The long side, in pixels, silhouette inflation works at (its relief is far smoother than a pixel).
+INFLATION_SIZE = 512
 #: The gradient normals' blur, a fraction of the frame's width: forms, not grain (grain would flicker the relight).
 GRADIENT_BLUR = 0.01
 #: A landmark-set matches one in a neighbouring frame when their centres are closer than this x face width.
@@ -199,7 +201,11 @@ def inflation_normals(matte: np.ndarray) -> np.ndarray:
     import cv2
 
     h, w = matte.shape
-    inside = (matte >= 0.5).astype(np.uint8)
+    # The relief is smooth on the scale of the body: work at most INFLATION_SIZE px on the long side, then upsample.
+    scale = min(1.0, INFLATION_SIZE / max(h, w))
+    small = matte if scale == 1.0 else cv2.resize(matte, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                                   interpolation=cv2.INTER_AREA)
+    inside = (small >= 0.5).astype(np.uint8)
     if not inside.any():
         return np.broadcast_to(np.array([0, 0, 1], np.float32), (h, w, 3)).copy()
     d = cv2.distanceTransform(inside, cv2.DIST_L2, 5).astype(np.float32)
@@ -207,9 +213,12 @@ def inflation_normals(matte: np.ndarray) -> np.ndarray:
     d = np.minimum(d, radius)
     height = np.sqrt(d * (2 * radius - d))
     # A blur on the scale of the body's width rounds off the crease the profile has along thin parts' middles.
-    height = cv2.GaussianBlur(height, (0, 0), max(1.0, 0.01 * max(h, w), 0.2 * radius))
+    height = cv2.GaussianBlur(height, (0, 0), max(1.0, 0.01 * max(small.shape), 0.2 * radius))
     gy, gx = np.gradient(height)
-    return normalize(np.stack([-gx, gy, np.ones_like(gx)], axis=-1))
+    n = np.stack([-gx, gy, np.ones_like(gx)], axis=-1)
+    if scale != 1.0:
+        n = cv2.resize(n, (w, h), interpolation=cv2.INTER_LINEAR)
+    return normalize(n)
 
 
 def gradient_normals(luminance: np.ndarray, detail: float) -> np.ndarray:
