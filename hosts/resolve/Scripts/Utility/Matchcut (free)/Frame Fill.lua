@@ -1,0 +1,15 @@
+-- Matchcut: Frame Fill, for the free DaVinci Resolve (21.1 and later run Python scripts in Studio only; Lua
+-- still runs). Runs the worker on the item under the playhead with the tool's saved (or default) settings and
+-- shows where the result is. `matchcut hosts install resolve` fills in the three paths below.
+local TOOL = "fill"
+local MATCHCUT_PYTHON = [==[]==]  -- the worker environment's python
+local MATCHCUT_RESOLVE_LIB = [==[]==]  -- the folder that holds matchcut_resolve
+local MATCHCUT_WORKER = [==[]==]  -- the worker's matchcut executable
+
+local lib = os.getenv("MATCHCUT_RESOLVE_LIB") or MATCHCUT_RESOLVE_LIB
+if lib == "" then
+  print("Matchcut: run `matchcut hosts install resolve` (or set MATCHCUT_RESOLVE_LIB) first")
+  return
+end
+local runner = dofile(lib .. "/matchcut_resolve/free.lua")
+runner.run(TOOL, os.getenv("MATCHCUT_PYTHON") or MATCHCUT_PYTHON, os.getenv("MATCHCUT_WORKER") or MATCHCUT_WORKER, lib)

@@ -1,0 +1,218 @@
+"""The dialog: a UIManager window per tool built from the worker's controls, Run, Cancel, progress; the entry.
+
+It drives Fusion's UIManager objects that host.dispatcher hands it (it imports no Resolve module itself) and
+leaves every Resolve call to host.py.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from matchcut_resolve import settings, widgets, worker
+from matchcut_resolve.host import (PREVIOUS, Batch, HostError, connect, context, dispatcher, item_label,
+                                   scoped_items, video_items)
+
+WINDOW = "MatchcutWin"
+TIMER = "MatchcutPoll"
+
+
+def _widget(ui: Any, spec: Dict[str, Any]) -> Any:
+    return getattr(ui, spec["widget"])(dict(spec["props"]))
+
+
+def build_window(ui: Any, disp: Any, title: str, description: str, specs: List[Dict[str, Any]]) -> Any:
+    """A UIManager window: one labelled row per spec, Run/Cancel/Close and a progress label."""
+    rows = [ui.Label({"ID": "mc_description", "Text": description, "WordWrap": True})]
+    for spec in specs:
+        label = "" if spec["widget"] == "CheckBox" else spec["label"]
+        rows.append(ui.HGroup({"Weight": 0}, [ui.Label({"Text": label, "ToolTip": spec.get("tooltip", ""),
+                                                        "Weight": 0.35}), _widget(ui, spec)]))
+    rows.append(ui.HGroup({"Weight": 0}, [ui.Button({"ID": "mc_run", "Text": "Run"}),
+                                          ui.Button({"ID": "mc_cancel", "Text": "Cancel", "Enabled": False}),
+                                          ui.Button({"ID": "mc_close", "Text": "Close"})]))
+    rows.append(ui.Label({"ID": "mc_status", "Text": "ready", "WordWrap": True}))
+    win = disp.AddWindow({"ID": WINDOW, "WindowTitle": title, "Geometry": [200, 150, 520, 90 + 32 * len(specs)]},
+                         ui.VGroup(rows))
+    found = win.GetItems()
+    for spec in specs:
+        if spec["widget"] == "ComboBox":
+            found[spec["id"]].AddItems(list(spec["items"]))
+            found[spec["id"]].CurrentIndex = int(spec.get("index", 0))
+    return win
+
+
+def read_values(win: Any, specs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Each spec's raw widget value by id (CurrentText, Checked, Value or Text)."""
+    found = win.GetItems()
+    attribute = {"ComboBox": "CurrentText", "CheckBox": "Checked", "SpinBox": "Value", "DoubleSpinBox": "Value"}
+    return {spec["id"]: getattr(found[spec["id"]], attribute.get(spec["widget"], "Text")) for spec in specs}
+
+
+def _options(tool: Dict[str, Any], own: List[Dict[str, Any]], specs: List[Dict[str, Any]],
+             raw: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(batch options, values to save) from the dialog's raw values."""
+    mine = {s["control"]: widgets.parse_value(s, raw[s["id"]]) for s in own}
+    params = widgets.params_from_values(specs, raw)
+    inputs = {name: mine.pop("input_" + name) for name in widgets.extra_inputs(tool) if "input_" + name in mine}
+    options = dict(mine, params=params, inputs=inputs)
+    saved = dict(mine, **params)
+    saved.update({"input_" + k: v for k, v in inputs.items()})
+    return options, saved
+
+
+def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str, model: str = "") -> Optional[str]:
+    """Show one tool's dialog until closed. Returns a model id when the apply tool's model changed (the caller
+    opens the dialog again with that model's controls), else None."""
+    project, timeline = context(resolve)
+    path = settings.settings_path()
+    saved = settings.load(path).get(tool["name"], {})
+    models, model_controls = None, []
+    if any(c["name"] == "model" and c.get("type") == "string" for c in tool.get("controls", [])):
+        models = widgets.image_models(worker.run_json(exe, ["models", "list"]))
+        model = model or str(saved.get("model") or (models[0] if models else ""))
+        saved = dict(saved, model=model)
+        if model:
+            model_controls = worker.run_json(exe, ["models", "info", model]).get("controls", [])
+    labels = [item_label(track, item) for track, item in video_items(timeline)]
+    own = widgets.own_specs(tool, saved, [PREVIOUS] + labels)
+    for spec in own:  # the second shot defaults to the one before the cut
+        if spec["control"] in ("input_a", "input_reference") and spec["control"] not in saved:
+            spec["index"] = spec["items"].index(PREVIOUS)
+    specs = widgets.tool_specs(tool, saved, models, model_controls)
+    win = build_window(ui, disp, "Matchcut: " + tool["name"], tool.get("description", ""), specs + own)
+    found = win.GetItems()
+    active: Dict[str, Any] = {"batch": None, "model": None}
+    timer = None
+    try:
+        timer = ui.Timer({"ID": TIMER, "Interval": 200})
+    except (AttributeError, TypeError):
+        timer = None  # an old UIManager: the run blocks the dialog but still reports progress at the end
+
+    def status(text: str) -> None:
+        found["mc_status"].Text = text
+
+    def finish(batch: Batch) -> None:
+        if timer is not None:
+            timer.Stop()
+        active["batch"] = None
+        found["mc_run"].Enabled, found["mc_cancel"].Enabled = True, False
+        head = "cancelled" if batch.cancelled else ("{} item(s) failed".format(batch.failures) if batch.failures else "done")
+        status(head + ("\n" + "\n".join(batch.summary) if batch.summary else ""))
+
+    def on_tick(ev: Any) -> None:
+        batch = active["batch"]
+        if batch is None:
+            return
+        text = batch.tick()
+        if text is None:
+            finish(batch)
+        else:
+            status(text)
+
+    def on_run(ev: Any) -> None:
+        if active["batch"] is not None:
+            return
+        try:
+            options, keep = _options(tool, own, specs, read_values(win, specs + own))
+            settings.save(path, tool["name"], keep)
+            current = timeline.GetCurrentVideoItem()
+            if not current:
+                raise HostError("no video item under the playhead")
+            items = scoped_items(timeline, current, options.get("scope", "current"))
+        except (HostError, ValueError, OSError) as exc:
+            status("error: " + " ".join(str(exc).split()))
+            return
+        batch = Batch(resolve, project, timeline, tool, items, options, exe)
+        active["batch"] = batch
+        found["mc_run"].Enabled, found["mc_cancel"].Enabled = False, True
+        status("{}: {} item(s)".format(tool["name"], len(items)))
+        if timer is not None:
+            timer.Start()
+            return
+        while True:
+            text = batch.tick()
+            if text is None:
+                break
+        finish(batch)
+
+    def on_cancel(ev: Any) -> None:
+        if active["batch"] is not None:
+            active["batch"].cancel()
+            status("cancelling...")
+
+    def on_close(ev: Any) -> None:
+        if timer is not None:
+            timer.Stop()
+        if active["batch"] is not None:  # closing mid-run cancels it (finished frames stay for a resume)
+            active["batch"].cancel()
+            while active["batch"].tick() is not None:
+                pass
+            active["batch"] = None
+        disp.ExitLoop()
+
+    def on_model(ev: Any) -> None:
+        chosen = found[widgets.PARAM_PREFIX + "model"].CurrentText
+        if chosen and chosen != model and active["batch"] is None:
+            active["model"] = chosen
+            disp.ExitLoop()
+
+    win.On.mc_run.Clicked = on_run
+    win.On.mc_cancel.Clicked = on_cancel
+    win.On.mc_close.Clicked = on_close
+    getattr(win.On, WINDOW).Close = on_close
+    if models is not None:
+        getattr(win.On, widgets.PARAM_PREFIX + "model").CurrentIndexChanged = on_model
+    if timer is not None:
+        getattr(disp.On, TIMER).Timeout = on_tick
+    win.Show()
+    disp.RunLoop()
+    win.Hide()
+    return active["model"]
+
+
+def pick_tool(ui: Any, disp: Any, tools: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """A small window listing the worker's tools (any new tool shows up here); the chosen name, or None."""
+    names = sorted(tools)
+    win = disp.AddWindow({"ID": "MatchcutPick", "WindowTitle": "Matchcut", "Geometry": [200, 150, 320, 90]},
+                         ui.VGroup([ui.ComboBox({"ID": "mc_tool"}),
+                                    ui.HGroup([ui.Button({"ID": "mc_open", "Text": "Open"}),
+                                               ui.Button({"ID": "mc_close", "Text": "Close"})])]))
+    found = win.GetItems()
+    found["mc_tool"].AddItems(names)
+    chosen: Dict[str, Optional[str]] = {"name": None}
+
+    def on_open(ev: Any) -> None:
+        chosen["name"] = found["mc_tool"].CurrentText
+        disp.ExitLoop()
+
+    win.On.mc_open.Clicked = on_open
+    win.On.mc_close.Clicked = lambda ev: disp.ExitLoop()
+    win.On.MatchcutPick.Close = lambda ev: disp.ExitLoop()
+    win.Show()
+    disp.RunLoop()
+    win.Hide()
+    return chosen["name"]
+
+
+def main(resolve: Any = None, fusion: Any = None, bmd: Any = None, tool_name: Optional[str] = None) -> int:
+    """The Scripts menu entry: the dialog of ``tool_name`` (None: a picker first). Returns 0, or 1 on error."""
+    try:
+        resolve = connect(resolve)
+        context(resolve)
+        ui, disp = dispatcher(fusion, bmd, resolve)
+        exe = worker.require_worker()
+        tools = widgets.tools_by_name(worker.run_json(exe, ["tools"]))
+        if tool_name is None:
+            tool_name = pick_tool(ui, disp, tools)
+            if tool_name is None:
+                return 0
+        if tool_name not in tools:
+            raise HostError("the worker has no tool {!r} (it has {}); update Matchcut".format(
+                tool_name, ", ".join(sorted(tools))))
+        model = ""
+        while True:
+            model = run_dialog(resolve, ui, disp, tools[tool_name], exe, model) or ""
+            if not model:
+                return 0
+    except (HostError, worker.WorkerError) as exc:
+        print("Matchcut: " + " ".join(str(exc).split()))
+        return 1

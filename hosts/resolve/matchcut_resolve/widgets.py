@@ -1,0 +1,195 @@
+"""Dialog specs: UIManager widgets from the worker's tool and model controls, and their values back as params.
+
+A spec is plain data (``id``, ``widget``, ``label``, ``props``, ``control``, ``type``); the Resolve-facing
+module turns it into ``ui.<widget>(props)``. Every tool the worker lists gets a dialog with no adapter change.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, List, Optional
+
+#: Widget IDs: the adapter's own fields start with "mc_", a tool or model control's with "p_".
+PARAM_PREFIX = "p_"
+OWN_PREFIX = "mc_"
+BIG = 1e9
+
+#: Parameters the adapter fills in itself, per tool (so they get no widget).
+ADAPTER_PARAMS = {"match": ("lut", "cdl"), "continuity": ("frames_a", "frames_b", "patch")}
+
+PLACEMENTS = ("take", "track")
+SCOPES = ("current", "in-out", "clip-colour")
+PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
+
+
+def tools_by_name(data: Any) -> Dict[str, Dict[str, Any]]:
+    """`matchcut tools --json` as {name: tool}; accepts the object form and a list of tools."""
+    items = data.values() if isinstance(data, dict) else data
+    return {tool["name"]: tool for tool in items if isinstance(tool, dict) and tool.get("name")}
+
+
+def image_models(models: Any) -> List[str]:
+    """Model ids for the generic apply tool (image-to-image) from `matchcut models list --json`."""
+    items = models.get("models", []) if isinstance(models, dict) else (models or [])
+    return [m["id"] for m in items if isinstance(m, dict) and m.get("task") == "image-to-image"]
+
+
+def _number(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def control_spec(control: Dict[str, Any], value: Any = None, choices: Optional[List[str]] = None) -> Dict[str, Any]:
+    """The widget spec of one control; ``value`` (a saved value) overrides the default."""
+    kind = str(control.get("type", "string"))
+    name = str(control["name"])
+    default = control.get("default") if value is None else value
+    label = str(control.get("label") or name)
+    spec = {"id": PARAM_PREFIX + name, "control": name, "type": kind, "label": label,
+            "tooltip": str(control.get("help") or "")}
+    low, high = _number(control.get("min")), _number(control.get("max"))
+    options = [str(c) for c in (choices if choices is not None else control.get("choices") or [])]
+    if options:
+        current = str(default) if default is not None else options[0]
+        spec.update(widget="ComboBox", items=options, props={"ID": spec["id"]},
+                    index=options.index(current) if current in options else 0)
+    elif kind == "bool":
+        spec.update(widget="CheckBox", props={"ID": spec["id"], "Text": label, "Checked": bool(default)})
+    elif kind in ("int", "float") and default is not None:
+        props = {"ID": spec["id"], "Minimum": low if low is not None else -BIG,
+                 "Maximum": high if high is not None else BIG, "Value": default}
+        if kind == "int":
+            props = {k: (int(v) if k != "ID" else v) for k, v in props.items()}
+            spec.update(widget="SpinBox", props=props)
+        else:
+            span = (high - low) if low is not None and high is not None else 1.0
+            props.update(Decimals=3, SingleStep=round(span / 100.0, 4) or 0.01)
+            spec.update(widget="DoubleSpinBox", props=props)
+    else:
+        # Text for strings, and for numbers or colours that may stay unset (empty: the tool decides).
+        if kind == "color" and isinstance(default, (list, tuple)):
+            text = " ".join(str(v) for v in default)
+        elif default is None:
+            text = ""
+        elif isinstance(default, (dict, list)):
+            text = json.dumps(default)
+        else:
+            text = str(default)
+        hint = {"color": "r g b (scene-linear); empty: automatic", "int": "empty: automatic",
+                "float": "empty: automatic"}.get(kind, "")
+        spec.update(widget="LineEdit", props={"ID": spec["id"], "Text": text, "PlaceholderText": hint})
+    return spec
+
+
+def tool_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
+               models: Optional[List[str]] = None, model_controls: Iterable[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
+    """Widget specs for a tool's controls (less those the adapter fills in), then a chosen model's controls.
+
+    ``models``: the choices for a string control named "model" (the apply tool); ``saved``: last values.
+    """
+    saved = saved or {}
+    skip = ADAPTER_PARAMS.get(tool.get("name", ""), ())
+    specs = []
+    for control in tool.get("controls", []):
+        if control["name"] in skip:
+            continue
+        choices = models if control["name"] == "model" and control.get("type") == "string" and models else None
+        specs.append(control_spec(control, saved.get(control["name"]), choices))
+    seen = {s["control"] for s in specs}
+    for control in model_controls:
+        if control["name"] not in seen:
+            specs.append(control_spec(control, saved.get(control["name"])))
+    return specs
+
+
+def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
+              items: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """The adapter's own fields: which items, handles, where the result goes, device, output folder, the
+    extra inputs (a timeline item each) and, for shot match, the CDL on the grade."""
+    saved = saved or {}
+    name = tool.get("name", "")
+    fields = [
+        {"name": "scope", "type": "choice", "default": "current", "choices": list(SCOPES), "label": "Items",
+         "help": "current: the item under the playhead; in-out: every item between the timeline's In and Out "
+                 "on its track; clip-colour: every item of the current item's clip colour on its track"},
+        {"name": "handles", "type": "int", "default": 0, "min": 0, "max": 1000, "label": "Handles (frames)",
+         "help": "extra timeline frames before and after each item (clamped to the media)"},
+        {"name": "placement", "type": "choice", "default": "take", "choices": list(PLACEMENTS),
+         "label": "Result as", "help": "take: a new take on the item (toggle original/result); track: a new "
+                                       "track above at the same record frame"},
+        {"name": "provider", "type": "choice", "default": "auto", "choices": list(PROVIDERS), "label": "Device"},
+        {"name": "output", "type": "string", "default": "", "label": "Output folder",
+         "help": "where results are written (empty: the default under MATCHCUT_CACHE_DIR/resolve)"},
+    ]
+    if tool.get("frameless"):
+        fields = [f for f in fields if f["name"] not in ("handles", "placement")]
+    if name == "match":
+        fields.append({"name": "apply_cdl", "type": "bool", "default": False, "label": "Apply CDL to the grade",
+                       "help": "set the CDL on a node of the item's grade (SetCDL) to refine it"})
+        fields.append({"name": "cdl_node", "type": "int", "default": 1, "min": 1, "max": 999, "label": "CDL node"})
+    specs = []
+    for field in fields:
+        spec = control_spec(field, saved.get(field["name"]))
+        spec["id"] = OWN_PREFIX + field["name"]
+        spec["props"]["ID"] = spec["id"]
+        specs.append(spec)
+    for input_name in extra_inputs(tool):
+        choices = ["(none)"] + list(items or [])
+        field = {"name": "input_" + input_name, "type": "choice", "label": input_name.replace("_", " ").capitalize(),
+                 "choices": choices, "default": saved.get("input_" + input_name, choices[0])}
+        spec = control_spec(field, None, choices)
+        spec["id"] = OWN_PREFIX + field["name"]
+        spec["props"]["ID"] = spec["id"]
+        specs.append(spec)
+    return specs
+
+
+def extra_inputs(tool: Dict[str, Any]) -> List[str]:
+    """Inputs besides the plate the dialog asks for as timeline items (continuity: A; match: reference...)."""
+    if tool.get("name") == "continuity":
+        return ["a"]
+    return [name for name in tool.get("inputs", []) if name != "plate"]
+
+
+def parse_value(spec: Dict[str, Any], raw: Any) -> Any:
+    """A widget's raw value (Text, Value, Checked or CurrentText) as the control's typed value.
+
+    Raises ValueError naming the field for text that is not what the control expects.
+    """
+    kind = spec["type"]
+    if spec["widget"] == "ComboBox":
+        return str(raw)
+    if spec["widget"] == "CheckBox":
+        return bool(raw)
+    if spec["widget"] in ("SpinBox", "DoubleSpinBox"):
+        return int(raw) if kind == "int" else float(raw)
+    text = str(raw if raw is not None else "").strip()
+    if kind == "string":
+        return text
+    if not text:
+        return None
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "color":
+            parts = [float(p) for p in text.replace(",", " ").split()]
+            if len(parts) != 3:
+                raise ValueError
+            return parts
+    except ValueError:
+        expected = {"int": "a whole number", "float": "a number", "color": "three numbers, r g b"}[kind]
+        raise ValueError("{}: expected {} or nothing, got {!r}".format(spec["label"], expected, text))
+    return text
+
+
+def params_from_values(specs: List[Dict[str, Any]], values: Dict[str, Any]) -> Dict[str, Any]:
+    """{control: typed value} for the specs whose raw values are in ``values`` (by widget id); unset
+    optional values (None) are left out so the tool's default applies."""
+    params = {}
+    for spec in specs:
+        if spec["id"] not in values:
+            continue
+        value = parse_value(spec, values[spec["id"]])
+        if value is not None:
+            params[spec["control"]] = value
+    return params

@@ -1,0 +1,634 @@
+"""A strict fake of DaVinci Resolve's scripting object model and Fusion's UIManager, for the adapter's tests.
+
+Follows the scripting README (copies dated 2020, Oct 2024 and 2025; hosts.md section 2.4): Resolve,
+ProjectManager, Project, MediaStorage, MediaPool, Folder, MediaPoolItem, Timeline, TimelineItem; and the
+UIManager/UIDispatcher calls of Fusion's UI Manager examples (AddWindow, GetItems, On.<ID>.<Event>, RunLoop,
+ExitLoop, Timer with Timeout). Only what the README lists exists: a misspelt method is an AttributeError, a
+wrong argument shape a TypeError or ValueError. Units as the README and public measurements give them: record
+frames absolute; GetSourceStartFrame 0-based in the media's rate; GetSourceEndFrame exclusive; offsets in
+timeline frames; AppendToTimeline's endFrame exclusive and recordFrame absolute; marker frameId relative to
+the timeline's start. Rendering writes files through a callback the test gives.
+"""
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+
+MARKER_COLOURS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
+                  "Mint", "Lemon", "Sand", "Cocoa", "Cream")
+RENDER_KEYS = {"SelectAllFrames", "MarkIn", "MarkOut", "TargetDir", "CustomName", "UniqueFilenameStyle", "ExportVideo",
+               "ExportAudio", "FormatWidth", "FormatHeight", "FrameRate", "PixelAspectRatio", "VideoQuality",
+               "AudioCodec", "AudioBitDepth", "AudioSampleRate", "ColorSpaceTag", "GammaTag", "ExportAlpha",
+               "EncodingProfile", "MultiPassEncode", "AlphaMode", "NetworkOptimization"}
+CLIP_INFO_KEYS = {"mediaPoolItem", "startFrame", "endFrame", "mediaType", "trackIndex", "recordFrame"}
+IMPORT_KEYS = {"FilePath", "StartIndex", "EndIndex"}
+CDL_KEYS = {"NodeIndex", "Slope", "Offset", "Power", "Saturation"}
+
+
+def _int(value, what):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("{}: expected int, got {!r}".format(what, value))
+    return value
+
+
+def _str(value, what):
+    if not isinstance(value, str):
+        raise TypeError("{}: expected str, got {!r}".format(what, value))
+    return value
+
+
+class _Ids:
+    n = 0
+
+    @classmethod
+    def next(cls):
+        cls.n += 1
+        return "id-{}".format(cls.n)
+
+
+class Folder:
+    def __init__(self, name):
+        self._name, self._clips, self._subs, self._id = name, [], [], _Ids.next()
+
+    def GetName(self): return self._name
+    def GetClipList(self): return list(self._clips)
+    def GetSubFolderList(self): return list(self._subs)
+    def GetUniqueId(self): return self._id
+
+
+class MediaPoolItem:
+    def __init__(self, name, props):
+        self._name, self._props, self._meta, self._id = name, dict(props), {}, _Ids.next()
+        self.mattes = []
+
+    def GetName(self): return self._name
+    def GetMediaId(self): return self._id
+    def GetUniqueId(self): return self._id
+
+    def GetClipProperty(self, propertyName=None):
+        if propertyName is None:
+            return dict(self._props)
+        return self._props.get(_str(propertyName, "GetClipProperty(propertyName)"), "")
+
+    def SetClipProperty(self, propertyName, propertyValue):
+        _str(propertyName, "SetClipProperty(propertyName)")
+        _str(propertyValue, "SetClipProperty(propertyValue)")  # the README: "(string)"
+        self._props[propertyName] = propertyValue
+        return True
+
+    def GetMetadata(self, metadataType=None):
+        return dict(self._meta) if metadataType is None else self._meta.get(metadataType, "")
+
+    def SetMetadata(self, *args):
+        if len(args) == 1 and isinstance(args[0], dict):
+            for k, v in args[0].items():
+                self._meta[_str(k, "metadata key")] = _str(v, "metadata value")
+            return True
+        if len(args) == 2:
+            self._meta[_str(args[0], "metadataType")] = _str(args[1], "metadataValue")
+            return True
+        raise TypeError("SetMetadata(metadataType, metadataValue) or SetMetadata({metadata})")
+
+
+def media_item(path, fps="24", frames=None, start=None, name=None):
+    """A media pool item as Resolve describes media: a sequence path in brackets, or a movie/raw file."""
+    match = re.search(r"\[(\d+)-(\d+)\]", os.path.basename(path))
+    props = {"File Path": path, "FPS": str(fps), "Type": "Video"}
+    if match:
+        first, last = int(match.group(1)), int(match.group(2))
+        props.update({"Frames": str(last - first + 1), "Start": str(first), "End": str(last)})
+    else:
+        props.update({"Frames": str(frames), "Start": str(start or 0), "End": str((start or 0) + frames - 1)})
+    return MediaPoolItem(name or os.path.basename(path), props)
+
+
+class TimelineItem:
+    """An item on a track. ``source_start`` (0-based media frame), ``speed`` and the rates define every
+    reading, as Resolve derives them."""
+
+    def __init__(self, name, mpi, record_start, duration, source_start, timeline_fps, speed=1.0, clip_colour=""):
+        self._name, self._mpi = name, mpi
+        self._start, self._duration = int(record_start), int(duration)
+        self._source_start, self._speed = source_start, Fraction(speed).limit_denominator(1000)
+        self._tl_fps = Fraction(str(timeline_fps))
+        self._takes, self._selected, self._cdl, self._colour = [], 0, {}, clip_colour
+        self._id = _Ids.next()
+        self.track = None
+        self.nodes = 3
+
+    def _step(self):
+        clip_fps = Fraction(str(self._mpi.GetClipProperty("FPS"))) if self._mpi else self._tl_fps
+        return clip_fps / self._tl_fps * self._speed, clip_fps
+
+    def GetName(self): return self._name
+    def GetUniqueId(self): return self._id
+    def GetMediaPoolItem(self): return self._mpi
+    def GetStart(self, subframe_precision=False): return self._start
+    def GetDuration(self, subframe_precision=False): return self._duration
+    def GetEnd(self, subframe_precision=False): return self._start + self._duration
+    def GetSourceStartFrame(self): return self._source_start
+
+    def GetSourceEndFrame(self):
+        step, _ = self._step()
+        return int(self._source_start + self._duration * step)
+
+    def GetSourceStartTime(self):
+        _, fps = self._step()
+        return float(self._source_start / fps)
+
+    def GetSourceEndTime(self):
+        step, fps = self._step()
+        return float((self._source_start + self._duration * step) / fps)
+
+    def GetLeftOffset(self, subframe_precision=False):
+        step, _ = self._step()
+        return int(self._source_start / step)
+
+    def GetRightOffset(self, subframe_precision=False):
+        step, _ = self._step()
+        frames = int(self._mpi.GetClipProperty("Frames"))
+        return int((frames - self._source_start) / step) - self._duration
+
+    def GetClipColor(self): return self._colour
+    def GetTrackTypeAndIndex(self): return ["video", self.track]
+
+    def AddTake(self, mediaPoolItem, startFrame=None, endFrame=None):
+        if not isinstance(mediaPoolItem, MediaPoolItem):
+            raise TypeError("AddTake(mediaPoolItem, startFrame, endFrame): expected a MediaPoolItem")
+        if startFrame is not None:
+            _int(startFrame, "AddTake startFrame")
+            _int(endFrame, "AddTake endFrame")
+            frames = int(mediaPoolItem.GetClipProperty("Frames"))
+            if not 0 <= startFrame < endFrame <= frames:
+                return False
+        if not self._takes:
+            self._takes.append({"mediaPoolItem": self._mpi, "startFrame": self._source_start,
+                                "endFrame": self.GetSourceEndFrame()})
+            self._selected = 1
+        self._takes.append({"mediaPoolItem": mediaPoolItem, "startFrame": startFrame, "endFrame": endFrame})
+        return True
+
+    def GetTakesCount(self): return len(self._takes)
+    def GetSelectedTakeIndex(self): return self._selected
+
+    def GetTakeByIndex(self, idx):
+        return dict(self._takes[_int(idx, "GetTakeByIndex(idx)") - 1])
+
+    def SelectTakeByIndex(self, idx):
+        if not 1 <= _int(idx, "SelectTakeByIndex(idx)") <= len(self._takes):
+            return False
+        self._selected = idx
+        return True
+
+    def SetCDL(self, cdl):
+        if not isinstance(cdl, dict) or set(cdl) != CDL_KEYS:
+            raise ValueError("SetCDL({{NodeIndex, Slope, Offset, Power, Saturation}}), got {!r}".format(cdl))
+        for key, value in cdl.items():
+            _str(value, "SetCDL " + key)
+        if not 1 <= int(cdl["NodeIndex"]) <= self.nodes:
+            return False
+        self._cdl = dict(cdl)
+        return True
+
+
+class Timeline:
+    def __init__(self, name, fps="24", start_frame=86400):
+        self._name, self._fps, self._start = name, str(fps), int(start_frame)
+        self._tracks = [[]]
+        self._markers = {}
+        self._marks = {}
+        self.playhead_item = None
+        self._id = _Ids.next()
+
+    def add_item(self, track, item):
+        while len(self._tracks) < track:
+            self._tracks.append([])
+        item.track = track
+        self._tracks[track - 1].append(item)
+        return item
+
+    def GetName(self): return self._name
+    def GetUniqueId(self): return self._id
+    def GetStartFrame(self): return self._start
+
+    def GetEndFrame(self):
+        ends = [i.GetEnd() for t in self._tracks for i in t]
+        return max(ends) if ends else self._start
+
+    def GetSetting(self, settingName=None):
+        return {"timelineFrameRate": self._fps}.get(settingName, "")
+
+    def GetTrackCount(self, trackType):
+        if trackType not in ("video", "audio", "subtitle"):
+            raise ValueError("GetTrackCount(trackType): video, audio or subtitle")
+        return len(self._tracks) if trackType == "video" else 0
+
+    def AddTrack(self, trackType, subTrackType=None):
+        if trackType != "video":
+            raise ValueError("the fake adds video tracks only")
+        self._tracks.append([])
+        return True
+
+    def GetItemListInTrack(self, trackType, index):
+        if trackType != "video" or not 1 <= _int(index, "GetItemListInTrack(index)") <= len(self._tracks):
+            return None
+        return list(self._tracks[index - 1])
+
+    def GetCurrentVideoItem(self): return self.playhead_item
+
+    def AddMarker(self, frameId, color, name, note, duration, customData=""):
+        if isinstance(frameId, bool) or not isinstance(frameId, (int, float)):
+            raise TypeError("AddMarker frameId: a number relative to the timeline's start")
+        if color not in MARKER_COLOURS:
+            raise ValueError("AddMarker color {!r}".format(color))
+        for value, what in ((name, "name"), (note, "note"), (customData, "customData")):
+            _str(value, "AddMarker " + what)
+        _int(duration, "AddMarker duration")
+        if frameId in self._markers or frameId < 0 or self._start + frameId >= self.GetEndFrame():
+            return False
+        self._markers[frameId] = {"color": color, "duration": duration, "note": note, "name": name,
+                                  "customData": customData}
+        return True
+
+    def GetMarkers(self): return {float(k): dict(v) for k, v in self._markers.items()}
+    def GetMarkInOut(self): return dict(self._marks)
+
+
+class MediaPool:
+    def __init__(self, timeline_getter):
+        self._root = Folder("Master")
+        self._current = self._root
+        self._timeline = timeline_getter
+
+    def GetRootFolder(self): return self._root
+    def GetCurrentFolder(self): return self._current
+
+    def SetCurrentFolder(self, folder):
+        if not isinstance(folder, Folder):
+            raise TypeError("SetCurrentFolder(Folder)")
+        self._current = folder
+        return True
+
+    def AddSubFolder(self, folder, name):
+        if not isinstance(folder, Folder):
+            raise TypeError("AddSubFolder(folder, name)")
+        made = Folder(_str(name, "AddSubFolder name"))
+        folder._subs.append(made)
+        return made
+
+    def ImportMedia(self, items):
+        if not isinstance(items, list):
+            raise TypeError("ImportMedia([items...]) or ImportMedia([{clipInfo}])")
+        made = []
+        for info in items:
+            if not isinstance(info, dict) or set(info) - IMPORT_KEYS or "FilePath" not in info:
+                raise ValueError("ImportMedia clipInfo keys: FilePath, StartIndex, EndIndex; got {!r}".format(info))
+            path, first, last = info["FilePath"], info.get("StartIndex"), info.get("EndIndex")
+            match = re.search(r"%0(\d+)d", path)
+            if not match or not isinstance(first, int) or not isinstance(last, int):
+                raise ValueError("the fake imports %0Nd sequences with StartIndex/EndIndex")
+            files = [path.replace(match.group(0), "{:0{}d}".format(f, int(match.group(1)))) for f in range(first, last + 1)]
+            if not all(os.path.isfile(f) for f in files):
+                continue  # Resolve imports nothing for missing media
+            bracket = path.replace(match.group(0), "[{:0{w}d}-{:0{w}d}]".format(first, last, w=int(match.group(1))))
+            mpi = media_item(bracket, fps=self._timeline().GetSetting("timelineFrameRate"))
+            self._current._clips.append(mpi)
+            made.append(mpi)
+        return made
+
+    def AppendToTimeline(self, clips):
+        if not isinstance(clips, list) or not clips:
+            raise TypeError("AppendToTimeline([{clipInfo}, ...])")
+        timeline, made = self._timeline(), []
+        for info in clips:
+            if not isinstance(info, dict) or set(info) - CLIP_INFO_KEYS:
+                raise ValueError("AppendToTimeline clipInfo keys {}, got {!r}".format(sorted(CLIP_INFO_KEYS), info))
+            mpi = info["mediaPoolItem"]
+            start, end = _int(info["startFrame"], "startFrame"), _int(info["endFrame"], "endFrame")
+            track, record = _int(info["trackIndex"], "trackIndex"), _int(info["recordFrame"], "recordFrame")
+            if info.get("mediaType") not in (None, 1, 2) or not 1 <= track <= timeline.GetTrackCount("video"):
+                raise ValueError("AppendToTimeline: mediaType 1|2, 1 <= trackIndex <= track count")
+            if record < timeline.GetStartFrame():
+                raise ValueError("recordFrame is absolute: {} is before the timeline's start".format(record))
+            step = Fraction(str(mpi.GetClipProperty("FPS"))) / Fraction(timeline.GetSetting("timelineFrameRate"))
+            item = TimelineItem(mpi.GetName(), mpi, record, int((end - start) / step), start,
+                                timeline.GetSetting("timelineFrameRate"))
+            made.append(timeline.add_item(track, item))
+        return made
+
+
+class MediaStorage:
+    def __init__(self):
+        self.mattes = []
+
+    def GetMountedVolumeList(self): return ["/"]
+
+    def AddClipMattesToMediaPool(self, MediaPoolItem_, paths, stereoEye=None):
+        if not isinstance(MediaPoolItem_, MediaPoolItem) or not isinstance(paths, list) or not paths:
+            raise TypeError("AddClipMattesToMediaPool(MediaPoolItem, [paths], stereoEye)")
+        if stereoEye not in (None, "left", "right") or not all(os.path.isfile(p) for p in paths):
+            return False
+        MediaPoolItem_.mattes.extend(paths)
+        return True
+
+
+class Project:
+    def __init__(self, name, timeline, renderer=None):
+        self._name, self._timeline = name, timeline
+        self._pool = MediaPool(lambda: self._timeline)
+        self._format, self._mode, self._settings = {"format": "mov", "codec": "ProRes422HQ"}, 0, {}
+        self._jobs, self.renderer, self._n = {}, renderer, 0
+
+    def GetName(self): return self._name
+    def GetMediaPool(self): return self._pool
+    def GetCurrentTimeline(self): return self._timeline
+    def GetSetting(self, settingName=None):
+        return {"timelineFrameRate": self._timeline.GetSetting("timelineFrameRate")}.get(settingName, "")
+
+    def GetRenderFormats(self): return {"exr": "exr", "QuickTime": "mov"}
+
+    def GetRenderCodecs(self, renderFormat):
+        return {"RGB half (PIZ)": "RGBHalfPIZ", "RGB float (no compression)": "RGBFloat"} if renderFormat == "exr" else {}
+
+    def GetCurrentRenderFormatAndCodec(self): return dict(self._format)
+
+    def SetCurrentRenderFormatAndCodec(self, format, codec):
+        if codec not in self.GetRenderCodecs(format).values() and format != "mov":
+            return False
+        self._format = {"format": format, "codec": codec}
+        return True
+
+    def GetCurrentRenderMode(self): return self._mode
+
+    def SetCurrentRenderMode(self, renderMode):
+        if renderMode not in (0, 1):
+            raise ValueError("SetCurrentRenderMode(0|1)")
+        self._mode = renderMode
+        return True
+
+    def SetRenderSettings(self, settings):
+        if not isinstance(settings, dict) or set(settings) - RENDER_KEYS:
+            raise ValueError("SetRenderSettings: unknown key(s) {}".format(sorted(set(settings) - RENDER_KEYS)))
+        self._settings.update(settings)
+        return True
+
+    def AddRenderJob(self):
+        self._n += 1
+        job = "job-{}".format(self._n)
+        self._jobs[job] = {"settings": dict(self._settings), "format": dict(self._format), "status": "Ready"}
+        return job
+
+    def StartRendering(self, *args):
+        ids = args[0] if args and isinstance(args[0], list) else [a for a in args if isinstance(a, str)]
+        for job in ids:
+            if job not in self._jobs:
+                return False
+            if self.renderer is not None:
+                self.renderer(self._jobs[job]["settings"], self._jobs[job]["format"])
+            self._jobs[job]["status"] = "Complete"
+        return True
+
+    def IsRenderingInProgress(self): return False
+    def StopRendering(self): return None
+
+    def GetRenderJobStatus(self, jobId):
+        job = self._jobs.get(jobId)
+        return {"JobStatus": job["status"], "CompletionPercentage": 100 if job["status"] == "Complete" else 0} if job else {}
+
+    def DeleteRenderJob(self, jobId):
+        return self._jobs.pop(jobId, None) is not None
+
+
+class ProjectManager:
+    def __init__(self, project):
+        self._project = project
+
+    def GetCurrentProject(self): return self._project
+
+
+class Resolve:
+    def __init__(self, project, fusion=None):
+        self._pm, self._storage, self._fusion = ProjectManager(project), MediaStorage(), fusion
+
+    def GetProjectManager(self): return self._pm
+    def GetMediaStorage(self): return self._storage
+    def Fusion(self): return self._fusion
+    def GetProductName(self): return "DaVinci Resolve Studio"
+    def GetVersionString(self): return "19.1.3.7"
+
+
+# --- Fusion's UIManager -------------------------------------------------------------------------------------
+
+WIDGET_PROPS = {
+    "Label": {"ID", "Text", "WordWrap", "ToolTip", "Weight", "Alignment"},
+    "Button": {"ID", "Text", "Enabled", "Weight", "ToolTip"},
+    "LineEdit": {"ID", "Text", "PlaceholderText", "ToolTip", "Weight", "ReadOnly"},
+    "SpinBox": {"ID", "Value", "Minimum", "Maximum", "SingleStep", "ToolTip", "Weight"},
+    "DoubleSpinBox": {"ID", "Value", "Minimum", "Maximum", "SingleStep", "Decimals", "ToolTip", "Weight"},
+    "CheckBox": {"ID", "Text", "Checked", "ToolTip", "Weight"},
+    "ComboBox": {"ID", "ToolTip", "Weight"},
+}
+
+
+class _Events:
+    def __init__(self):
+        object.__setattr__(self, "_handlers", {})
+
+    def __getattr__(self, name):
+        return self._handlers.setdefault(name, _Handlers())
+
+    def __setattr__(self, name, value):
+        raise AttributeError("assign handlers as On.<ID>.<Event> = function")
+
+
+class _Handlers:
+    EVENTS = {"Clicked", "Close", "CurrentIndexChanged", "TextChanged", "Timeout", "ValueChanged", "Toggled"}
+
+    def __init__(self):
+        object.__setattr__(self, "handlers", {})
+
+    def __setattr__(self, name, value):
+        if name not in self.EVENTS:
+            raise AttributeError("no UIManager event {!r}".format(name))
+        if not callable(value):
+            raise TypeError("event handler must be callable")
+        self.handlers[name] = value
+
+    def fire(self, name, ev=None):
+        handler = self.handlers.get(name)
+        if handler is not None:
+            handler(ev or {})
+        return handler is not None
+
+
+class Widget:
+    def __init__(self, kind, props):
+        if not isinstance(props, dict):
+            raise TypeError("ui.{}({{props}})".format(kind))
+        unknown = set(props) - WIDGET_PROPS[kind]
+        if unknown:
+            raise ValueError("ui.{}: unknown propert(ies) {}".format(kind, sorted(unknown)))
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "props", dict(props))
+        object.__setattr__(self, "items", [])
+        if kind == "ComboBox":
+            self.props["CurrentIndex"] = -1
+
+    def __getattr__(self, name):
+        if name == "CurrentText":
+            index = self.props.get("CurrentIndex", -1)
+            return self.items[index] if 0 <= index < len(self.items) else ""
+        if name in self.props or name in ("Text", "Checked", "Value", "Enabled", "CurrentIndex"):
+            return self.props.get(name, {"Enabled": True, "Checked": False, "Value": 0}.get(name, ""))
+        raise AttributeError("{} has no attribute {!r}".format(self.kind, name))
+
+    def __setattr__(self, name, value):
+        allowed = WIDGET_PROPS[self.kind] | ({"CurrentIndex"} if self.kind == "ComboBox" else set())
+        if name not in allowed or name == "ID":
+            raise AttributeError("{}.{} cannot be set".format(self.kind, name))
+        self.props[name] = value
+        if name == "CurrentIndex" and self.window is not None:
+            self.window.On.__getattr__(self.props["ID"]).fire("CurrentIndexChanged")
+
+    window = None
+
+    def AddItem(self, text):
+        if self.kind != "ComboBox":
+            raise AttributeError("AddItem is a ComboBox method")
+        self.items.append(_str(text, "AddItem(text)"))
+        if self.props["CurrentIndex"] < 0:
+            self.props["CurrentIndex"] = 0
+
+    def AddItems(self, texts):
+        if not isinstance(texts, list):
+            raise TypeError("AddItems([texts])")
+        for text in texts:
+            self.AddItem(text)
+
+
+class Group:
+    def __init__(self, args):
+        if len(args) == 2:
+            props, children = args
+            if not isinstance(props, dict):
+                raise TypeError("ui.VGroup({props}, [children])")
+        elif len(args) == 1:
+            children = args[0]
+        else:
+            raise TypeError("ui.VGroup([children]) or ui.VGroup({props}, [children])")
+        if not isinstance(children, list):
+            raise TypeError("a group's children are a list")
+        self.children = children
+
+    def widgets(self):
+        for child in self.children:
+            if isinstance(child, Group):
+                yield from child.widgets()
+            else:
+                yield child
+
+
+class Timer:
+    def __init__(self, props):
+        if set(props) - {"ID", "Interval", "SingleShot"} or "ID" not in props:
+            raise ValueError("ui.Timer({ID, Interval, SingleShot})")
+        self.ID, self.Interval, self.active = props["ID"], props.get("Interval", 0), False
+
+    def Start(self): self.active = True
+    def Stop(self): self.active = False
+
+
+class UIManager:
+    def __init__(self):
+        self.timers = []
+
+    def __getattr__(self, name):
+        if name in WIDGET_PROPS:
+            return lambda props: Widget(name, props)
+        if name in ("VGroup", "HGroup"):
+            return lambda *args: Group(args)
+        raise AttributeError("UIManager has no {!r}".format(name))
+
+    def Timer(self, props):
+        timer = Timer(props)
+        self.timers.append(timer)
+        return timer
+
+
+class Window:
+    def __init__(self, props, layout):
+        if not isinstance(props, dict) or "ID" not in props:
+            raise TypeError("AddWindow({ID, WindowTitle, Geometry}, layout)")
+        self.props = props
+        self.On = _Events()
+        layouts = layout if isinstance(layout, list) else [layout]
+        self._items = {}
+        for group in layouts:
+            for widget in group.widgets():
+                if "ID" in widget.props:
+                    if widget.props["ID"] in self._items:
+                        raise ValueError("duplicate widget ID {}".format(widget.props["ID"]))
+                    self._items[widget.props["ID"]] = widget
+                object.__setattr__(widget, "window", self)
+        self.shown = False
+
+    def GetItems(self): return dict(self._items)
+    def Find(self, id): return self._items.get(id)
+    def Show(self): self.shown = True
+    def Hide(self): self.shown = False
+
+
+class UIDispatcher:
+    """RunLoop plays ``script``: callables(window) standing for the artist's actions, one at a time; while a
+    started timer runs, its Timeout handler fires instead (the artist waits for the progress to finish), except
+    at the tick numbers of ``at_tick``, where that action happens (a Cancel mid-run)."""
+
+    def __init__(self, ui):
+        if not isinstance(ui, UIManager):
+            raise TypeError("bmd.UIDispatcher(ui)")
+        self.ui, self.On, self.windows, self.script, self.running = ui, _Events(), [], [], False
+        self.ticks = 0
+        self.at_tick = {}
+
+    def AddWindow(self, props, layout):
+        window = Window(props, layout)
+        self.windows.append(window)
+        return window
+
+    def RunLoop(self):
+        self.running = True
+        while self.running:
+            live = [t for t in self.ui.timers if t.active]
+            if live:
+                self.ticks += 1
+                if self.ticks in self.at_tick:  # an artist's action while the run shows progress
+                    self.at_tick.pop(self.ticks)(self.windows[-1])
+                    continue
+                if not self.On.__getattr__(live[0].ID).fire("Timeout"):
+                    raise RuntimeError("a timer runs without a Timeout handler")
+                if self.ticks > 20000:
+                    raise RuntimeError("the timer never stopped")
+                continue
+            if not self.script:
+                break
+            self.script.pop(0)(self.windows[-1])
+        self.running = False
+
+    def ExitLoop(self):
+        self.running = False
+
+
+class Bmd:
+    def UIDispatcher(self, ui):
+        return UIDispatcher(ui)
+
+
+class Fusion:
+    def __init__(self):
+        self.UIManager = UIManager()
+
+
+def click(widget_id):
+    """An artist's click, as a script step."""
+    return lambda window: window.On.__getattr__(widget_id).fire("Clicked")
