@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matchcut.errors import JobError
+from matchcut.errors import JobError, ShapeMismatchError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 
@@ -54,6 +54,20 @@ def job_frames(job: JobSpec) -> list[int]:
         tail = range(frames[-1] + 1, frames[-1] + job.handles + 1)
         frames = [*head, *frames, *tail]
     return frames
+
+
+def mask_weight(mask: Plate, plate: Plate):
+    """A matte input as a per-pixel weight: (H, W) float32 in [0, 1] from its A channel (else its first).
+
+    Raises ShapeMismatchError naming both files when the matte's size is not the plate's.
+    """
+    import numpy as np
+
+    if (mask.width, mask.height) != (plate.width, plate.height):
+        raise ShapeMismatchError(f"{mask.source}: the mask is {mask.width}x{mask.height}, the plate "
+                                 f"{plate.source} is {plate.width}x{plate.height}")
+    name = "A" if "A" in mask.channels else mask.channels[0]
+    return np.clip(mask.channel(name), 0.0, 1.0).astype(np.float32)
 
 
 class Tool:

@@ -16,7 +16,7 @@ from matchcut.errors import InputError, ShapeMismatchError
 from matchcut.matching.fit import METHODS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
-from matchcut.tools.base import Emit, Tool, WorkItem, job_frames
+from matchcut.tools.base import Emit, Tool, WorkItem, job_frames, mask_weight
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -172,7 +172,7 @@ class MatchTool(Tool):
         h, w = rgb.shape[:2]
         weight = np.full((h, w), self.values["strength"], np.float32)
         if "mask" in plates:
-            weight *= self._mask(plates["mask"][0], plate)
+            weight *= mask_weight(plates["mask"][0], plate)
         fit = self.fit_at(item.frame, self.keyfits)
         image = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
         gain = None if fit.log_gain is None else gain_map(fit.log_gain, rgb)[None, None]
@@ -193,14 +193,6 @@ class MatchTool(Tool):
         from matchcut.matching.graph import feeds
 
         return self.session.run(feeds(fit, image, weight[None, None], gain))["corrected"]
-
-    @staticmethod
-    def _mask(mask: Plate, plate: Plate) -> np.ndarray:
-        if (mask.width, mask.height) != (plate.width, plate.height):
-            raise ShapeMismatchError(f"{mask.source}: the mask is {mask.width}x{mask.height}, the plate "
-                                     f"{plate.source} is {plate.width}x{plate.height}")
-        name = "A" if "A" in mask.channels else mask.channels[0]
-        return np.clip(mask.channel(name), 0.0, 1.0).astype(np.float32)
 
     def finish(self, job: JobSpec, emit: Emit) -> dict[str, str]:
         """Write the LUT and the CDL of the global correction at the shot's middle frame, checked through OCIO."""

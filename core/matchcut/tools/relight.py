@@ -17,7 +17,7 @@ import numpy as np
 from matchcut.errors import JobError, SettingError, ShapeMismatchError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
-from matchcut.tools.base import Emit, Tool, WorkItem, job_frames
+from matchcut.tools.base import Emit, Tool, WorkItem, job_frames, mask_weight
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -243,7 +243,7 @@ class RelightTool(Tool):
         plate = plates["plate"][item.reads["plate"].index(item.frame)]
         linear, _ = self._linear(plate)
         field = self.normals(item, plates)
-        mask = self._mask(plates["mask"][0], plate) if "mask" in plates else None
+        mask = mask_weight(plates["mask"][0], plate) if "mask" in plates else None
         shading = shade(self.session, field.normals, light_table(self.lights))
         gain = relight_gain(shading, ambient_estimate(linear, v["ambient"]), strength=v["strength"],
                             floor=v["dark_floor"], matte=mask)
@@ -260,10 +260,3 @@ class RelightTool(Tool):
             out["passes"] = replace(passes, colorspace=None)  # data, not colour: hosts must not convert it
         return out
 
-    @staticmethod
-    def _mask(mask: Plate, plate: Plate) -> np.ndarray:
-        if (mask.width, mask.height) != (plate.width, plate.height):
-            raise ShapeMismatchError(f"{mask.source}: the mask is {mask.width}x{mask.height}, the plate "
-                                     f"{plate.source} is {plate.width}x{plate.height}")
-        name = "A" if "A" in mask.channels else mask.channels[0]
-        return np.clip(mask.channel(name), 0.0, 1.0).astype(np.float32)
