@@ -117,6 +117,30 @@ def test_export_of_a_random_ifnet_runs_at_other_sizes(tmp_path, with_timestep):
     assert rife.check_parity(model, path, timesteps=(0.5, 0.8)) < rife.PARITY_TOLERANCE
 
 
+@pytest.mark.parametrize("with_timestep", [False, True])
+def test_exported_flow_and_weight_rebuild_the_frame(tmp_path, with_timestep):
+    """The graph's flow and weight are the ones that made its frame: warping the inputs by them and mixing
+    by the weight gives the frame output back, so a channel carried the same way moves with the picture."""
+    import onnxruntime as ort
+
+    from matchcut.models.zoo.ifnet import warp
+
+    model = _tiny(with_timestep)
+    path = rife.export_onnx(model, tmp_path / "ifnet.onnx", with_timestep=with_timestep)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == list(rife.OUTPUTS)
+    img0, img1 = (torch.from_numpy(f[None]) for f in rife.sample_pair(128, 192))
+    feeds = {"img0": img0.numpy(), "img1": img1.numpy()}
+    if with_timestep:
+        feeds["timestep"] = np.full((1, 1, 1, 1), 0.3, np.float32)
+    frame, flow, weight = session.run(list(rife.OUTPUTS), feeds)
+    assert flow.shape == (1, 4, 128, 192) and weight.shape == (1, 1, 128, 192)
+    assert 0.0 <= weight.min() and weight.max() <= 1.0
+    flow_t, weight_t = torch.from_numpy(flow), torch.from_numpy(weight)
+    rebuilt = warp(img0, flow_t[:, :2]) * weight_t + warp(img1, flow_t[:, 2:4]) * (1 - weight_t)
+    assert np.max(np.abs(rebuilt.numpy() - frame)) < 1e-5
+
+
 def test_export_refuses_a_timestep_input_for_hdv3(tmp_path):
     with pytest.raises(ConversionError, match="no timestep"):
         rife.export_onnx(IFNetHDv3(), tmp_path / "hdv3.onnx", with_timestep=True)
@@ -137,7 +161,8 @@ def test_builder_fields_make_a_valid_manifest():
     assert manifest.runtime.size_multiple == 64 and manifest.runtime.temporal_window == 2
     assert manifest.runtime.tileable is False
     assert manifest.runtime.variants == {"half_scale": "rife-4.25-half"}
-    assert manifest.outputs[0].name == "frame"
+    assert [t.name for t in manifest.outputs] == ["frame", "flow", "weight"]
+    assert manifest.outputs[1].channels == ("x0", "y0", "x1", "y1")
 
 
 # --- weight loading ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matchcut.errors import ModelNotFoundError, PixelValueError, SettingError, ShapeMismatchError
-from matchcut.vision.interpolation import interpolate, padded_size
+from matchcut.vision.interpolation import carry, interpolate, interpolate_motion, padded_size, warp
 
 CPU = {"provider": "cpu"}
 
@@ -97,6 +97,54 @@ def test_interpolate_pads_runs_and_crops_like_the_model(tiny, model_id, timestep
     with torch.no_grad():
         expected = model(*args)[0, :, :100, :150].permute(1, 2, 0).clamp(0, 1).numpy()
     assert np.max(np.abs(out - expected)) < 1e-4
+
+
+def test_numpy_warp_matches_the_graphs_warp():
+    """``warp`` (cv2.remap) samples exactly where RIFE's torch warp does, borders clamped, so an alpha carried
+    outside the graph lands where the picture did."""
+    import torch
+
+    from matchcut.models.zoo.ifnet import warp as torch_warp
+
+    rng = np.random.default_rng(3)
+    image = _photo(48, 64)
+    flow = (rng.normal(0, 4, (48, 64, 2)) + [2.5, -1.25]).astype(np.float32)
+    got = warp(image, flow)
+    expected = torch_warp(torch.from_numpy(image.transpose(2, 0, 1)[None].copy()),
+                          torch.from_numpy(flow.transpose(2, 0, 1)[None].copy()))[0].permute(1, 2, 0).numpy()
+    assert got.shape == image.shape and np.max(np.abs(got - expected)) < 1e-3
+
+
+@pytest.mark.parametrize("model_id, timestep", [("tiny-rife-425", 0.3), ("tiny-rife-hdv3", 0.5)])
+def test_motion_carries_other_channels_with_the_frames_own_flow(tiny, model_id, timestep):
+    frame0, frame1 = _photo(100, 150), _shift(_photo(100, 150), 3, -2)
+    motion = interpolate_motion(frame0, frame1, timestep, model=model_id, device=CPU)
+    assert motion.flow.shape == (100, 150, 4) and motion.weight.shape == (100, 150)
+    assert np.max(np.abs(motion.frame - interpolate(frame0, frame1, timestep, model=model_id, device=CPU))) < 1e-6
+    # Carrying the picture itself with the motion rebuilds the frame: the flow is the picture's own.
+    assert np.max(np.abs(carry(frame0, frame1, motion) - motion.frame)) < 1e-3
+
+
+def test_motion_needs_a_model_with_flow_outputs(tiny_models, monkeypatch, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from matchcut.models.manifest import load_manifest, write_manifest
+    from matchcut.vision.sessions import clear_sessions
+
+    folder, _ = tiny_models
+    manifest = load_manifest(folder / "tiny-rife-425.toml")
+    frame_only = tmp_path / "models"
+    frame_only.mkdir()
+    shutil.copy(folder / "tiny-rife-425.onnx", frame_only)  # a symlink out of the folder would be refused
+    write_manifest(replace(manifest, outputs=manifest.outputs[:1]), frame_only / "tiny-rife-425.toml")
+    monkeypatch.setenv("MATCHCUT_MODEL_PATH", str(frame_only))
+    monkeypatch.setenv("MATCHCUT_CACHE_DIR", str(tmp_path / "cache"))
+    clear_sessions()  # sessions are cached per model id; this id now names a frame-only model
+    frame = _photo(64, 64)
+    assert interpolate(frame, frame, 0.5, model="tiny-rife-425", device=CPU).shape == (64, 64, 3)
+    with pytest.raises(SettingError, match="not frame, flow and weight.*matchcut models install"):
+        interpolate_motion(frame, frame, 0.5, model="tiny-rife-425", device=CPU)
 
 
 def test_device_may_be_options_or_a_job_table(tiny):

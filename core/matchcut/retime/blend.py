@@ -6,10 +6,9 @@ The ACES config's sRGB encoding is unclamped above 1, so a scene-linear highligh
 the round trip. Pairs without such values see the model exactly as trained (scale 1). Negative
 (out-of-gamut) values are clipped at 0 by the model.
 
-Alpha: RIFE gives only the frame, not its flow, so the alpha channel is interpolated by a second run of the
-same model at the same timestep with the alpha in all three colour channels. The motion is re-estimated from
-the matte's edges, not shared with the colour run: matte and picture move together where the matte has
-structure, and can differ inside flat areas of the matte (where the matte is flat the result is too).
+Alpha: the zoo's RIFE graphs return their flow and blend weight beside the frame, and the alpha channel is
+warped by that same flow and mixed by that same weight (``matchcut.vision.interpolation.carry``), so the matte
+moves exactly as the picture does, through every halving step and every run of a flip ensemble.
 Other channels (AOVs, mattes named otherwise) are taken from the nearer frame, with a warning.
 """
 
@@ -59,38 +58,59 @@ def interpolate_display(frame0: np.ndarray, frame1: np.ndarray, t: float, model:
     ensemble: 1, 2 or 4 runs on mirrored copies of the pair, flipped back and averaged (test-time
     augmentation): the network's left/right and up/down biases cancel; costs that many model runs.
     """
+    return interpolate_display_alpha(frame0, frame1, t, model, device, depth, ensemble)[0]
+
+
+def interpolate_display_alpha(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any = None,
+                              depth: int = DEFAULT_DEPTH, ensemble: int = 1, alpha0: np.ndarray | None = None,
+                              alpha1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``interpolate_display`` that also carries channels ``alpha0``/``alpha1`` ((H, W, C) float32 each, or
+    None) with the model's own flow and weight. Returns (frame (H, W, 3), carried (H, W, C) or None)."""
     if ensemble not in _FLIPS:
         raise SettingError("ensemble", f"expected one of {ENSEMBLES}, got {ensemble}")
-    results = []
+    frames, carried = [], []
     for flip_x, flip_y in _FLIPS[ensemble]:
-        a, b = frame0, frame1
-        if flip_x:
-            a, b = a[:, ::-1], b[:, ::-1]
-        if flip_y:
-            a, b = a[::-1], b[::-1]
-        out = _interpolate_once(np.ascontiguousarray(a), np.ascontiguousarray(b), t, model, device, depth)
-        if flip_x:
-            out = out[:, ::-1]
-        if flip_y:
-            out = out[::-1]
-        results.append(out)
-    return np.ascontiguousarray(np.mean(results, axis=0), dtype=np.float32)
+        arrays = [frame0, frame1] + ([alpha0, alpha1] if alpha0 is not None else [])
+        arrays = [_flip(a, flip_x, flip_y) for a in arrays]
+        out, extra = _interpolate_once(*arrays[:2], t, model, device, depth, *arrays[2:])
+        frames.append(_flip(out, flip_x, flip_y))
+        if extra is not None:
+            carried.append(_flip(extra, flip_x, flip_y))
+    frame = np.ascontiguousarray(np.mean(frames, axis=0), dtype=np.float32)
+    alpha = np.ascontiguousarray(np.mean(carried, axis=0), dtype=np.float32) if carried else None
+    return frame, alpha
 
 
-def _interpolate_once(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any,
-                      depth: int) -> np.ndarray:
+def _flip(a: np.ndarray, flip_x: bool, flip_y: bool) -> np.ndarray:
+    if flip_x:
+        a = a[:, ::-1]
+    if flip_y:
+        a = a[::-1]
+    return np.ascontiguousarray(a)
+
+
+def _interpolate_once(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any, depth: int,
+                      alpha0: np.ndarray | None = None,
+                      alpha1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     from matchcut.retime.timing import halving_steps
-    from matchcut.vision.interpolation import interpolate
+    from matchcut.vision.interpolation import carry, interpolate, interpolate_motion
+
+    def step(a, b, aa, ab, at):
+        if aa is None:
+            return interpolate(a, b, at, model=model, device=device), None
+        motion = interpolate_motion(a, b, at, model=model, device=device)
+        return motion.frame, carry(aa, ab, motion)
 
     if has_timestep(model):
-        return interpolate(frame0, frame1, float(t), model=model, device=device)
+        return step(frame0, frame1, alpha0, alpha1, float(t))
     path, _ = halving_steps(float(t), depth)
-    a, b = frame0, frame1
-    mid = interpolate(a, b, 0.5, model=model, device=device)
+    a, b, aa, ab = frame0, frame1, alpha0, alpha1
+    mid, amid = step(a, b, aa, ab, 0.5)
     for side in path:
-        a, b = (a, mid) if side == 0 else (mid, b)
-        mid = interpolate(a, b, 0.5, model=model, device=device)
-    return mid
+        # Each halving keeps the half that holds t; the alpha follows the same pair of frames.
+        a, b, aa, ab = (a, mid, aa, amid) if side == 0 else (mid, b, amid, ab)
+        mid, amid = step(a, b, aa, ab, 0.5)
+    return mid, amid
 
 
 def _rgb_index(channels: tuple[str, ...]) -> list[int]:
@@ -125,16 +145,18 @@ def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = No
     d1 = color.convert(np.ascontiguousarray(plate1.pixels[..., rgb]), space, color.SRGB_DISPLAY)
     scale = float(max(1.0, np.nanmax(d0), np.nanmax(d1)))
     inv = np.float32(1.0 / scale)
-    mid = interpolate_display(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device, depth,
-                              ensemble)
+    alpha0 = alpha1 = None
+    if "A" in plate0.channels:
+        ai = plate0.channels.index("A")
+        alpha0 = np.ascontiguousarray(plate0.pixels[..., ai:ai + 1], dtype=np.float32)
+        alpha1 = np.ascontiguousarray(plate1.pixels[..., ai:ai + 1], dtype=np.float32)
+    mid, alpha = interpolate_display_alpha(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device,
+                                           depth, ensemble, alpha0, alpha1)
     mid = mid * np.float32(scale)
     out = np.array(plate0.pixels if t < 0.5 else plate1.pixels, dtype=np.float32, copy=True)
     out[..., rgb] = color.convert(mid, color.SRGB_DISPLAY, space)
-    if "A" in plate0.channels:
-        ai = plate0.channels.index("A")
-        a0 = np.repeat(np.clip(plate0.pixels[..., ai:ai + 1], 0, 1), 3, axis=2)
-        a1 = np.repeat(np.clip(plate1.pixels[..., ai:ai + 1], 0, 1), 3, axis=2)
-        out[..., ai] = interpolate_display(a0, a1, t, run_model, device, depth, ensemble).mean(axis=2)
+    if alpha is not None:
+        out[..., ai] = alpha[..., 0]
     extra = [c for i, c in enumerate(plate0.channels) if i not in rgb and c != "A"]
     if extra:
         nearer = plate0 if t < 0.5 else plate1

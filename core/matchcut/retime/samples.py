@@ -48,11 +48,18 @@ def layered_frame(background: np.ndarray, foreground: np.ndarray, size: tuple[in
     height, width = size
     back = warped_frame(background, size, time, wobble=1.0)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    cx, cy = width * 0.6 + velocity[0] * time, height * 0.45 + velocity[1] * time
-    rx, ry = width * 0.22, height * 0.21
-    radius = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
-    matte = np.clip(1.0 - (radius - 1.0) * 8.0, 0.0, 1.0)[..., None]
+    matte = layered_matte(size, time, velocity=velocity)[..., None]
     map_x = xx - np.float32(velocity[0] * time) + np.float32(80)
     map_y = yy - np.float32(velocity[1] * time) + np.float32(60)
     front = cv2.remap(foreground, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return np.ascontiguousarray(np.clip(back * (1 - matte) + front * matte, 0, 1), dtype=np.float32)
+
+
+def layered_matte(size: tuple[int, int], time: float, *, velocity: tuple[float, float] = (-6.0, 2.0)) -> np.ndarray:
+    """The soft elliptical matte of ``layered_frame``'s foreground at ``time``: float32 (height, width) in [0, 1]."""
+    height, width = size
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx, cy = width * 0.6 + velocity[0] * time, height * 0.45 + velocity[1] * time
+    rx, ry = width * 0.22, height * 0.21
+    radius = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
+    return np.ascontiguousarray(np.clip(1.0 - (radius - 1.0) * 8.0, 0.0, 1.0), dtype=np.float32)

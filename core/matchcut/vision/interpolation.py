@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,6 +63,65 @@ def interpolate(frame0: np.ndarray, frame1: np.ndarray, timestep: float = 0.5, *
     (auto: the GPU when onnxruntime has one, with a loud warning on CPU fallback). Never tiled: RIFE's flow is
     global, so the whole frame goes through at once.
     """
+    manifest, outputs = _run(frame0, frame1, timestep, model, device)
+    return outputs[manifest.outputs[0].name if manifest.outputs else "frame"]
+
+
+@dataclass(frozen=True)
+class Motion:
+    """An interpolated frame and how the model made it from its two inputs.
+
+    frame: (H, W, 3) float32 in [0, 1], sRGB-encoded. flow: (H, W, 4) float32 pixels; channels 0-1 say where
+    each output pixel samples frame0 (x, y offsets), 2-3 where it samples frame1. weight: (H, W) float32 in
+    [0, 1], the share of warped frame0 (``carry`` applies both to other channels).
+    """
+
+    frame: np.ndarray
+    flow: np.ndarray
+    weight: np.ndarray
+
+
+def interpolate_motion(frame0: np.ndarray, frame1: np.ndarray, timestep: float = 0.5, *,
+                       model: str = DEFAULT_MODEL, device: DeviceOptions | dict | None = None) -> Motion:
+    """``interpolate``, returning the model's flow and blend weight beside the frame (``Motion``).
+
+    Needs a model with ``flow`` and ``weight`` outputs (the zoo's RIFE models from version +2 on); raises
+    ``SettingError`` naming the model and the fix otherwise.
+    """
+    manifest, outputs = _run(frame0, frame1, timestep, model, device)
+    names = [spec.name for spec in manifest.outputs]
+    if not {"frame", "flow", "weight"} <= set(names):
+        raise SettingError("model", f"'{model}' gives {', '.join(names) or 'no outputs'}, not frame, flow and "
+                                    "weight; rebuild it with 'matchcut models install'")
+    return Motion(outputs["frame"], outputs["flow"], outputs["weight"][..., 0])
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Backward-warp ``image`` (H, W, C) float32 by ``flow`` (H, W, 2) pixels, exactly as RIFE's graph does:
+    output pixel (x, y) samples ``image`` at (x + fx, y + fy), bilinear, clamped at the border. Float32 map."""
+    import cv2
+
+    height, width = flow.shape[:2]
+    xs = np.arange(width, dtype=np.float32)[None, :] + flow[..., 0]
+    ys = np.arange(height, dtype=np.float32)[:, None] + flow[..., 1]
+    # cv2.remap takes at most four channels at a time; a matte has one.
+    image = np.asarray(image, dtype=np.float32)
+    channels = [cv2.remap(np.ascontiguousarray(image[..., c]), xs, ys, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE) for c in range(image.shape[2])]
+    return np.stack(channels, axis=2)
+
+
+def carry(channels0: np.ndarray, channels1: np.ndarray, motion: Motion) -> np.ndarray:
+    """Move other channels (an alpha, a matte) with the motion of the picture: (H, W, C) float32 each, the
+    values of frame0's and frame1's pixels; returns (H, W, C) float32 at the interpolated time."""
+    w = motion.weight[..., None]
+    return warp(channels0, motion.flow[..., :2]) * w + warp(channels1, motion.flow[..., 2:4]) * (1.0 - w)
+
+
+def _run(frame0: np.ndarray, frame1: np.ndarray, timestep: float, model: str,
+         device: DeviceOptions | dict | None) -> tuple[Any, dict[str, np.ndarray]]:
+    """Check the inputs, pad, run the model once; every (1, C, h, w) output cropped back to (H, W, C).
+    The frame output is clipped to [0, 1]."""
     from matchcut.vision.sessions import model_session
 
     frame0 = _check_frame("frame0", frame0)
@@ -89,7 +149,11 @@ def interpolate(frame0: np.ndarray, frame1: np.ndarray, timestep: float = 0.5, *
     feeds = {"img0": _to_model(frame0, padded_h, padded_w), "img1": _to_model(frame1, padded_h, padded_w)}
     if "timestep" in input_names:
         feeds["timestep"] = np.full((1, 1, 1, 1), float(timestep), np.float32)
-    out_name = manifest.outputs[0].name if manifest.outputs else "frame"
-    result = session.run(feeds)[out_name]
-    middle = result[0, :, :height, :width].transpose(1, 2, 0)
-    return np.ascontiguousarray(np.clip(middle, 0.0, 1.0), dtype=np.float32)
+    outputs = {}
+    for name, value in session.run(feeds).items():
+        # The padding is on the bottom and right only, so cropping keeps every flow vector where it was.
+        out = np.ascontiguousarray(value[0, :, :height, :width].transpose(1, 2, 0), dtype=np.float32)
+        outputs[name] = out
+    frame_name = manifest.outputs[0].name if manifest.outputs else "frame"
+    outputs[frame_name] = np.clip(outputs[frame_name], 0.0, 1.0)
+    return manifest, outputs

