@@ -16,6 +16,7 @@ def img():
 
 
 def _sequence(folder, img, count=8, edit=None):
+    folder.mkdir(exist_ok=True)
     for k in range(count):
         f = 1001 + k
         pixels = warped_frame(img, (64, 80), k)
@@ -43,6 +44,22 @@ def test_finds_missing_unreadable_black_flash_and_duplicate_with_reasons(tmp_pat
     assert reasons[1005].startswith("flash frame")
     assert reasons[1007] == "exact duplicate of frame 1006"
     assert set(reasons) == {1002, 1003, 1004, 1005, 1007}, reasons
+
+
+@pytest.mark.parametrize("run", [(1004, 1005), (1003, 1004, 1005)])
+def test_a_flash_over_several_frames_is_found_but_a_lasting_light_change_is_not(tmp_path, img, run):
+    flashed = _sequence(tmp_path / "flash", img, count=9,
+                        edit=lambda f, px: np.clip(px + 0.5, 0, 1) if f in run else px)
+    frames = list(range(1001, 1010))
+    stats, _ = scan(flashed, frames)
+    reasons = find_defects(stats, frames)
+    assert set(reasons) == set(run), reasons
+    assert all(r.startswith(f"flash frame, one of {len(run)} ({run[0]}-{run[-1]}") for r in reasons.values())
+
+    # The same jump that stays (a light switched on): nothing to rebuild.
+    lit = _sequence(tmp_path / "lit", img, count=9, edit=lambda f, px: np.clip(px + 0.5, 0, 1) if f >= run[0] else px)
+    stats, _ = scan(lit, frames)
+    assert find_defects(stats, frames) == {}
 
 
 def test_clean_moving_sequence_has_no_defects(tmp_path, img):

@@ -3,7 +3,7 @@
 import pytest
 
 from matchcut.errors import SettingError
-from matchcut.retime.timing import Source, fill_sources, halving_steps, retime_sources, retime_step
+from matchcut.retime.timing import Source, fill_sources, gaps, halving_steps, retime_sources, retime_step
 
 
 def test_run_of_bad_frames_gets_evenly_spaced_timesteps_from_nearest_good():
@@ -55,3 +55,11 @@ def test_halving_reaches_quarters_exactly_and_others_within_depth():
     assert halving_steps(0.75, 5) == ([1], 0.75)
     path, reached = halving_steps(1 / 3, 6)
     assert abs(reached - 1 / 3) <= 2 ** -6
+
+
+def test_retime_bridges_gaps_at_their_true_time():
+    plan = retime_sources([1, 2, 5, 6], 0.5)
+    assert plan[1] == Source(1) and plan[3] == Source(2) and plan[9] == Source(5) and plan[11] == Source(6)
+    assert plan[4] == Source(2, 5, pytest.approx(0.5 / 3))
+    assert plan[8] == Source(2, 5, pytest.approx(2.5 / 3))
+    assert len(plan) == 11 and gaps([1, 2, 5, 6, 8]) == [(3, 4), (7, 7)]

@@ -156,3 +156,22 @@ def test_cli_fill_reports_rebuilt_frames_as_json_events(tmp_path, img, zoo_model
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [e["frame"] for e in events if e["event"] == "info"] == [1002]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"o.{f}.exr" for f in range(1001, 1005)]
+
+
+@pytest.mark.zoo
+def test_cli_fill_writes_png_at_pngs_depth_and_rebuilds_a_two_frame_flash(tmp_path, img, zoo_model):
+    zoo_model("rife-hdv3")
+    (tmp_path / "png").mkdir()
+    for k in range(6):
+        display = warped_frame(img, SIZE, k)
+        write_plate(tmp_path / "png" / f"p.{1001 + k}.png", Plate(np.clip(display + 0.5, 0, 1) if k in (2, 3) else display))
+    proc = subprocess.run([sys.executable, "-m", "matchcut", "fill", "--input", str(tmp_path / "png/p.####.png"),
+                           "--output", str(tmp_path / "out/o.####.png"), "--device", "cpu", "--ensemble", "1",
+                           "--events", "jsonl"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [e["frame"] for e in events if e["event"] == "info"] == [1003, 1004]
+    for f in (1003, 1004):
+        rebuilt = read_plate(tmp_path / f"out/o.{f}.png").pixels[..., :3]
+        truth, flashed = warped_frame(img, SIZE, f - 1001), read_plate(tmp_path / f"png/p.{f}.png").pixels[..., :3]
+        assert psnr(rebuilt, truth) > psnr(flashed, truth) + 10

@@ -73,14 +73,28 @@ def test_retime_never_blends_across_a_cut(tmp_path, img):
     assert np.array_equal(read_plate(tmp_path / "out/o.1003.exr").pixels, read_plate(tmp_path / "plates/p.1003.exr").pixels)
 
 
-def test_speed_or_fps_is_required_and_gaps_are_refused(tmp_path, img):
+def test_speed_or_fps_is_required(tmp_path, img):
     _write(tmp_path, img)
     with pytest.raises(SettingError, match="speed"):
         run_job(_job(tmp_path), ListSink())
     with pytest.raises(SettingError, match="either a speed or fps"):
         run_job(_job(tmp_path, speed=0.5, fps_from=24, fps_to=25), ListSink())
-    with pytest.raises(SettingError, match="contiguous"):
-        run_job(_job(tmp_path, frames="1001,1003", speed=0.5), ListSink())
+
+
+@pytest.mark.zoo
+def test_a_dropped_plate_inside_the_range_is_bridged_with_a_warning(tmp_path, img, zoo_model):
+    zoo_model("rife-4.25")
+    _write(tmp_path, img, frames=range(1001, 1006))
+    (tmp_path / "plates/p.1003.exr").unlink()
+    sink = ListSink()
+    result = run_job(_job(tmp_path, speed=1.0), sink)
+    assert [p.name for p in result.outputs] == [f"o.{f}.exr" for f in range(1001, 1006)]
+    assert any("source frame(s) 1003 missing" in e["message"] for e in sink.of("warning"))
+    made = color.convert(read_plate(tmp_path / "out/o.1003.exr").pixels, color.SCENE_LINEAR, color.SRGB_DISPLAY)
+    truth = warped_frame(img, SIZE, 4)  # _write moves two steps a frame
+    blend = 0.5 * (warped_frame(img, SIZE, 2) + warped_frame(img, SIZE, 6))
+    assert psnr(made, truth) > psnr(blend, truth) + 3
+    assert "interpolated from frames 1002 and 1004 at t=0.5000" in read_metadata(tmp_path / "out/o.1003.exr")["matchcut:rebuilt"]
 
 
 @pytest.mark.zoo

@@ -12,10 +12,13 @@ from matchcut.cli.launch import Compression, Device, Events, absolute, check_dev
 
 
 def _job(tool: str, input: str, output: str, frames: str | None, params: dict, device: str,
-         compression: str | None, dtype: str):
+         compression: str | None, dtype: str | None):
     from matchcut.jobs.spec import VERSION_KEY, job_from_dict
 
     check_device(device)
+    if dtype is None:
+        # Float EXR keeps copied frames' exact values; other formats take their usual depth ("half" means that).
+        dtype = "float" if output.lower().endswith(".exr") else "half"
     data = {VERSION_KEY: 1, "tool": tool, "inputs": {"plate": absolute(input)},
             "outputs": {"main": absolute(output)}, "frames": frames, "params": params,
             "device": {"provider": device}, "output_options": {"compression": compression, "dtype": dtype}}
@@ -33,7 +36,8 @@ def fill_command(
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
     ensemble: str = typer.Option("4", "--ensemble", help="1, 2 or 4 runs on mirrored frames, averaged (better, slower)."),
     device: Device = "auto",
-    dtype: str = typer.Option("float", "--dtype", help="EXR samples: float (good frames keep their exact values) or half."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="EXR samples: float (the default: good frames keep "
+                                        "their exact values) or half. Other formats keep their usual depth."),
     compression: Compression = None,
     events: Events = "text",
 ) -> None:
@@ -55,7 +59,8 @@ def retime_command(
     depth: int = typer.Option(5, "--depth", help="rife-hdv3: halvings to reach a timestep (within 2^-depth)."),
     ensemble: str = typer.Option("1", "--ensemble", help="1, 2 or 4 runs on mirrored frames, averaged (better, slower)."),
     device: Device = "auto",
-    dtype: str = typer.Option("float", "--dtype", help="EXR samples: float or half."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="EXR samples: float (the default) or half. "
+                                        "Other formats keep their usual depth."),
     compression: Compression = None,
     events: Events = "text",
 ) -> None:

@@ -13,6 +13,9 @@ from matchcut.errors import MatchcutError, ShapeMismatchError
 BLACK_LEVEL = 0.02
 #: Default: a frame whose display-referred mean luminance is this far from both neighbours is a flash.
 FLASH_THRESHOLD = 0.15
+#: Longest run of consecutive frames taken for one flash (a strobe, a lightning strike, a photographer's
+#: flash over two or three frames). Longer runs are a lighting change the artist must judge: list them.
+MAX_FLASH_RUN = 3
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
@@ -63,9 +66,11 @@ def find_defects(stats: dict[int, FrameStats], frames: list[int], *,
     """Frame -> reason for readable frames that look damaged: exact duplicates of the previous readable
     frame, black frames (next to a frame that is not black), and flash frames: mean luminance more than
     ``flash_threshold`` from both nearest readable frames that are neither black nor duplicates (from the
-    two such frames on the one side at the ends of the range), worst first. A flash lasting two or more
-    frames is not caught (each bright frame has a bright neighbour): list those frames explicitly. Frames
-    missing from ``stats`` (missing or unreadable) are ignored."""
+    two such frames on the one side at the ends of the range), worst first; then flashes of two to
+    MAX_FLASH_RUN frames: every frame of the run that far from the frames just before and after it, and those
+    two frames close to each other (the light comes back: a lasting change is not a flash). Runs at the very
+    ends of the range, and longer runs, are not judged: list those frames explicitly. Frames missing from
+    ``stats`` (missing or unreadable) are ignored."""
     readable = [f for f in frames if f in stats]
     reasons: dict[int, str] = {}
     for i, f in enumerate(readable[1:], start=1):
@@ -91,7 +96,30 @@ def find_defects(stats: dict[int, FrameStats], frames: list[int], *,
             break
         reasons[worst] = f"flash frame (mean luminance {stats[worst].luma:.3f}, neighbours {shown})"
         clean.remove(worst)
+    reasons.update(_flash_runs(stats, clean, flash_threshold))
     return reasons
+
+
+def _flash_runs(stats: dict[int, FrameStats], clean: list[int], threshold: float) -> dict[int, str]:
+    """Frame -> reason for runs of 2..MAX_FLASH_RUN frames of ``clean`` that are flashes, worst first."""
+    reasons: dict[int, str] = {}
+    while True:
+        best, best_gap = None, threshold
+        for n in range(2, MAX_FLASH_RUN + 1):
+            for i in range(1, len(clean) - n):
+                run, before, after = clean[i:i + n], stats[clean[i - 1]].luma, stats[clean[i + n]].luma
+                gap = min(min(abs(stats[f].luma - before), abs(stats[f].luma - after)) for f in run)
+                # The frames around must agree closely, relative to the jump: the light came back.
+                if gap > best_gap and abs(before - after) < 0.5 * gap:
+                    best, best_gap = (run, before, after), gap
+        if best is None:
+            return reasons
+        run, before, after = best
+        shown = ", ".join(f"{stats[f].luma:.3f}" for f in run)
+        for f in run:
+            reasons[f] = (f"flash frame, one of {len(run)} ({run[0]}-{run[-1]}: mean luminance {shown}; "
+                          f"frames around {before:.3f}, {after:.3f})")
+            clean.remove(f)
 
 
 def check_sizes(stats: dict[int, FrameStats], where: str) -> None:

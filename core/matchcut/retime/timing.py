@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -68,23 +69,34 @@ def retime_step(speed: float | None = None, fps_from: float | None = None, fps_t
 
 
 def retime_sources(frames: list[int], step: float) -> dict[int, Source]:
-    """Output frame -> Source for a retime of the contiguous source range ``frames`` (sorted) by ``step``
-    source frames per output frame. Output numbering starts at the first source frame; the output ends at
-    the last position that still lies inside the source range."""
+    """Output frame -> Source for a retime of the source frames ``frames`` (sorted) by ``step`` source frames
+    per output frame. Output numbering starts at the first source frame; the output ends at the last
+    position that still lies inside the source range. Gaps in ``frames`` (missing or unreadable plates) are
+    bridged: a position between two available frames is interpolated from them at its true time."""
     first, last = frames[0], frames[-1]
+    available = sorted(set(frames))
     count = int(math.floor((last - first) / step + EPSILON)) + 1
     plan: dict[int, Source] = {}
     for k in range(count):
         pos = first + k * step
-        left = int(math.floor(pos + EPSILON))
-        t = pos - left
-        if t < EPSILON or left >= last:
-            plan[first + k] = Source(min(left, last))
-        elif t > 1 - EPSILON:
-            plan[first + k] = Source(left + 1)
-        else:
-            plan[first + k] = Source(left, left + 1, t)
+        i = bisect.bisect_right(available, pos + EPSILON) - 1
+        left = available[i]
+        if pos - left < EPSILON or left >= last:
+            plan[first + k] = Source(left)
+            continue
+        right = available[i + 1]
+        t = (pos - left) / (right - left)
+        plan[first + k] = Source(right) if t > 1 - EPSILON else Source(left, right, t)
     return plan
+
+
+def gaps(frames: list[int]) -> list[tuple[int, int]]:
+    """The (first, last) runs of frame numbers missing between the first and last of ``frames`` (sorted)."""
+    runs = []
+    for a, b in zip(frames, frames[1:]):
+        if b - a > 1:
+            runs.append((a + 1, b - 1))
+    return runs
 
 
 def halving_steps(t: float, depth: int) -> tuple[list[int], float]:

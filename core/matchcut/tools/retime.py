@@ -10,12 +10,14 @@ from matchcut.tools.fill import CUT_CONTROL, DEPTH_CONTROL, InterpolatingTool, e
 
 if TYPE_CHECKING:
     from matchcut.jobs.spec import JobSpec
+    from matchcut.tools.base import Emit
 
 
 class RetimeTool(InterpolatingTool):
     """Output frame k (numbered from the first input frame) shows source position first + k * step."""
 
     name = "retime"
+    gap_note = ""  # set by plan(): source frames missing inside or at the ends of the range
     description = "Change a shot's speed or frame rate; new in-between frames from RIFE, never across a cut."
     controls = (
         Control("speed", "float", None, min=0.01, max=100.0, label="Speed",
@@ -32,14 +34,33 @@ class RetimeTool(InterpolatingTool):
     def plan(self, job: JobSpec) -> list[WorkItem]:
         """Map each output frame to the one or two source frames and the timestep it needs."""
         from matchcut.errors import SettingError
-        from matchcut.retime.timing import retime_sources, retime_step
+        from matchcut.frames import format_frames, open_source
+        from matchcut.retime.timing import gaps, retime_sources, retime_step
 
         settings = self.settings or self.params(job)
         step = retime_step(settings["speed"], settings["fps_from"], settings["fps_to"])
-        frames = job_frames(job)
-        if frames != list(range(frames[0], frames[-1] + 1)):
-            raise SettingError("frames", f"retime needs a contiguous range of frames, got {len(frames)} frame(s) "
-                               f"from {frames[0]} to {frames[-1]} with gaps (fill the gaps first)")
-        self.sources = retime_sources(frames, step)
+        frames = sorted(job_frames(job))
+        # A dropped plate inside the range is bridged, not fatal: its neighbours give the in-betweens.
+        missing = set(open_source(job.input_path("plate")).find_missing(frames))
+        available = [f for f in frames if f not in missing]
+        if not available:
+            raise SettingError("frames", f"none of frames {format_frames(frames)} of {job.input_path('plate')} "
+                                         "exist on disk")
+        self.sources = retime_sources(available, step)
         self.notes = {}
+        runs = [f"{a}-{b}" if a != b else str(a) for a, b in gaps(available)]
+        outside = [f for f in frames if f < available[0] or f > available[-1]]
+        notes = []
+        if runs:
+            notes.append(f"source frame(s) {', '.join(runs)} missing: in-betweens across a gap come from the "
+                         "frames either side of it")
+        if outside:
+            notes.append(f"source frame(s) {format_frames(outside)} missing at the ends: the output covers "
+                         f"{available[0]}-{available[-1]}")
+        self.gap_note = "; ".join(notes)
         return self._items(job)
+
+    def prepare(self, job: JobSpec, emit: Emit) -> None:
+        super().prepare(job, emit)
+        if self.gap_note:
+            emit("warning", message=self.gap_note)
