@@ -80,7 +80,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     specs = widgets.tool_specs(tool, saved, models, model_controls)
     win = build_window(ui, disp, "Matchcut: " + tool["name"], tool.get("description", ""), specs + own)
     found = win.GetItems()
-    active: Dict[str, Any] = {"batch": None, "model": None}
+    active: Dict[str, Any] = {"batch": None, "model": None, "route": None}
     timer = None
     try:
         timer = ui.Timer({"ID": TIMER, "Interval": 200})
@@ -107,6 +107,21 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
             finish(batch)
         else:
             status(text)
+
+    def route(name: str):
+        """A Timeout handler for one registration route. Public Resolve scripts receive a UIManager timer's
+        event on the dispatcher's generic disp.On.Timeout, its "who" naming the timer; some register
+        disp.On.<ID>.Timeout as well. Both are registered here; the first route that fires is kept, so a
+        build that fires both still ticks once per interval."""
+        def handler(ev: Any) -> None:
+            who = ev.get("who") if isinstance(ev, dict) else getattr(ev, "who", None)
+            if who not in (None, TIMER):
+                return  # another timer's event
+            if active["route"] is None:
+                active["route"] = name
+            if active["route"] == name:
+                on_tick(ev)
+        return handler
 
     def on_run(ev: Any) -> None:
         if active["batch"] is not None:
@@ -162,7 +177,8 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     if models is not None:
         getattr(win.On, widgets.PARAM_PREFIX + "model").CurrentIndexChanged = on_model
     if timer is not None:
-        getattr(disp.On, TIMER).Timeout = on_tick
+        disp.On.Timeout = route("generic")
+        getattr(disp.On, TIMER).Timeout = route("named")
     win.Show()
     disp.RunLoop()
     win.Hide()

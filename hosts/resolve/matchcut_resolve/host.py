@@ -1,8 +1,8 @@
 """The one module that talks to Resolve: item facts, render, import, takes, tracks, mattes, CDL, markers, dialog.
 
 Every function takes Resolve's objects (resolve, project, timeline, item, media pool ...) as arguments, so tests
-drive it with a fake object model. Method names and argument shapes follow Resolve's scripting README
-(2024/2025 copies; see docs/hosts/resolve.md).
+drive it with a fake object model. Method names and argument shapes follow Resolve's scripting README (copies
+up to July 2026); the behaviours behind them are in docs/hosts/resolve.md, "Verified against public sources".
 """
 from __future__ import annotations
 
@@ -123,20 +123,79 @@ def previous_item(timeline: Any, item: Any) -> Any:
     return max(before, key=lambda i: i.GetStart()) if before else None
 
 
+def _has(obj: Any, method: str) -> bool:
+    """Whether this Resolve version has ``obj.method`` (absent methods are version gaps, not errors)."""
+    try:
+        return callable(getattr(obj, method, None))
+    except Exception:  # a remote object may raise on unknown attributes
+        return False
+
+
+def selected_items(timeline: Any) -> List[Any]:
+    """The video items selected on the timeline, by track then record frame.
+
+    Timeline.GetSelectedClips() is in the scripting README from Resolve 21.0.4 (it returns a list; a dict or
+    table is accepted too). Audio items and items without media (titles, generators) are left out."""
+    if not _has(timeline, "GetSelectedClips"):
+        raise HostError("scope selected needs Resolve 21.0.4 or later (Timeline.GetSelectedClips); use in-out "
+                        "or clip-colour on this version")
+    found = timeline.GetSelectedClips() or []
+    if isinstance(found, dict):
+        found = [found[k] for k in sorted(found)]
+    chosen = []
+    for item in found:
+        pair = _call(item, "GetTrackTypeAndIndex")
+        if isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] != "video":
+            continue
+        if not item.GetMediaPoolItem():
+            continue
+        chosen.append((int(pair[1]) if isinstance(pair, (list, tuple)) and len(pair) == 2 else 0, item))
+    if not chosen:
+        raise HostError("scope selected: select one or more video clips on the timeline first")
+    return [item for _, item in sorted(chosen, key=lambda pair: (pair[0], pair[1].GetStart()))]
+
+
+def mark_range(timeline: Any) -> Tuple[int, int]:
+    """The timeline's In and Out as absolute record frames, Out inclusive.
+
+    Timeline.GetMarkInOut() (Resolve 19.1 and later) gives {"video": {"in", "out"}, "audio": {...}}, a key
+    left out when not set; the values are frames from the timeline's start, as marker frames are (public
+    scripts read them so, see docs/hosts/resolve.md). A value that only fits the timeline as an absolute frame
+    is taken as one, so a build that answers absolute frames still selects the right items."""
+    if not _has(timeline, "GetMarkInOut"):
+        raise HostError("scope in-out needs Resolve 19.1 or later (Timeline.GetMarkInOut)")
+    marks = timeline.GetMarkInOut() or {}
+    pair = marks.get("video") or marks.get("audio") or {}
+    if "in" not in pair or "out" not in pair:
+        raise HostError("scope in-out: set In and Out on the timeline first")
+    start, end = int(timeline.GetStartFrame()), int(timeline.GetEndFrame())
+
+    def absolute(value: Any) -> int:
+        frame = int(round(float(value)))
+        if start > 0 and start + frame > end and start <= frame <= end:
+            return frame
+        return start + frame
+
+    low, high = absolute(pair["in"]), absolute(pair["out"])
+    if high < low:
+        raise HostError("scope in-out: Out ({}) is before In ({})".format(pair["out"], pair["in"]))
+    return low, high
+
+
 def scoped_items(timeline: Any, item: Any, scope: str) -> List[Any]:
-    """The items a run covers: the current one, those on its track inside the timeline's In/Out marks
-    (GetMarkInOut, offsets from the timeline's start), or those on its track with its clip colour."""
+    """The items a run covers: the current one, those selected on the timeline, those on its track inside the
+    timeline's In/Out marks, or those on its track with its clip colour."""
     if scope == "current":
         return [item]
+    if scope == "selected":
+        return selected_items(timeline)
     track = track_of(timeline, item)
     on_track = sorted(timeline.GetItemListInTrack("video", track) or [], key=lambda i: i.GetStart())
     if scope == "in-out":
-        marks = (_call(timeline, "GetMarkInOut") or {}).get("video") or {}
-        if "in" not in marks or "out" not in marks:
-            raise HostError("scope in-out: set In and Out on the timeline first")
-        start = timeline.GetStartFrame()
-        low, high = start + int(marks["in"]), start + int(marks["out"])
+        low, high = mark_range(timeline)
         chosen = [i for i in on_track if i.GetStart() <= high and i.GetEnd() > low]
+        if not chosen:
+            raise HostError("scope in-out: no item on track V{} between In and Out".format(track))
     elif scope == "clip-colour":
         colour = item.GetClipColor()
         if not colour:
@@ -254,11 +313,19 @@ def add_on_new_track(timeline: Any, media_pool: Any, item: Any, mpi: Any, start:
     return made[0]
 
 
-def attach_matte(media_storage: Any, source_mpi: Any, pattern: str, first: int, last: int) -> None:
-    """The matte sequence as clip mattes of the source's media pool item (every frame file)."""
-    paths = [media.frame_path(pattern, f) for f in range(first, last + 1)]
-    if not media_storage.AddClipMattesToMediaPool(source_mpi, [p for p in paths if os.path.isfile(p)]):
+def attach_matte(media_storage: Any, media_pool: Any, source_mpi: Any, pattern: str, first: int,
+                 last: int) -> Tuple[int, Optional[int]]:
+    """The matte sequence as clip mattes of the source's media pool item: every frame file is passed, the way
+    MediaStorage.AddClipMattesToMediaPool(MediaPoolItem, [paths], stereoEye) takes media files. Returns (files
+    passed, mattes the item lists afterwards by MediaPool.GetClipMatteList, or None where this version lacks
+    it), so the summary shows what Resolve made of them."""
+    paths = [p for p in (media.frame_path(pattern, f) for f in range(first, last + 1)) if os.path.isfile(p)]
+    if not paths:
+        raise HostError("{}: no matte frames in {}".format(source_mpi.GetName(), pattern))
+    if not media_storage.AddClipMattesToMediaPool(source_mpi, paths):
         raise HostError("{}: AddClipMattesToMediaPool refused the matte".format(source_mpi.GetName()))
+    listed = media_pool.GetClipMatteList(source_mpi) if _has(media_pool, "GetClipMatteList") else None
+    return len(paths), (len(listed) if isinstance(listed, (list, tuple, dict)) else None)
 
 
 def apply_cdl(item: Any, cdl: Dict[str, str]) -> None:
@@ -439,8 +506,10 @@ class Batch:
                 continue
             first, last = frames[0], frames[-1]
             if action == "matte":
-                attach_matte(self.resolve.GetMediaStorage(), item.GetMediaPoolItem(), pattern, first, last)
-                notes.append("{} attached as a clip matte".format(name))
+                passed, listed = attach_matte(self.resolve.GetMediaStorage(), pool, item.GetMediaPoolItem(),
+                                              pattern, first, last)
+                notes.append("{} attached as a clip matte: frames {}-{} ({} file(s){})".format(
+                    name, first, last, passed, "" if listed is None else "; the clip lists {} matte(s)".format(listed)))
                 continue
             fps = plate.fps
             if tool == "retime" and plan.job["params"].get("fps_to"):

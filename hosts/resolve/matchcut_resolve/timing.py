@@ -4,12 +4,16 @@ Resolve's units, as this module takes them (README 2024/2025 and public measurem
 
 - ``GetStart()``/``GetDuration()``: record frames, absolute on the timeline (its first frame is
   ``Timeline.GetStartFrame()``, e.g. 86400 for 01:00:00:00 at 24 fps); the end is start + duration.
-- ``GetSourceStartFrame()``: the first used source frame, counted from the media's first frame (0-based) in
-  the media's own frame rate. ``GetSourceEndFrame()`` is the exclusive end in the same units, but reads
-  timecode-absolute on media with a start timecode, so it is only trusted when it fits inside the media.
-- ``GetSourceStartTime()``/``GetSourceEndTime()``: seconds; their origin may be the media's timecode, so only
-  their difference (the used span) is taken.
-- ``GetLeftOffset()``/``GetRightOffset()``: how far the item could be extended, in timeline frames.
+- ``GetSourceStartFrame()``: the first frame shown, counted from the media's first frame (0-based) in the
+  media's own frame rate (sometimes one off; a whole-frame ``GetLeftOffset`` x rate wins then).
+  ``GetSourceEndFrame()`` is the exclusive end when the media's rate equals the timeline's and one less when
+  they differ, and may read timecode-absolute, so it is only trusted when it fits inside the media and never
+  to the frame. A reversed item reads start above end: start is the highest frame, end the exclusive low end.
+- ``GetSourceStartTime()``/``GetSourceEndTime()``: seconds from the media's timecode origin, so only their
+  difference (the used span, in any rate regime) is taken.
+- ``GetLeftOffset()``/``GetRightOffset()``: how far the item could be extended, in timeline frames at the
+  item's speed (position / speed), so they give placement, never speed. Speed itself has no getter
+  (``GetProperty("Speed")`` answers None): it is the source span over the record duration.
 
 A source frame is turned into a file frame by adding the file number of the media's first frame (1001 for
 ``plate.[1001-1100].exr``; 1 for a movie, as Matchcut numbers movie frames from 1).
@@ -179,13 +183,22 @@ class SourceRange:
         return self.record_frame_of(file_frame) - self.timing.timeline_start
 
 
+def _frames_fit(t: ItemTiming) -> bool:
+    """Whether GetSourceStartFrame/GetSourceEndFrame can be differenced (both read, apart, inside the media)."""
+    return (t.source_start is not None and t.source_end is not None and t.source_end != t.source_start
+            and (t.clip_frames is None or abs(t.source_end - t.source_start) <= t.clip_frames + 1))
+
+
 def _span(t: ItemTiming, warnings: List[str]) -> Fraction:
     """Source frames the item consumes (negative when reversed), from the most trustworthy reading."""
     nominal = t.duration * t.ratio
     if t.source_span_seconds is not None and t.source_span_seconds != 0:
         span = Fraction(t.source_span_seconds).limit_denominator(10 ** 6) * t.clip_fps
-    elif (t.source_start is not None and t.source_end is not None and t.source_end != t.source_start
-          and (t.clip_frames is None or abs(t.source_end - t.source_start) <= t.clip_frames + 1)):
+        # A reversed item reads GetSourceStartFrame above GetSourceEndFrame (measured on 21.0.4); the frames
+        # decide the direction whatever order the seconds come in.
+        if _frames_fit(t) and (t.source_end < t.source_start) != (span < 0):
+            span = -span
+    elif _frames_fit(t):
         span = Fraction(t.source_end).limit_denominator(1000) - Fraction(t.source_start).limit_denominator(1000)
     elif t.left_offset is not None and t.right_offset is not None and t.clip_frames:
         # The offsets and the duration together cover the whole media at the item's speed.
@@ -237,12 +250,14 @@ def source_range(timing: ItemTiming, handles: int = 0) -> SourceRange:
         first_used = int(math.floor(start + Fraction(1, 10 ** 6)))
         last_used = first_used + count - 1
     else:
-        # Reversed: the item starts on its highest source frame and walks down. Resolve's documentation says
-        # nothing of reversed items, so the range is reported for the artist to check.
+        # Reversed: GetSourceStartFrame is the first frame shown, the highest, and GetSourceEndFrame the
+        # exclusive end below the lowest (public live readbacks, docs/hosts/resolve.md). The result holds the
+        # frames in source order; how a take plays on a reversed item is unconfirmed, hence the warning.
         last_used = int(math.floor(start + Fraction(1, 10 ** 6)))
         first_used = last_used - count + 1
-        warnings.append("the item plays in reverse: Matchcut processes source frames {}-{} forwards".format(
-            first_used + timing.first_file_frame, last_used + timing.first_file_frame))
+        warnings.append("the item plays in reverse: Matchcut processes source frames {}-{} forwards; check the "
+                        "direction of the result in Resolve".format(first_used + timing.first_file_frame,
+                                                                    last_used + timing.first_file_frame))
     extra = int(math.ceil(handles * abs(step) - Fraction(1, 10 ** 6))) if handles else 0
     first, last = first_used - extra, last_used + extra
     lowest, highest = 0, (timing.clip_frames - 1 if timing.clip_frames else None)

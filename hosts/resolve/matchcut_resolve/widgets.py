@@ -17,7 +17,7 @@ BIG = 1e9
 ADAPTER_PARAMS = {"match": ("lut", "cdl"), "continuity": ("frames_a", "frames_b", "patch")}
 
 PLACEMENTS = ("take", "track")
-SCOPES = ("current", "in-out", "clip-colour")
+SCOPES = ("current", "selected", "in-out", "clip-colour")
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 
 
@@ -108,8 +108,9 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
     name = tool.get("name", "")
     fields = [
         {"name": "scope", "type": "choice", "default": "current", "choices": list(SCOPES), "label": "Items",
-         "help": "current: the item under the playhead; in-out: every item between the timeline's In and Out "
-                 "on its track; clip-colour: every item of the current item's clip colour on its track"},
+         "help": "current: the item under the playhead; selected: the video items selected on the timeline "
+                 "(Resolve 21.0.4 and later); in-out: every item between the timeline's In and Out on its track; "
+                 "clip-colour: every item of the current item's clip colour on its track"},
         {"name": "handles", "type": "int", "default": 0, "min": 0, "max": 1000, "label": "Handles (frames)",
          "help": "extra timeline frames before and after each item (clamped to the media)"},
         {"name": "placement", "type": "choice", "default": "take", "choices": list(PLACEMENTS),

@@ -1,13 +1,19 @@
 """A strict fake of DaVinci Resolve's scripting object model and Fusion's UIManager, for the adapter's tests.
 
-Follows the scripting README (copies dated 2020, Oct 2024 and 2025; hosts.md section 2.4): Resolve,
-ProjectManager, Project, MediaStorage, MediaPool, Folder, MediaPoolItem, Timeline, TimelineItem; and the
-UIManager/UIDispatcher calls of Fusion's UI Manager examples (AddWindow, GetItems, On.<ID>.<Event>, RunLoop,
-ExitLoop, Timer with Timeout). Only what the README lists exists: a misspelt method is an AttributeError, a
-wrong argument shape a TypeError or ValueError. Units as the README and public measurements give them: record
-frames absolute; GetSourceStartFrame 0-based in the media's rate; GetSourceEndFrame exclusive; offsets in
-timeline frames; AppendToTimeline's endFrame exclusive and recordFrame absolute; marker frameId relative to
-the timeline's start. Rendering writes files through a callback the test gives.
+Follows the scripting README (copies dated 2020, Oct 2024, 2025 and 24 Jul 2026; hosts.md section 2.4):
+Resolve, ProjectManager, Project, MediaStorage, MediaPool, Folder, MediaPoolItem, Timeline, TimelineItem; and
+the UIManager/UIDispatcher calls of public Resolve UI scripts (AddWindow, GetItems, On.<ID>.<Event>, RunLoop,
+ExitLoop, ui.Timer). Only what the README lists exists (methods newer than the timeline's ``version`` are
+absent): a misspelt method is an AttributeError, a wrong argument shape a TypeError or ValueError.
+
+Behaviour follows the public evidence in docs/hosts/resolve.md ("Verified against public sources"): record
+frames absolute; GetSourceStartFrame 0-based in the media's rate, the highest frame of a reversed item;
+GetSourceEndFrame exclusive at matching rates and one less at mixed rates (below the start when reversed);
+GetSourceStart/EndTime from the media's timecode origin; offsets in timeline frames at the item's speed;
+AppendToTimeline's endFrame exclusive and recordFrame absolute; marker frameId and GetMarkInOut relative to
+the timeline's start, Out inclusive; render MarkIn/MarkOut absolute and inclusive; a UIManager timer's
+Timeout delivered on the dispatcher's generic On.Timeout with ``who`` = the timer's ID. Rendering writes files
+through a callback the test gives.
 """
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ MARKER_COLOURS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "F
 RENDER_KEYS = {"SelectAllFrames", "MarkIn", "MarkOut", "TargetDir", "CustomName", "UniqueFilenameStyle", "ExportVideo",
                "ExportAudio", "FormatWidth", "FormatHeight", "FrameRate", "PixelAspectRatio", "VideoQuality",
                "AudioCodec", "AudioBitDepth", "AudioSampleRate", "ColorSpaceTag", "GammaTag", "ExportAlpha",
-               "EncodingProfile", "MultiPassEncode", "AlphaMode", "NetworkOptimization"}
+               "EncodingProfile", "MultiPassEncode", "AlphaMode", "NetworkOptimization", "ClipStartFrame",
+               "TimelineStartTimecode", "ReplaceExistingFilesInPlace", "ExportSubtitle", "SubtitleFormat",
+               "UseFullExtents", "AddFrameHandles", "DataBurnIn"}
 CLIP_INFO_KEYS = {"mediaPoolItem", "startFrame", "endFrame", "mediaType", "trackIndex", "recordFrame"}
 IMPORT_KEYS = {"FilePath", "StartIndex", "EndIndex"}
 CDL_KEYS = {"NodeIndex", "Slope", "Offset", "Power", "Saturation"}
@@ -57,6 +65,10 @@ class Folder:
     def GetUniqueId(self): return self._id
 
 
+#: File Path -> start timecode in frames (kept off the clip properties, which the adapter reads whole).
+tc_origin = {}
+
+
 class MediaPoolItem:
     def __init__(self, name, props):
         self._name, self._props, self._meta, self._id = name, dict(props), {}, _Ids.next()
@@ -91,10 +103,13 @@ class MediaPoolItem:
         raise TypeError("SetMetadata(metadataType, metadataValue) or SetMetadata({metadata})")
 
 
-def media_item(path, fps="24", frames=None, start=None, name=None):
-    """A media pool item as Resolve describes media: a sequence path in brackets, or a movie/raw file."""
+def media_item(path, fps="24", frames=None, start=None, name=None, start_tc_frames=0):
+    """A media pool item as Resolve describes media: a sequence path in brackets, or a movie/raw file.
+    ``start_tc_frames``: the media's start timecode as a frame count (a camera's time of day), the origin of
+    GetSourceStartTime/GetSourceEndTime."""
     match = re.search(r"\[(\d+)-(\d+)\]", os.path.basename(path))
     props = {"File Path": path, "FPS": str(fps), "Type": "Video"}
+    tc_origin[path] = int(start_tc_frames)
     if match:
         first, last = int(match.group(1)), int(match.group(2))
         props.update({"Frames": str(last - first + 1), "Start": str(first), "End": str(last)})
@@ -129,26 +144,44 @@ class TimelineItem:
     def GetEnd(self, subframe_precision=False): return self._start + self._duration
     def GetSourceStartFrame(self): return self._source_start
 
+    def _mixed(self):
+        return self._mpi is not None and Fraction(str(self._mpi.GetClipProperty("FPS"))) != self._tl_fps
+
     def GetSourceEndFrame(self):
+        # Exclusive when the media's rate is the timeline's, one less when they differ (measured, 19.1.3.7).
         step, _ = self._step()
-        return int(self._source_start + self._duration * step)
+        end = int(self._source_start + self._duration * step)
+        return end - 1 if self._mixed() and step > 0 else end
+
+    def _tc_seconds(self, fps):
+        return Fraction(tc_origin.get(self._mpi.GetClipProperty("File Path"), 0)) / fps if self._mpi else 0
 
     def GetSourceStartTime(self):
         _, fps = self._step()
-        return float(self._source_start / fps)
+        return float(self._source_start / fps + self._tc_seconds(fps))
 
     def GetSourceEndTime(self):
         step, fps = self._step()
-        return float((self._source_start + self._duration * step) / fps)
+        return float((self._source_start + self._duration * step) / fps + self._tc_seconds(fps))
 
     def GetLeftOffset(self, subframe_precision=False):
+        # Timeline frames at the item's speed (position / speed). A reversed item can grow left over the
+        # frames above its first (highest) frame: the fake's reading, nothing public says.
         step, _ = self._step()
-        return int(self._source_start / step)
+        frames = int(self._mpi.GetClipProperty("Frames"))
+        room = self._source_start if step > 0 else frames - 1 - self._source_start
+        return int(room / abs(step))
 
     def GetRightOffset(self, subframe_precision=False):
         step, _ = self._step()
         frames = int(self._mpi.GetClipProperty("Frames"))
-        return int((frames - self._source_start) / step) - self._duration
+        room = frames - self._source_start if step > 0 else self._source_start + 1
+        return int(room / abs(step)) - self._duration
+
+    def GetProperty(self, propertyKey=None):
+        # No speed key: GetProperty("Speed") answers None (measured, 19.1.3.7).
+        props = {"Pan": 0.0, "Tilt": 0.0, "ZoomX": 1.0, "ZoomY": 1.0, "Opacity": 100.0, "RetimeProcess": 0}
+        return dict(props) if propertyKey is None else props.get(_str(propertyKey, "GetProperty(propertyKey)"))
 
     def GetClipColor(self): return self._colour
     def GetTrackTypeAndIndex(self): return ["video", self.track]
@@ -192,14 +225,27 @@ class TimelineItem:
         return True
 
 
+#: Timeline methods newer than the 2020 README, and the version whose README first lists them.
+TIMELINE_SINCE = {"GetMarkInOut": (19, 1, 0), "SetMarkInOut": (19, 1, 0), "ClearMarkInOut": (19, 1, 0),
+                  "GetSelectedClips": (21, 0, 4)}
+
+
 class Timeline:
-    def __init__(self, name, fps="24", start_frame=86400):
+    def __init__(self, name, fps="24", start_frame=86400, version=(21, 0, 4)):
         self._name, self._fps, self._start = name, str(fps), int(start_frame)
         self._tracks = [[]]
         self._markers = {}
         self._marks = {}
+        self.selected = []
+        self.version = tuple(version)
         self.playhead_item = None
         self._id = _Ids.next()
+
+    def __getattribute__(self, name):
+        since = TIMELINE_SINCE.get(name)
+        if since is not None and object.__getattribute__(self, "version") < since:
+            raise AttributeError("Timeline.{} is new in Resolve {}".format(name, ".".join(map(str, since))))
+        return object.__getattribute__(self, name)
 
     def add_item(self, track, item):
         while len(self._tracks) < track:
@@ -252,7 +298,27 @@ class Timeline:
         return True
 
     def GetMarkers(self): return {float(k): dict(v) for k, v in self._markers.items()}
-    def GetMarkInOut(self): return dict(self._marks)
+
+    def GetMarkInOut(self):
+        return {kind: dict(pair) for kind, pair in self._marks.items()}
+
+    def SetMarkInOut(self, mark_in, mark_out, type="all"):
+        # Frames from the timeline's start, Out inclusive (as public scripts use them).
+        if type not in ("video", "audio", "all"):
+            raise ValueError("SetMarkInOut type: video, audio or all")
+        if not 0 <= _int(mark_in, "SetMarkInOut(in)") <= _int(mark_out, "SetMarkInOut(out)"):
+            return False
+        for kind in (("video", "audio") if type == "all" else (type,)):
+            self._marks[kind] = {"in": mark_in, "out": mark_out}
+        return True
+
+    def ClearMarkInOut(self, type="all"):
+        for kind in (("video", "audio") if type == "all" else (type,)):
+            self._marks.pop(kind, None)
+        return True
+
+    def GetSelectedClips(self):
+        return list(self.selected)
 
 
 class MediaPool:
@@ -296,6 +362,17 @@ class MediaPool:
             self._current._clips.append(mpi)
             made.append(mpi)
         return made
+
+    def GetClipMatteList(self, MediaPoolItem_):
+        if not isinstance(MediaPoolItem_, MediaPoolItem):
+            raise TypeError("GetClipMatteList(MediaPoolItem)")
+        return list(MediaPoolItem_.mattes)
+
+    def DeleteClipMattes(self, MediaPoolItem_, paths):
+        if not isinstance(MediaPoolItem_, MediaPoolItem) or not isinstance(paths, list):
+            raise TypeError("DeleteClipMattes(MediaPoolItem, [paths])")
+        MediaPoolItem_.mattes[:] = [p for p in MediaPoolItem_.mattes if p not in paths]
+        return True
 
     def AppendToTimeline(self, clips):
         if not isinstance(clips, list) or not clips:
@@ -408,14 +485,15 @@ class ProjectManager:
 
 
 class Resolve:
-    def __init__(self, project, fusion=None):
+    def __init__(self, project, fusion=None, version="21.0.4.5"):
         self._pm, self._storage, self._fusion = ProjectManager(project), MediaStorage(), fusion
+        self.version = version
 
     def GetProjectManager(self): return self._pm
     def GetMediaStorage(self): return self._storage
     def Fusion(self): return self._fusion
     def GetProductName(self): return "DaVinci Resolve Studio"
-    def GetVersionString(self): return "19.1.3.7"
+    def GetVersionString(self): return self.version
 
 
 # --- Fusion's UIManager -------------------------------------------------------------------------------------
@@ -440,6 +518,25 @@ class _Events:
 
     def __setattr__(self, name, value):
         raise AttributeError("assign handlers as On.<ID>.<Event> = function")
+
+
+class _DispatcherEvents(_Events):
+    """A dispatcher's On: per-ID handlers as a window's, plus the generic ``On.Timeout`` that public Resolve
+    scripts register for their ui.Timer (the event carries ``who``, the timer's ID)."""
+
+    def __setattr__(self, name, value):
+        if name != "Timeout":
+            raise AttributeError("assign handlers as On.<ID>.<Event> = function, or On.Timeout")
+        if not callable(value):
+            raise TypeError("event handler must be callable")
+        self._handlers["__timeout__"] = value
+
+    def fire_timeout(self, who):
+        handler = self._handlers.get("__timeout__")
+        if handler is None:
+            return False
+        handler({"who": who})
+        return True
 
 
 class _Handlers:
@@ -581,13 +678,14 @@ class Window:
 
 class UIDispatcher:
     """RunLoop plays ``script``: callables(window) standing for the artist's actions, one at a time; while a
-    started timer runs, its Timeout handler fires instead (the artist waits for the progress to finish), except
+    started timer runs, the dispatcher's generic On.Timeout handler fires with the timer's ID as ``who`` (the
+    route public Resolve scripts rely on; On.<ID>.Timeout is never called, as one public script found), except
     at the tick numbers of ``at_tick``, where that action happens (a Cancel mid-run)."""
 
     def __init__(self, ui):
         if not isinstance(ui, UIManager):
             raise TypeError("bmd.UIDispatcher(ui)")
-        self.ui, self.On, self.windows, self.script, self.running = ui, _Events(), [], [], False
+        self.ui, self.On, self.windows, self.script, self.running = ui, _DispatcherEvents(), [], [], False
         self.ticks = 0
         self.at_tick = {}
 
@@ -605,8 +703,9 @@ class UIDispatcher:
                 if self.ticks in self.at_tick:  # an artist's action while the run shows progress
                     self.at_tick.pop(self.ticks)(self.windows[-1])
                     continue
-                if not self.On.__getattr__(live[0].ID).fire("Timeout"):
-                    raise RuntimeError("a timer runs without a Timeout handler")
+                if not self.On.fire_timeout(live[0].ID):
+                    raise RuntimeError("a timer runs without a disp.On.Timeout handler (disp.On.<ID>.Timeout "
+                                       "is not where Resolve delivers it)")
                 if self.ticks > 20000:
                     raise RuntimeError("the timer never stopped")
                 continue

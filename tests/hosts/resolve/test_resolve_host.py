@@ -177,6 +177,9 @@ def test_matte_attaches_as_a_clip_matte(tmp_path, worker_env):
     assert batch.failures == 0, batch.summary
     mattes = item.GetMediaPoolItem().mattes
     assert [os.path.basename(p) for p in mattes] == ["gs010_matte_matte.1002.exr", "gs010_matte_matte.1003.exr"]
+    # What Resolve lists for the clip afterwards (MediaPool.GetClipMatteList) is reported with the frames.
+    assert any("matte attached as a clip matte: frames 1002-1003 (2 file(s); the clip lists 2 matte(s))" in line
+               for line in batch.summary), batch.summary
     assert item.GetTakesCount() == 2  # the foreground is the take (no background given, so no comp)
 
 
@@ -216,14 +219,75 @@ def test_scopes_pick_items_by_in_out_marks_and_clip_colour(tmp_path):
     assert host.scoped_items(timeline, second, "current") == [second]
     with pytest.raises(host.HostError, match="In and Out"):
         host.scoped_items(timeline, second, "in-out")
-    timeline._marks = {"video": {"in": 2, "out": 5}}  # offsets from the timeline's start: 86402..86405
+    # GetMarkInOut counts from the timeline's start, Out inclusive: 2..5 is 86402..86405 (sh010 ends at 86404).
+    assert timeline.SetMarkInOut(2, 5)
+    assert host.mark_range(timeline) == (86402, 86405)
     assert host.scoped_items(timeline, second, "in-out") == [first, second]
-    timeline._marks = {"video": {"in": 5, "out": 6}}
+    assert timeline.SetMarkInOut(4, 6)
     assert host.scoped_items(timeline, second, "in-out") == [second]
+    assert timeline.SetMarkInOut(3, 3)  # Out on sh010's last frame only
+    assert host.scoped_items(timeline, second, "in-out") == [first]
+    # Marks on the audio only count too; a build answering absolute frames is read as absolute.
+    timeline.ClearMarkInOut()
+    assert timeline.SetMarkInOut(5, 6, "audio")
+    assert host.mark_range(timeline) == (86405, 86406)
+    timeline._marks = {"video": {"in": 86402, "out": 86405}}
+    assert host.mark_range(timeline) == (86402, 86405)
+    timeline._marks = {"video": {"in": 6, "out": 2}}
+    with pytest.raises(host.HostError, match=r"Out \(2\) is before In \(6\)"):
+        host.mark_range(timeline)
+    timeline._marks = {"video": {"in": 40, "out": 50}}
+    with pytest.raises(host.HostError, match="no item on track V1 between In and Out"):
+        host.scoped_items(timeline, second, "in-out")
     with pytest.raises(host.HostError, match="clip colour"):
         host.scoped_items(timeline, second, "clip-colour")
     first._colour = second._colour = "Orange"
     assert host.scoped_items(timeline, second, "clip-colour") == [first, second]
+
+
+def test_scope_selected_reads_the_timeline_selection_from_21_0_4(tmp_path):
+    resolve, project, timeline, first, second = make_world(tmp_path)
+    with pytest.raises(host.HostError, match="select one or more video clips"):
+        host.scoped_items(timeline, second, "selected")
+    upper = timeline.add_item(2, fr.TimelineItem("sh010_v2", first.GetMediaPoolItem(), 86400, 2, 0, "24"))
+    title = timeline.add_item(2, fr.TimelineItem("Title", None, 86404, 3, 0, "24"))
+    # Selected in any order; titles and generators (no media) are left out; V1 before V2, then by record frame.
+    timeline.selected = [upper, title, second, first]
+    assert host.scoped_items(timeline, second, "selected") == [first, second, upper]
+    assert "selected" in widgets.SCOPES
+
+
+def test_scopes_name_the_resolve_version_they_need(tmp_path):
+    timeline = fr.Timeline("Old", "24", 86400, version=(19, 0, 3))
+    item = timeline.add_item(1, fr.TimelineItem("a", fr.media_item("/s/a.[1001-1010].exr"), 86400, 5, 0, "24"))
+    assert not hasattr(timeline, "GetMarkInOut") and not hasattr(timeline, "GetSelectedClips")
+    with pytest.raises(host.HostError, match="19.1 or later"):
+        host.scoped_items(timeline, item, "in-out")
+    with pytest.raises(host.HostError, match="21.0.4 or later"):
+        host.scoped_items(timeline, item, "selected")
+    assert host.scoped_items(timeline, item, "current") == [item]
+    with pytest.raises(host.HostError, match="unknown scope"):
+        host.scoped_items(timeline, item, "everything")
+
+
+def test_item_facts_of_reversed_and_timecoded_items_through_the_fake(tmp_path):
+    resolve, project, timeline, first, second = make_world(tmp_path)
+    tl = host.timeline_facts(project, timeline)
+    # Reversed at 100 %: GetSourceStartFrame 7 (the first frame shown, the highest), GetSourceEndFrame 4.
+    back = fr.TimelineItem("back", second.GetMediaPoolItem(), 86410, 3, 7, "24", speed=-1.0)
+    assert (back.GetSourceStartFrame(), back.GetSourceEndFrame()) == (7, 4)
+    plan = jobs.plan_source(host.item_facts(back), tl, 0)
+    assert plan.range.frames_text() == "1006-1008" and plan.range.reversed
+    assert any("plays in reverse" in w for w in plan.warnings)
+    # A 48 fps camera movie with a time-of-day start timecode on the 24 fps timeline: the seconds readers are
+    # timecode-absolute and GetSourceEndFrame reads one less at mixed rates; the range still comes out right.
+    movie = fr.media_item("/cards/A002_C007.mov", "48", frames=4000, start_tc_frames=48 * 15527)
+    cam = fr.TimelineItem("A002_C007", movie, 86420, 10, 300, "24")
+    assert cam.GetSourceStartTime() > 15000 and cam.GetSourceEndFrame() == 319
+    plan = jobs.plan_source(host.item_facts(cam), tl, 2)
+    assert plan.range.frames_text() == "297-324" and (plan.range.first_used, plan.range.last_used) == (300, 319)
+    assert not plan.warnings and not plan.needs_render
+    assert cam.GetProperty("Speed") is None  # no speed getter: speed comes from the span
 
 
 def test_cancel_stops_the_worker_and_run_again_resumes(tmp_path, worker_env):
@@ -381,3 +445,62 @@ def test_cancel_in_the_dialog_stops_the_run_and_keeps_the_timeline(tmp_path, wor
     disp = made[0]
     assert disp.status.startswith("cancelled"), disp.status
     assert disp.run_enabled and second.GetTakesCount() == 0 and timeline.GetTrackCount("video") == 1
+
+
+def test_the_fake_delivers_a_timer_only_on_the_generic_timeout(tmp_path):
+    ui = fr.UIManager()
+    disp = fr.UIDispatcher(ui)
+    disp.AddWindow({"ID": "w"}, ui.VGroup([ui.Label({"ID": "l"})]))
+    timer = ui.Timer({"ID": "Poll", "Interval": 100})
+    disp.On.Poll.Timeout = lambda ev: timer.Stop()  # the per-ID route public scripts found silent
+    timer.Start()
+    with pytest.raises(RuntimeError, match="disp.On.Timeout"):
+        disp.RunLoop()
+    seen = []
+    disp.On.Timeout = lambda ev: seen.append(ev["who"]) or timer.Stop()
+    disp.RunLoop()
+    assert seen == ["Poll"]
+
+
+def test_dialog_ticks_once_per_timeout_whichever_routes_fire(tmp_path, worker_env, monkeypatch):
+    resolve, project, timeline, first, second = make_world(tmp_path)
+    ticks = []
+    real_tick = host.Batch.tick
+    monkeypatch.setattr(host.Batch, "tick", lambda self: ticks.append(1) or real_tick(self))
+    made = []
+
+    class BothRoutes(fr.UIDispatcher):
+        """A build that fires the generic and the per-ID route for each timeout, and another timer's event."""
+
+        def __init__(self, ui):
+            super().__init__(ui)
+            self.timeouts = 0
+            events = self.On
+
+            def fire_both(who):
+                self.timeouts += 1
+                fired = fr._DispatcherEvents.fire_timeout(events, who)
+                events.__getattr__(who).fire("Timeout", {"who": who})
+                fr._DispatcherEvents.fire_timeout(events, "SomeoneElsesTimer")
+                return fired
+
+            object.__setattr__(events, "fire_timeout", fire_both)
+
+            def set_values(win):
+                items = win.GetItems()
+                items["mc_output"].Text = str(tmp_path / "out")
+                items["mc_provider"].CurrentIndex = widgets.PROVIDERS.index("cpu")
+
+            def look(win):
+                self.status = win.GetItems()["mc_status"].Text
+
+            self.script = [set_values, fr.click("mc_run"), look, fr.click("mc_close")]
+            made.append(self)
+
+    bmd = fr.Bmd()
+    bmd.UIDispatcher = BothRoutes
+    assert dialog.main(resolve, resolve.Fusion(), bmd, "match") == 0
+    disp = made[0]
+    assert disp.status.startswith("done"), disp.status
+    assert disp.timeouts > 0 and len(ticks) == disp.timeouts  # one batch step per timeout, not two or three
+    assert second.GetTakesCount() == 2

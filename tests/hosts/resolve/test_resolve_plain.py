@@ -47,6 +47,15 @@ def test_sequences_on_disk_printf_and_rendered_names(tmp_path):
     assert found == (str(tmp_path / "r_########.exr"), 86400, 86402)
     assert media.frames_on_disk(found[0]) == [86400, 86401, 86402]
     assert media.find_rendered_sequence(str(tmp_path), "missing") is None
+    # Resolve appends the frame number (the record timecode as a frame count) to CustomName; the separator and
+    # padding are not documented, so a dot, an underscore or nothing between them is found alike.
+    for sep in (".", ""):
+        folder = tmp_path / ("sep" + (sep or "none"))
+        folder.mkdir()
+        for frame in (86407, 86408):
+            (folder / "sh010_render{}{:08d}.exr".format(sep, frame)).write_bytes(b"x")
+        assert media.find_rendered_sequence(str(folder), "sh010_render") == (
+            str(folder / "sh010_render{}########.exr".format(sep)), 86407, 86408)
     (tmp_path / "p.1001.exr").write_bytes(b"x")
     (tmp_path / "p.01002.exr").write_bytes(b"x")  # not how #### writes 1002
     assert media.frames_on_disk(str(tmp_path / "p.####.exr")) == [1001]

@@ -2,8 +2,9 @@
 
 Every row is a worked example written out: what Resolve reports for the item, and the file frames Matchcut
 must read. Units (hosts/resolve/matchcut_resolve/timing.py): record frames are absolute timeline frames;
-GetSourceStartFrame is 0-based in the media's own rate; GetSourceEndFrame is exclusive; offsets are in
-timeline frames; handles are asked in timeline frames and become source frames at the item's rate and speed.
+GetSourceStartFrame is 0-based in the media's own rate (the highest frame of a reversed item);
+GetSourceEndFrame is exclusive at matching rates and one less at mixed rates; offsets are in timeline frames;
+handles are asked in timeline frames and become source frames at the item's rate and speed.
 """
 from __future__ import annotations
 
@@ -94,6 +95,24 @@ CASES = [
     ("reversed", dict(record_start=0, duration=50, timeline_fps="24", clip_fps="24", clip_frames=200,
                       first_file_frame=1001, source_start=99, source_span_seconds=-50 / 24),
      0, (1051, 1100, 50, 99, -1.0, (0, 50))),
+    # 14. Reversed as Resolve reads it back (an EDL with M2 -24.0 on 24 fps: GetSourceStartFrame 48,
+    #     GetSourceEndFrame 0): the first frame shown is source 48, the exclusive end 0 lies below the lowest,
+    #     so 48 record frames show sources 48 down to 1: files 1002..1049 processed forwards.
+    ("reversed as read back", dict(record_start=86400, duration=48, timeline_fps="24", clip_fps="24",
+                                   clip_frames=200, first_file_frame=1001, source_start=48, source_end=0,
+                                   source_span_seconds=-2.0, timeline_start=86400),
+     0, (1002, 1049, 1, 48, -1.0, (0, 48))),
+    # 15. The same when the seconds come in forward order: the frames (start above end) decide the direction.
+    ("reversed, seconds forward", dict(record_start=86400, duration=48, timeline_fps="24", clip_fps="24",
+                                       clip_frames=200, first_file_frame=1001, source_start=48, source_end=0,
+                                       source_span_seconds=2.0, timeline_start=86400),
+     0, (1002, 1049, 1, 48, -1.0, (0, 48))),
+    # 16. Mixed rates without the seconds: GetSourceEndFrame reads one less (inclusive) when the media's rate
+    #     differs from the timeline's (50p on 25p: 100..149 for 25 record frames, 50 source frames). The span
+    #     49 is within a frame of 25 x 2, so it snaps to 50: sources 100..149, movie frames 101..150.
+    ("mixed rates, inclusive end", dict(record_start=90100, duration=25, timeline_fps="25", clip_fps="50",
+                                        clip_frames=500, first_file_frame=1, source_start=100, source_end=149),
+     0, (101, 150, 100, 149, 1.0, (0, 50))),
 ]
 
 
