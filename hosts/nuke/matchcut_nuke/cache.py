@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 
-def cache_key(tool: str, upstream_hash: str, first: int, last: int, params: Dict[str, Any]) -> str:
-    """A 16-hex-digit key; any change of upstream image, range, tool or a parameter changes it."""
-    blob = json.dumps({"tool": tool, "upstream": upstream_hash, "range": [first, last], "params": params},
-                      sort_keys=True, default=str)
+def cache_key(tool: str, upstream_hash: str, first: int, last: int, params: Dict[str, Any],
+              extra: Optional[Dict[str, Any]] = None) -> str:
+    """A 16-hex-digit key; any change of upstream image, range, tool, a parameter or ``extra`` (the handles,
+    the rendered range) changes it."""
+    blob = json.dumps({"tool": tool, "upstream": upstream_hash, "range": [first, last], "params": params,
+                       "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
@@ -19,7 +21,7 @@ def cache_folder(root: str, node_name: str, key: str) -> str:
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in node_name) or "node"
     path = os.path.join(os.path.abspath(root), safe, key)
     if not path.startswith(os.path.abspath(root) + os.sep):
-        raise ValueError(f"cache folder for {node_name!r} escapes {root!r}")
+        raise ValueError("cache folder for {!r} escapes {!r}".format(node_name, root))
     return path
 
 

@@ -12,8 +12,8 @@ JOB_VERSION = 1
 def format_range(first: int, last: int) -> str:
     """The job's frame range string, e.g. "1001-1100" (a single frame is "1001")."""
     if last < first:
-        raise ValueError(f"frame range {first}-{last}: expected first <= last")
-    return str(first) if first == last else f"{first}-{last}"
+        raise ValueError("frame range {}-{}: expected first <= last".format(first, last))
+    return str(first) if first == last else "{}-{}".format(first, last)
 
 
 def build_job(tool: str, inputs: Dict[str, str], outputs: Dict[str, str], first: int, last: int,
@@ -23,7 +23,7 @@ def build_job(tool: str, inputs: Dict[str, str], outputs: Dict[str, str], first:
         raise ValueError("job: expected a tool name")
     for name, path in list(inputs.items()) + list(outputs.items()):
         if not os.path.isabs(path):
-            raise ValueError(f"job: path of {name!r} must be absolute, got {path!r}")
+            raise ValueError("job: path of {!r} must be absolute, got {!r}".format(name, path))
     return {"matchcut_job": JOB_VERSION, "tool": tool, "inputs": dict(inputs), "outputs": dict(outputs),
             "frames": format_range(first, last), "handles": int(handles), "params": dict(params),
             "device": dict(device or {"provider": "auto"}), "output_options": {"dtype": "half", "compression": None}}
@@ -43,3 +43,14 @@ def write_job(job: Dict[str, Any], path: str) -> str:
             os.unlink(tmp)
         raise
     return path
+
+
+def frame_path(pattern: str, frame: int) -> str:
+    """The file of one frame of a ``####`` pattern (the last run of hashes gives the padding)."""
+    end = pattern.rfind("#") + 1
+    if end == 0:
+        return pattern
+    start = end - 1
+    while start > 0 and pattern[start - 1] == "#":
+        start -= 1
+    return pattern[:start] + str(frame).zfill(end - start) + pattern[end:]

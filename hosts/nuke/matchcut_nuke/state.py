@@ -1,20 +1,29 @@
-"""Node state serialisation: the knob values as versioned JSON in a hidden knob, readable by any version."""
+"""Node state serialisation: the knob values as versioned JSON in a hidden knob, readable by any version.
+
+A node made by another Matchcut version may carry values this version has no knob for, and keys this version
+does not know: both are kept and written back unchanged, so a script that goes back keeps them too.
+"""
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 STATE_VERSION = 1
+KNOWN_KEYS = ("matchcut_state", "tool", "values", "cache_key", "result")
 
 
-def dump_state(tool: str, values: Dict[str, Any], cache_key: str = "") -> str:
-    """The hidden knob's text: tool, parameter values and the key of the result on disk."""
-    return json.dumps({"matchcut_state": STATE_VERSION, "tool": tool, "values": values, "cache_key": cache_key},
-                      sort_keys=True, default=str)
+def dump_state(tool: str, values: Dict[str, Any], cache_key: str = "", result: Optional[Dict[str, Any]] = None,
+               extra: Optional[Dict[str, Any]] = None) -> str:
+    """The hidden knob's text: tool, values, the key and files of the result on disk, and unknown keys kept."""
+    data = dict(extra or {})
+    data.update({"matchcut_state": STATE_VERSION, "tool": tool, "values": values, "cache_key": cache_key,
+                 "result": dict(result or {})})
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def load_state(text: str) -> Dict[str, Any]:
-    """The state back; empty or unreadable text gives empty values, unknown keys are kept, never raised on."""
+    """The state back; empty or unreadable text gives empty values, never raises; keys this version does not
+    know come back under "extra"."""
     try:
         data = json.loads(text) if text else {}
     except ValueError:
@@ -22,5 +31,15 @@ def load_state(text: str) -> Dict[str, Any]:
     if not isinstance(data, dict):
         data = {}
     values = data.get("values")
+    result = data.get("result")
     return {"tool": str(data.get("tool", "")), "values": values if isinstance(values, dict) else {},
-            "cache_key": str(data.get("cache_key", ""))}
+            "cache_key": str(data.get("cache_key", "")), "result": result if isinstance(result, dict) else {},
+            "extra": {k: v for k, v in data.items() if k not in KNOWN_KEYS}}
+
+
+def merge_values(saved: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, Any]:
+    """The values to save: the node's current knob values over the saved ones, so a value this version has
+    no knob for (another version's control) stays in the state."""
+    merged = dict(saved)
+    merged.update(current)
+    return merged

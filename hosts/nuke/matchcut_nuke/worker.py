@@ -1,12 +1,16 @@
-"""Worker discovery and process control: find the `matchcut` executable, start a run, cancel it."""
+"""Worker discovery and process control: find the `matchcut` executable, start a run, follow its events, cancel."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
-from typing import List, Optional
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from matchcut_nuke import events
 
 
 def find_worker(configured: str = "") -> Optional[str]:
@@ -29,10 +33,53 @@ def start(worker: str, job_path: str) -> "subprocess.Popen[str]":
 
 
 def cancel(process: "subprocess.Popen[str]", timeout: float = 30.0) -> int:
-    """SIGINT (terminate on Windows) then wait: the runner finishes no partial frame and the job can resume."""
+    """SIGINT (terminate on Windows), then wait: the runner stops after the frame it is writing (writes are
+    atomic, so no partial file) and the job can resume; a worker that does not stop in ``timeout`` is killed."""
     if process.poll() is None:
         if sys.platform == "win32":
             process.terminate()
         else:
             process.send_signal(signal.SIGINT)
-    return process.wait(timeout=timeout)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def follow(process: "subprocess.Popen[str]", on_event: Callable[[events.RunState, Dict[str, Any]], None],
+           cancelled: Callable[[], bool], poll: float = 0.1) -> events.RunState:
+    """Read the worker's events until it exits, calling ``on_event`` for each; ``cancelled()`` is asked every
+    ``poll`` seconds even while the worker is silent (loading a model), and a True cancels the worker."""
+    lines: "queue.Queue[Optional[str]]" = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, name="matchcut-events", daemon=True)
+    reader.start()
+    run = events.RunState()
+    while True:
+        if cancelled():
+            cancel(process)
+            reader.join(timeout=5)
+            run.status = "cancelled"
+            return run
+        try:
+            line = lines.get(timeout=poll)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        event = events.parse_line(line)
+        if event is not None:
+            events.apply_event(run, event)
+            on_event(run, event)
+    code = process.wait()
+    if run.status == "running":
+        run.status = "error"
+        run.error = run.error or "the worker exited with code {} and no result".format(code)
+    return run

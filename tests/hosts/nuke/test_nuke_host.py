@@ -1,70 +1,483 @@
-"""host.py against the strict fake `nuke` (tests/hosts/nuke/fake_nuke.py, which follows the Nuke Python API
-reference: nuke.nodes, Knob classes, execute(node, start, end, incr), ProgressTask.setProgress(int), message)."""
+"""host.py against the strict fake `nuke` (tests/hosts/nuke/fake_nuke.py, whose names and signatures follow the
+Nuke Python API reference and the types-nuke 13.2 stubs: nuke.nodes, Knob classes, execute(node, start, end,
+incr), ProgressTask, addOnCreate/addKnobChanged/addUpdateUI/addBeforeRender, thisNode/thisKnob), with the real
+worker (.venv/bin/matchcut) running real jobs on tiny EXRs. Rendering is the fake's part: nuke.execute copies the
+upstream Read's frames to the Write's path, frame by frame, as a Write of a Read would."""
+import json
 import pathlib
+import runpy
+import shutil
 import stat
 import sys
 
+import numpy as np
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2] / "hosts" / "nuke"))
+ROOT = HERE.parents[2]
+WORKER = ROOT / ".venv" / "bin" / "matchcut"
+sys.path.insert(0, str(ROOT / "hosts" / "nuke"))
 sys.path.insert(0, str(HERE))
 
-TOOL = {"name": "match", "inputs": ["plate", "reference"], "outputs": ["plate"],
-        "controls": [{"name": "mode", "type": "choice", "choices": ["lut", "cdl"], "default": "lut"},
-                     {"name": "strength", "type": "float", "min": 0, "max": 1, "default": 1.0}]}
+import fake_nuke  # noqa: E402
+
+
+def write_exr(path, pixels):
+    import OpenImageIO as oiio
+    pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+    out = oiio.ImageOutput.create(str(path))
+    out.open(str(path), oiio.ImageSpec(pixels.shape[1], pixels.shape[0], pixels.shape[2], "float"))
+    out.write_image(pixels)
+    out.close()
+
+
+def read_exr(path):
+    import OpenImageIO as oiio
+    image = oiio.ImageInput.open(str(path))
+    try:
+        return image.read_image(oiio.FLOAT)
+    finally:
+        image.close()
+
+
+@pytest.fixture(scope="module")
+def descriptions():
+    """The real worker's tool descriptions, asked once (each host reload would ask again)."""
+    import subprocess
+    return json.loads(subprocess.check_output([str(WORKER), "tools", "--json"], text=True))
 
 
 @pytest.fixture
-def host(monkeypatch, tmp_path):
-    import fake_nuke
+def host(monkeypatch, tmp_path, descriptions):
     monkeypatch.setitem(sys.modules, "nuke", fake_nuke)
     sys.modules.pop("matchcut_nuke.host", None)
     import matchcut_nuke.host as host
+    fake_nuke.reset()
+    fake_nuke.execute_hook = render_from_read
     monkeypatch.setattr(host, "CACHE_ROOT", str(tmp_path / "cache"))
-    fake_nuke.calls.clear()
+    monkeypatch.setenv("MATCHCUT_WORKER", str(WORKER))
+    host._DESCRIPTIONS[("tools",)] = descriptions
+    for script in ("init.py", "menu.py"):  # what Nuke runs at start: the callbacks and the menu
+        runpy.run_path(str(ROOT / "hosts" / "nuke" / script))
     return host, fake_nuke
 
 
-def fake_worker(tmp_path, lines, code=0):
-    script = tmp_path / "matchcut"
-    body = "\n".join(f"print({line!r}, flush=True)" for line in lines)
-    script.write_text(f"#!{sys.executable}\nimport sys\n{body}\nsys.exit({code})\n")
+def render_from_read(write, start, end):
+    """What nuke.execute(Write) does for a Write fed by a Read: one file per frame at the Write's pattern."""
+    from matchcut_nuke.jobs import frame_path
+    source = write.input(0)
+    for frame in range(start, end + 1):
+        shutil.copyfile(frame_path(source["file"].value(), frame), frame_path(write["file"].value(), frame))
+
+
+def plate_read(nuke, folder, name, frames, pixels):
+    """Tiny EXR frames on disk and a Read node for them (first/last as Nuke sets them from the files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for frame in frames:
+        write_exr(folder / f"{name}.{frame:04d}.exr", pixels(frame))
+    return nuke.nodes.Read(name=name + "_read", file=str(folder / f"{name}.####.exr"), first=frames[0], last=frames[-1])
+
+
+def moving_square(frame, h=48, w=64):
+    image = np.zeros((h, w, 3), np.float32) + [0.1, 0.7, 0.1]
+    image[12:36, 10 + 3 * (frame - 1001):30 + 3 * (frame - 1001)] = [0.6, 0.4, 0.3]
+    return image
+
+
+def grey(value):
+    """A textured plate around ``value`` (a colour match needs picture content, not a flat colour)."""
+    def pixels(frame):
+        rng = np.random.default_rng(frame)
+        ramp = np.linspace(0.5, 1.5, 64, dtype=np.float32)[None, :, None] * [1.0, 0.8, 0.6]
+        return (value * ramp * (1 + 0.2 * rng.random((48, 64, 3)))).astype(np.float32)
+    return pixels
+
+
+def frames_on_disk(folder, prefix):
+    return sorted(int(p.name.split(".")[-2]) for p in pathlib.Path(folder).glob(prefix + ".*.exr"))
+
+
+def tools(descriptions):
+    from matchcut_nuke.knobs import tools_by_name
+    return tools_by_name(descriptions)
+
+
+def fake_worker(tmp_path, lines, code=0, sleep=0.0):
+    """A stand-in worker: prints ``lines`` (with ``sleep`` between) and, on SIGINT, a cancelled event and 130."""
+    script = tmp_path / "fake_matchcut"
+    body = "\n".join(f"print({line!r}, flush=True); time.sleep({sleep})" for line in lines)
+    script.write_text(f"#!{sys.executable}\nimport signal, sys, time\n"
+                      "signal.signal(signal.SIGINT, lambda *a: (print('{\"event\": \"cancelled\"}', flush=True), sys.exit(130)))\n"
+                      f"{body}\nsys.exit({code})\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)
 
 
-def test_create_node_builds_knobs_and_hidden_state(host):
+# --- the node -------------------------------------------------------------------------------------------------
+
+def test_create_node_builds_knobs_internals_and_hidden_state(host, descriptions):
     host, nuke = host
-    group = host.create_node(TOOL)
-    assert isinstance(group["mode"], nuke.Enumeration_Knob) and group["strength"].value() == 1.0
-    assert group["mix"].value() == 1.0 and group.node("matchcut_mix")["which"]._expr == "parent.mix"
-    assert '"tool": "match"' in group[host.STATE_KNOB].value()
+    group = host.create_node(tools(descriptions)["match"])
+    assert group.name() == "Matchcut_match"
+    assert isinstance(group["method"], nuke.Enumeration_Knob) and group["method"].value() == "mkl"
+    assert isinstance(group["strength"], nuke.Double_Knob) and group["strength"].value() == 1.0
+    # an optional control (default null) has an on/off switch and is sent as null while off
+    assert group["reference_frame_enable"].value() is False and host.param_values(group, tools(descriptions)["match"])["reference_frame"] is None
+    assert group.node("matchcut_mix")["which"]._expr == "parent.mix" and group["mix"].value() == 1.0
+    assert group.node("matchcut_output")["which"]._expr == "parent.output" and group["output"].values() == ["main"]
+    assert group.node("matchcut_valid")["which"].value() == 0  # nothing processed: the plate passes through
+    assert group["status"].value() == "waiting: connect the plate and reference inputs"
+    saved = json.loads(group[host.STATE_KNOB].value())
+    assert saved["tool"] == "match" and saved["values"]["strength"] == 1.0 and saved["cache_key"] == ""
+    assert group[host.STATE_KNOB].getFlag(nuke.INVISIBLE)
 
 
-def test_process_renders_inputs_runs_worker_and_reads_result(host, tmp_path, monkeypatch):
+def test_process_renders_runs_the_real_worker_reads_result_and_caches(host, tmp_path, descriptions):
     host, nuke = host
-    monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, ['{"event": "start"}', '{"event": "frame", "fraction": 0.5}',
-                                                                 '{"event": "done", "artifacts": {}}']))
-    group = host.create_node(TOOL)
-    group.setInput(0, nuke.nodes.Read(name="plate_read", file="/shots/a.####.exr"))
-    assert host.process(group, TOOL, 1001, 1003)
-    assert [c for c in nuke.calls if c[0] == "execute"][0][2:] == (1001, 1003, 1)
-    assert ("progress", 50) in nuke.calls and group["status"].value().startswith("up to date")
-    assert group.node("matchcut_result")["file"].value().endswith("out_plate.####.exr")
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1003)
+    group = host.create_node(tools(descriptions)["match"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", range(1001, 1004), grey(0.2)))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", range(1001, 1004), grey(0.4)))
+    assert host.process(group, interactive=False), group["status"].value()
+    assert [c[2:] for c in nuke.calls if c[0] == "execute"] == [(1001, 1003, 1), (1001, 1003, 1)]
+    read = group.node("matchcut_read_main")
+    assert read["file"].value().endswith("out_main.####.exr") and (read["first"].value(), read["last"].value()) == (1001, 1003)
+    assert frames_on_disk(pathlib.Path(read["file"].value()).parent, "out_main") == [1001, 1002, 1003]
+    assert group["status"].value() == "up to date (frames 1001-1003)" and group.node("matchcut_valid")["which"].value() == 1
+    assert any(c[0] == "progress" for c in nuke.calls)
     nuke.calls.clear()
-    assert host.process(group, TOOL, 1001, 1003) and not nuke.calls  # cached: nothing re-rendered
-    group["strength"].setValue(0.5)
-    assert host.process(group, TOOL, 1001, 1003) and any(c[0] == "execute" for c in nuke.calls)
+    assert host.process(group, interactive=False) and not [c for c in nuke.calls if c[0] == "execute"]  # cached
 
 
-def test_process_shows_worker_one_line_error(host, tmp_path, monkeypatch):
+def test_process_shows_worker_one_line_error(host, tmp_path, monkeypatch, descriptions):
     host, nuke = host
     monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, ['{"event": "error", "message": "plate.1001.exr: missing", "exit_code": 3}'], 3))
-    group = host.create_node(TOOL)
-    group.setInput(0, nuke.nodes.Read(name="plate_read"))
-    assert not host.process(group, TOOL, 1, 2)
+    group = host.create_node(tools(descriptions)["fill"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1], grey(0.2)))
+    assert not host.process(group, 1, 1, interactive=True)
     assert group["status"].value() == "error: plate.1001.exr: missing" and ("message", "Matchcut: plate.1001.exr: missing") in nuke.calls
+    assert group.node("matchcut_valid")["which"].value() == 0 and group["label"].value() == "ERROR"
+
+
+# --- 1. handles and retime numbering ----------------------------------------------------------------------
+
+@pytest.mark.zoo
+def test_retime_renders_tail_handle_and_reads_back_the_longer_result(host, tmp_path, descriptions, zoo_model):
+    host, nuke = host
+    zoo_model("rife-4.25")
+    nuke.root()["first_frame"].setValue(1002)
+    nuke.root()["last_frame"].setValue(1004)
+    group = host.create_node(tools(descriptions)["retime"])
+    assert group["handles"].value() == 1
+    group["speed_enable"].setValue(True)
+    group["speed"].setValue(0.5)
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", range(1001, 1006), moving_square))
+    assert host.process(group, interactive=False), group["status"].value()
+    # output starts where the input does: no head handle; the tail handle lets 1004 -> 1005 be interpolated
+    assert [c[2:] for c in nuke.calls if c[0] == "execute"] == [(1002, 1005, 1)]
+    read = group.node("matchcut_read_main")
+    job = json.loads((pathlib.Path(read["file"].value()).parent / "job.json").read_text())
+    assert job["frames"] == "1002-1005" and job["handles"] == 0 and job["params"]["speed"] == 0.5
+    # 3 source steps at half speed: floor(3 / 0.5) + 1 = 7 frames, numbered 1002..1008
+    assert [read[k].value() for k in ("first", "last", "origfirst", "origlast")] == [1002, 1008, 1002, 1008]
+    assert frames_on_disk(pathlib.Path(read["file"].value()).parent, "out_main") == list(range(1002, 1009))
+    assert read["before"].value() == "black" and read["after"].value() == "black"
+
+
+@pytest.mark.zoo
+def test_fill_renders_handles_both_sides_clamped_to_the_plate(host, tmp_path, descriptions, zoo_model):
+    host, nuke = host
+    zoo_model("rife-hdv3")
+    nuke.root()["first_frame"].setValue(1002)
+    nuke.root()["last_frame"].setValue(1004)
+    group = host.create_node(tools(descriptions)["fill"])
+    assert group["handles"].value() == 2
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", range(1001, 1006), moving_square))
+    assert host.process(group, interactive=False), group["status"].value()
+    # 1002-2 = 1000 is not on the plate (Nuke would hold 1001 and fill would take it for a duplicate): clamped
+    assert [c[2:] for c in nuke.calls if c[0] == "execute"] == [(1001, 1005, 1)]
+    read = group.node("matchcut_read_main")
+    job = json.loads((pathlib.Path(read["file"].value()).parent / "job.json").read_text())
+    assert job["frames"] == "1001-1005" and job["handles"] == 0
+    assert (read["first"].value(), read["last"].value()) == (1001, 1005)
+    assert frames_on_disk(pathlib.Path(read["file"].value()).parent, "out_main") == list(range(1001, 1006))
+
+
+# --- 2. several outputs -----------------------------------------------------------------------------------
+
+def test_matte_wires_every_output_with_foreground_first(host, tmp_path, descriptions):
+    host, nuke = host
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1002)
+    group = host.create_node(tools(descriptions)["matte"])
+    assert group["output"].values() == ["foreground", "matte", "comp"] and group["output"].value() == "foreground"
+    group["mode"].setValue("screen")
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1001, 1002], moving_square))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "bg", [1001, 1002], grey(0.3)))
+    assert host.process(group, interactive=False), group["status"].value()
+    select = group.node("matchcut_output")
+    for index, name in enumerate(["foreground", "matte", "comp"]):
+        read = group.node("matchcut_read_" + name)
+        assert select.input(index) is read and read["file"].value().endswith(f"out_{name}.####.exr")
+        assert frames_on_disk(pathlib.Path(read["file"].value()).parent, "out_" + name) == [1001, 1002]
+    matte = read_exr(pathlib.Path(group.node("matchcut_read_matte")["file"].value().replace("####", "1001")))
+    assert matte.shape[:2] == (48, 64) and matte[24, 20, 0] > 0.9 and matte[2, 60, 0] < 0.1  # subject 1, screen 0
+    group["output"].setValue("comp")
+    assert group["output"].getValue() == 2.0  # the Switch's `parent.output` expression picks input 2
+
+
+def test_matte_without_background_asks_no_comp(host, descriptions):
+    from matchcut_nuke import knobs
+    matte = tools(descriptions)["matte"]
+    assert knobs.job_outputs(matte, ["plate"], {"background_color": None}) == ["foreground", "matte"]
+    assert knobs.job_outputs(matte, ["plate"], {"background_color": [0, 0, 1]}) == ["foreground", "matte", "comp"]
+
+
+@pytest.mark.zoo
+def test_relight_wires_main_and_passes(host, tmp_path, descriptions, zoo_model):
+    host, nuke = host
+    zoo_model("face-detection")
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1002)
+    group = host.create_node(tools(descriptions)["relight"])
+    assert group["output"].values() == ["main", "passes"] and group["output"].value() == "main"
+    group["lights"].setValue(json.dumps([{"type": "directional", "direction": [-1, 0, 0.5], "intensity": 1}]))
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1001, 1002], moving_square))
+    assert host.process(group, interactive=False), group["status"].value()
+    for name in ("main", "passes"):
+        read = group.node("matchcut_read_" + name)
+        assert frames_on_disk(pathlib.Path(read["file"].value()).parent, "out_" + name) == [1001, 1002]
+    assert read_exr(pathlib.Path(group.node("matchcut_read_passes")["file"].value().replace("####", "1001"))).shape[2] > 3
+
+
+# --- 3. the Model node --------------------------------------------------------------------------------------
+
+STUDIO = {"id": "studio-sharpen", "task": "image-to-image", "controls": [
+    {"name": "amount", "type": "int", "default": 2, "min": 0, "max": 8, "label": "Amount", "help": "passes"}]}
+
+
+@pytest.mark.zoo
+def test_model_node_builds_knobs_from_the_manifest_and_switches_models(host, tmp_path, descriptions, zoo_model):
+    host, nuke = host
+    zoo_model("degrain-small")
+    nuke.root()["first_frame"].setValue(1)
+    nuke.root()["last_frame"].setValue(2)
+    host._DESCRIPTIONS[("models", "info", "studio-sharpen")] = STUDIO
+    real_list = host.worker_json(["models", "list"])
+    host._DESCRIPTIONS[("models", "list")] = {"models": real_list["models"] + [STUDIO]}
+    apply = tools(descriptions)["apply"]
+    group = host.create_node(apply, model="degrain-small")
+    nuke.run_callbacks("onCreate", group)  # what a script load does: nothing changes for a current node
+    assert group.name() == "Matchcut_Model" and group["model"].value() == "degrain-small"
+    assert "studio-sharpen" in group["model"].values() and "face-detection" not in group["model"].values()
+    assert isinstance(group["strength"], nuke.Double_Knob) and group["strength"].value() == 1.0 and group["strength"]._range == (0.0, 1.0)
+    assert json.loads(group[host.MODEL_CONTROLS_KNOB].value()) == ["strength"]
+    tool = host.tool_for(group)
+    assert "strength" not in host.param_values(group, tool)  # the manifest's default is not sent
+    group["strength"].setValue(0.5)
+    assert host.param_values(group, tool) == {"model": "degrain-small", "tile": 0, "overlap": None, "strength": 0.5}
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1, 2], grey(0.3)))
+    assert host.process(group, interactive=False), group["status"].value()
+    job = json.loads((pathlib.Path(group.node("matchcut_read_main")["file"].value()).parent / "job.json").read_text())
+    assert job["tool"] == "apply" and job["params"]["strength"] == 0.5
+    group["model"].setValue("studio-sharpen")
+    nuke.run_callbacks("knobChanged", group, group["model"])
+    assert group.knob("strength") is None and isinstance(group["amount"], nuke.Int_Knob) and group["amount"].value() == 2
+    assert json.loads(group[host.STATE_KNOB].value())["values"]["strength"] == 0.5  # kept for the way back
+    assert group["status"].value() == host.STALE
+    group["model"].setValue("degrain-small")
+    nuke.run_callbacks("knobChanged", group, group["model"])
+    assert group["strength"].value() == 0.5 and group.knob("amount") is None
+    assert group["status"].value() == "up to date (frames 1-2)"
+
+
+# --- 4. restoring from the state knob ---------------------------------------------------------------------
+
+def test_on_create_restores_missing_and_changed_knobs_from_state_and_keeps_unknown_keys(host, descriptions):
+    host, nuke = host
+    match = tools(descriptions)["match"]
+    group = host.create_node(match)
+    group["strength"].setValue(0.3)
+    group["method"].setValue("reinhard")
+    group["reference_frame_enable"].setValue(True)
+    group["reference_frame"].setValue(1010)
+    group["handles"].setValue(3)
+    host.save_state(group, match)
+    # another version's node: strength and the switch gone, method a String knob, keys this version lacks
+    saved = json.loads(group[host.STATE_KNOB].value())
+    saved["values"]["old_control"] = 5
+    saved["future_section"] = {"from": "Matchcut 9"}
+    group[host.STATE_KNOB].setValue(json.dumps(saved))
+    for name in ("strength", "reference_frame_enable", "handles"):
+        group.removeKnob(group[name])
+    group.removeKnob(group["method"])
+    stray = nuke.String_Knob("method", "method")
+    stray.setValue("reinhard")
+    group.addKnob(stray)
+    nuke.run_callbacks("onCreate", group)
+    assert group["strength"].value() == 0.3 and group["handles"].value() == 3
+    assert isinstance(group["method"], nuke.Enumeration_Knob) and group["method"].value() == "reinhard"
+    assert group["reference_frame_enable"].value() is True and group["reference_frame"].value() == 1010
+    after = json.loads(group[host.STATE_KNOB].value())
+    assert after["values"]["old_control"] == 5 and after["future_section"] == {"from": "Matchcut 9"}
+    assert after["values"]["strength"] == 0.3 and after["values"]["reference_frame"] == 1010
+
+
+def test_restore_keeps_an_uninstalled_model_id_and_a_state_that_does_not_fit(host, descriptions):
+    host, nuke = host
+    host._DESCRIPTIONS[("models", "list")] = {"models": []}
+    group = host.create_node(tools(descriptions)["apply"], model="studio-gone")
+    assert group["model"].value() == "studio-gone"
+    saved = json.loads(group[host.STATE_KNOB].value())
+    saved["values"]["tile"] = "not a number"
+    group[host.STATE_KNOB].setValue(json.dumps(saved))
+    group.removeKnob(group["tile"])
+    nuke.run_callbacks("knobChanged", group, nuke.Knob("showPanel"))  # opening the panel restores too
+    assert group["tile"].value() == 0 and group["model"].value() == "studio-gone"
+
+
+# --- 5. stale -----------------------------------------------------------------------------------------------
+
+def test_upstream_range_and_param_changes_make_the_result_stale_and_pass_the_plate(host, tmp_path, descriptions):
+    host, nuke = host
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1002)
+    match = tools(descriptions)["match"]
+    group = host.create_node(match)
+    plate = plate_read(nuke, tmp_path / "src", "plate", [1001, 1002], grey(0.2))
+    group.setInput(0, plate)
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", [1001, 1002], grey(0.4)))
+    assert host.process(group, interactive=False)
+    valid = group.node("matchcut_valid")["which"]
+    assert valid.value() == 1 and group["tile_color"].value() == 0
+    plate.setXYpos(500, 500)  # moving a node changes no pixel
+    nuke.run_callbacks("updateUI", group)
+    assert group["status"].value() == "up to date (frames 1001-1002)"
+    plate["file"].setValue(str(tmp_path / "src" / "ref.####.exr"))  # an upstream edit
+    nuke.run_callbacks("updateUI", group)
+    assert group["status"].value() == host.STALE == "stale \u2014 press Process"
+    assert valid.value() == 0 and group["label"].value() == "STALE" and group["tile_color"].value() == host.FLAG_COLOUR
+    plate["file"].setValue(str(tmp_path / "src" / "plate.####.exr"))  # undo: the result fits again
+    nuke.run_callbacks("updateUI", group)
+    assert valid.value() == 1 and group["label"].value() == ""
+    group["strength"].setValue(0.5)
+    nuke.run_callbacks("knobChanged", group, group["strength"])
+    assert group["status"].value() == host.STALE and valid.value() == 0
+    assert json.loads(group[host.STATE_KNOB].value())["values"]["strength"] == 0.5
+    group["strength"].setValue(1.0)
+    nuke.root()["last_frame"].setValue(1003)
+    nuke.run_callbacks("updateUI", group)
+    assert group["status"].value() == host.STALE
+
+
+def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_path, descriptions):
+    host, nuke = host
+    # init.py registered onCreate and beforeRender (they must run on a farm); menu.py the GUI ones and the menu
+    assert [c[3] for c in nuke._callbacks["onCreate"]] == ["Group"] and len(nuke._callbacks["beforeRender"]) == 1
+    assert [c[3] for c in nuke._callbacks["knobChanged"] + nuke._callbacks["updateUI"]] == ["Group", "Group"]
+    assert sorted(nuke.menu("Nodes").items["Matchcut"].items) == ["Continuity Check", "Fill Frames", "Matte", "Model",
+                                                                 "Relight", "Retime", "Shot Match"]
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1002)
+    group = host.create_node(tools(descriptions)["match"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1001, 1002], grey(0.2)))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", [1001, 1002], grey(0.4)))
+    unrelated = host.create_node(tools(descriptions)["fill"])
+    final = nuke.nodes.Write(name="final", file=str(tmp_path / "comp.####.exr"))
+    final.setInput(0, group)
+    nuke.run_callbacks("beforeRender", final)
+    assert group["status"].value() == "up to date (frames 1001-1002)"
+    assert unrelated["status"].value() == "waiting: connect the plate input"
+    assert not [c for c in nuke.calls if c[0] == "message"]  # never interactive on a farm
+
+
+def test_init_never_raises_without_nuke(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nuke", None)  # import nuke fails as on a machine without Nuke
+    runpy.run_path(str(ROOT / "hosts" / "nuke" / "init.py"))
+    runpy.run_path(str(ROOT / "hosts" / "nuke" / "menu.py"))
+
+
+# --- 6. continuity ------------------------------------------------------------------------------------------
+
+def test_continuity_regions_become_text_overlays_node_lines_and_a_sticky_note(host, tmp_path, descriptions):
+    from matchcut.continuity.planted import make_pair
+    host, nuke = host
+    pair = make_pair("astronaut", seed=0, size=(224, 288), changes=("paste", "recolour"))
+    group = host.create_node(tools(descriptions)["continuity"])
+    assert group["output"].values() == ["regions", "main", "patch"] and group["output"].value() == "regions"
+    group["person"].setValue(False)
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "a", [1001, 1002, 1003], lambda f: pair.a))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "b", [1010, 1011], lambda f: pair.b))
+    assert host.process(group, interactive=False), group["status"].value()
+    # A's last frame against B's first: one frame of each rendered
+    assert [c[2:4] for c in nuke.calls if c[0] == "execute"] == [(1003, 1003), (1010, 1010)]
+    saved = json.loads(group[host.STATE_KNOB].value())
+    report = json.loads(pathlib.Path(saved["result"]["artifacts"]["json"]).read_text())
+    found = report["comparisons"][0]["regions"]
+    assert len(found) >= 1 and report["comparisons"][0]["b"]["frame"] == 1010
+    texts = [n for n in group.nodes() if n.Class() == "Text2"]
+    assert [t.name() for t in texts] == ["matchcut_region_{}".format(r["id"]) for r in found]
+    x, y, w, h = found[0]["box"]
+    assert texts[0]["box"].value() == [x, 224 - (y + h), x + w, 224 - y]
+    assert texts[0]["message"].value() == "#{} {} {:.2f}".format(found[0]["id"], found[0]["category"], found[0]["score"])
+    assert texts[0]["disable"]._expr == "!parent.show_regions"
+    assert group.node("matchcut_regions").input(0) is texts[-1] and texts[0].input(0).Class() == "Input"
+    lines = group["regions"].value().splitlines()
+    assert len(lines) == len(found) and lines[0].startswith("#{} {}".format(found[0]["id"], found[0]["category"]))
+    note = [n for n in nuke.allNodes("StickyNote")][0]
+    assert note["label"].value().startswith("Continuity report: " + saved["result"]["artifacts"]["report"])
+    assert note["label"].value().endswith(lines[-1]) and note.xpos() == group.xpos() + 120
+    assert group["status"].value() == "up to date (frames 1010-1010)"
+
+
+# --- 7. cancel ----------------------------------------------------------------------------------------------
+
+def test_cancel_stops_the_real_worker_after_its_first_frame_and_leaves_no_partial_file(host, tmp_path, descriptions):
+    host, nuke = host
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1120)
+    group = host.create_node(tools(descriptions)["match"])
+    frames = range(1001, 1121)
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", frames, grey(0.2)))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", frames, grey(0.4)))
+    nuke.cancel_after_progress = 1  # the artist presses Cancel in the progress dialog after the first frame
+    assert not host.process(group, interactive=False)
+    assert group["status"].value() == host.CANCELLED and group["label"].value() == "CANCELLED"
+    assert group.node("matchcut_valid")["which"].value() == 0
+    assert group.node("matchcut_read_main")["file"].value() == ""  # no result Read wired
+    folder = next((tmp_path / "cache" / group.name()).iterdir())
+    written = frames_on_disk(folder, "out_main")
+    assert 1 <= len(written) < len(frames)  # it stopped early
+    leftovers = [p.name for p in folder.iterdir() if p.is_file() and not p.name.endswith(".exr") and p.name != "job.json"]
+    assert leftovers == [] and not [p for p in folder.iterdir() if ".tmp" in p.name]
+    for frame in written:  # every file there is whole
+        assert read_exr(folder / f"out_main.{frame:04d}.exr").shape == (48, 64, 3)
+    assert json.loads(group[host.STATE_KNOB].value())["cache_key"] == ""
+    nuke.cancel_after_progress = None
+    assert host.process(group, interactive=False)  # Process again resumes and finishes
+    assert frames_on_disk(folder, "out_main") == list(frames)
+
+
+def test_cancel_button_signals_the_worker_which_exits_cleanly(host, tmp_path, monkeypatch, descriptions):
+    host, nuke = host
+    lines = ['{"event": "start", "total": 50}'] + [f'{{"event": "frame", "frame": {f}, "fraction": {f / 50}}}' for f in range(1, 51)]
+    monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, lines, sleep=0.2))
+    group = host.create_node(tools(descriptions)["fill"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1], grey(0.2)))
+    procs = []
+    original = nuke.ProgressTask.setProgress
+
+    def press_cancel(task, value):  # the artist presses the node's Cancel button while the job runs
+        original(task, value)
+        procs.append(host._RUNNING[group.name()])
+        host.cancel(group)
+        assert group["status"].value() == "cancelling"
+
+    monkeypatch.setattr(nuke.ProgressTask, "setProgress", press_cancel)
+    assert not host.process(group, 1, 1, interactive=False)
+    assert procs and procs[0].returncode == 130  # the worker's SIGINT handler ran: a clean exit, not a kill
+    assert group["status"].value() == host.CANCELLED and group.name() not in host._RUNNING
 
 
 def test_fake_rejects_wrong_api(host):
@@ -73,3 +486,9 @@ def test_fake_rejects_wrong_api(host):
         nuke.Enumeration_Knob("m", "m", "lut cdl")
     with pytest.raises(AttributeError):
         nuke.nodes.NoSuchNode()
+    with pytest.raises(KeyError):
+        nuke.nodes.Read()["filename"]
+    with pytest.raises(ValueError):
+        nuke.nodes.Read()["before"].setValue("freeze")
+    with pytest.raises(ValueError):
+        nuke.ProgressTask("x").setProgress(0.5)

@@ -1,0 +1,45 @@
+"""Continuity regions from the worker's JSON report, as lines for the node and boxes for Text overlays."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Tuple
+
+
+class ReportError(ValueError):
+    """The continuity JSON could not be read; the message names the file and what was expected."""
+
+
+def read_regions(path: str) -> Tuple[List[Dict[str, Any]], int]:
+    """The regions of the first comparison in a `continuity.json` (id, category, score, box [x, y, w, h] in
+    B's pixels, top-left origin, on) and B's height; ReportError names the file when it is not a report."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ReportError("{}: cannot read the continuity report ({})".format(path, exc)) from None
+    comparisons = data.get("comparisons") if isinstance(data, dict) else None
+    if not isinstance(comparisons, list):
+        raise ReportError("{}: expected a continuity report with 'comparisons'".format(path))
+    if not comparisons:
+        return [], 0
+    first = comparisons[0]
+    height = int((first.get("size_b") or [0, 0])[1])
+    regions = []
+    for region in first.get("regions") or []:
+        box = [int(v) for v in region.get("box", [0, 0, 0, 0])]
+        regions.append({"id": int(region["id"]), "category": str(region.get("category", "")),
+                        "score": float(region.get("score", 0.0)), "box": box, "on": str(region.get("on", ""))})
+    return regions, height
+
+
+def region_line(region: Dict[str, Any]) -> str:
+    """One region as a line: '#2 moved 0.61 on set at x 10 y 20 w 30 h 40'."""
+    x, y, w, h = region["box"]
+    return "#{} {} {:.2f} on {} at x {} y {} w {} h {}".format(region["id"], region["category"], region["score"],
+                                                              region["on"] or "unknown", x, y, w, h)
+
+
+def nuke_box(box: List[int], height: int) -> List[int]:
+    """A top-left (x, y, w, h) box as Nuke's bottom-left (x, y, r, t), for a Text2 node's box knob."""
+    x, y, w, h = box
+    return [x, height - (y + h), x + w, height - y]
