@@ -175,3 +175,13 @@ def test_cli_fill_writes_png_at_pngs_depth_and_rebuilds_a_two_frame_flash(tmp_pa
         rebuilt = read_plate(tmp_path / f"out/o.{f}.png").pixels[..., :3]
         truth, flashed = warped_frame(img, SIZE, f - 1001), read_plate(tmp_path / f"png/p.{f}.png").pixels[..., :3]
         assert psnr(rebuilt, truth) > psnr(flashed, truth) + 10
+
+
+def test_handles_widen_the_range_as_far_as_the_plate_goes(tmp_path, img):
+    from matchcut.tools.fill import fill_range
+
+    _write(tmp_path, img, frames=range(1001, 1009))
+    job = job_from_dict({**_job(tmp_path, frames="1002-1006").to_dict(), "handles": 2}, tmp_path, where="job.json")
+    assert fill_range(job, list(range(1001, 1009))) == list(range(1001, 1009))  # 1000 is not on disk
+    job = job_from_dict({**_job(tmp_path, frames="1004").to_dict(), "handles": 1}, tmp_path, where="job.json")
+    assert fill_range(job, list(range(1001, 1009))) == [1003, 1004, 1005]

@@ -133,8 +133,9 @@ class InterpolatingTool(Tool):
 
 
 def fill_range(job: JobSpec, on_disk: list[int]) -> list[int]:
-    """The frames a fill job covers: ``job.frames``, else first..last on disk (gaps included). Raises
-    SettingError for requested frames outside the sequence on disk."""
+    """The frames a fill job covers: ``job.frames`` widened by ``job.handles`` as far as the sequence on disk
+    goes (like every tool's ``job_frames``), else first..last on disk (gaps included). Raises SettingError
+    for requested frames outside the sequence on disk."""
     if not on_disk:
         raise SettingError("--input", f"no frames on disk for {job.input_path('plate')}")
     first, last = on_disk[0], on_disk[-1]
@@ -146,7 +147,10 @@ def fill_range(job: JobSpec, on_disk: list[int]) -> list[int]:
 
         raise SettingError("frames", f"frame(s) {format_frames(outside)} are outside the sequence on disk "
                            f"({first}-{last}) of {job.input_path('plate')}")
-    return list(job.frames)
+    frames = list(job.frames)
+    head = range(max(first, frames[0] - job.handles), frames[0])
+    tail = range(frames[-1] + 1, min(last, frames[-1] + job.handles) + 1)
+    return [*head, *frames, *tail]
 
 
 class FillTool(InterpolatingTool):
