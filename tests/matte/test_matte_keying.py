@@ -8,7 +8,8 @@ import pytest
 from matchcut.errors import SettingError
 from matchcut.matte.despill import despill
 from matchcut.matte.keying import classify_screen_color, detect_screen, key_screen, levels, soften
-from matchcut.matte.quality import errors, photo, screen_background, screen_shot, soft_alpha
+from matchcut.matte.quality import errors, photo, screen_background, screen_shot, sky_shot, soft_alpha
+from matchcut.matte.settings import choose_mode
 
 H, W = 128, 192
 
@@ -56,11 +57,47 @@ def test_auto_detection_and_non_screen(truth):
     assert detect_screen(screen_shot(fg, alpha, "green"))[0] == "green"
     assert detect_screen(screen_shot(fg, alpha, "blue"))[0] == "blue"
     assert detect_screen(photo("rocket", H, W))[0] is None
-    red = fg * alpha[..., None] + np.array([0.5, 0.05, 0.05], np.float32) * (1 - alpha[..., None])
+    red = fg * alpha[..., None] + np.array([0.5, 0.04, 0.04], np.float32) * (1 - alpha[..., None])
     with pytest.raises(SettingError, match="not a green or blue screen"):
         key_screen(red)
     with pytest.raises(SettingError, match="not a green or blue screen"):
         classify_screen_color([0.5, 0.05, 0.05])
+
+
+@pytest.mark.parametrize("screen", ["green", "blue"])
+@pytest.mark.parametrize("uneven", [0.0, 0.5])
+@pytest.mark.parametrize("noise", [0.0, 0.02, 0.06])
+def test_auto_mode_keys_screens(truth, screen, uneven, noise):
+    alpha, fg = truth
+    mode, why = choose_mode(screen_shot(fg, alpha, screen, uneven=uneven, noise=noise, seed=5))
+    assert mode == "screen" and why.startswith(f"{screen} on 4 of 4 sides"), why
+
+
+@pytest.mark.parametrize("screen", ["green", "blue"])
+def test_auto_mode_keys_a_screen_the_subject_fills_the_bottom_of(screen):
+    # A medium shot: the subject fills the bottom edge and the lower third of both sides.
+    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    body = ((x - W / 2) / (W * 0.62)) ** 2 + ((y - H * 1.1) / (H * 0.7)) ** 2 < 1
+    head = ((x - W / 2) / (W * 0.15)) ** 2 + ((y - H * 0.35) / (H * 0.22)) ** 2 < 1
+    shot = screen_shot(photo("astronaut", H, W), (body | head).astype(np.float32), screen, uneven=0.5, noise=0.06)
+    mode, why = choose_mode(shot)
+    assert mode == "screen" and why.startswith(f"{screen} on 3 of 4 sides"), why
+
+
+@pytest.mark.parametrize("sky", [0.33, 0.6, 0.8, 1.0])
+@pytest.mark.parametrize("curve", [0.5, 1.0, 2.0, 3.0])
+def test_auto_mode_does_not_key_a_blue_sky(sky, curve):
+    shot = sky_shot("coffee", H, W, sky=sky, curve=curve)
+    # The sky's top is as saturated as a blue screen: the old rule (half the border saturated) keyed 6 of these 16.
+    assert detect_screen(shot)[1] > 0.25
+    mode, why = choose_mode(shot)
+    assert mode == "person" and why.startswith("blue on 1 of 4 sides"), why
+
+
+@pytest.mark.parametrize("name", ["rocket", "astronaut", "coffee", "chelsea"])
+def test_auto_mode_on_real_photos(name):
+    # rocket: a real deep blue sky over the top of the frame, fading toward the horizon down both sides.
+    assert choose_mode(photo(name, H, W))[0] == "person"
 
 
 def test_black_white_points_and_softness():

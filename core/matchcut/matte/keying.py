@@ -15,27 +15,52 @@ SCREENS = ("green", "blue")
 BORDER = 0.08
 #: A border pixel counts as screen when its screen channel leads the others by this fraction of its value.
 SCREEN_LEAD = 0.25
-#: auto mode: a border pixel is saturated screen colour when its lead is this fraction of its value. Chroma
-#: green and blue screens measure 0.65-0.75 in scene-linear; a deep blue sky ~0.5-0.6 (scikit-image's rocket).
+#: A border pixel is saturated screen colour when its lead is this fraction of its value. Chroma green and
+#: blue screens measure 0.65-0.75 in scene-linear; a deep blue sky ~0.5-0.6 (scikit-image's rocket).
 DETECT_LEAD = 0.55
-#: auto mode keys when at least this fraction of the border is saturated screen colour.
+#: screen mode: the screen (green or blue) is the one covering at least this fraction of the border.
 SCREEN_DOMINANCE = 0.5
+#: auto mode (surrounding_screen): a side of the border is screen when at least SIDE_COVER of its band is the
+#: screen's own colour and at most FRINGE_MAX of its screen-hued pixels are off that colour; SIDES_NEEDED of
+#: the four sides must be. "The screen's own colour": within CORE_SATURATION of the median saturation (lead /
+#: value) and CORE_HUE degrees of the median hue of the saturated border pixels.
+SIDE_COVER = 0.5
+FRINGE_MAX = 0.2
+SIDES_NEEDED = 3
+CORE_SATURATION = 0.1
+CORE_HUE = 10.0
+#: auto mode measures on a copy at most this long, blurred by this sigma (pixels): the screen's colour, not
+#: the camera noise on it (6 % noise on a dim screen would otherwise scatter its saturation).
+DETECT_SIZE = 512
+DETECT_BLUR = 1.5
 
 
 def border_pixels(rgb: np.ndarray, border: float = BORDER) -> np.ndarray:
     """The pixels of the frame's border band (band width: ``border`` x the short side), as (N, 3) float32."""
+    return np.concatenate([side.reshape(-1, 3) for side in border_sides(rgb, border).values()])
+
+
+def border_sides(rgb: np.ndarray, border: float = BORDER) -> dict[str, np.ndarray]:
+    """The four bands of the frame's border ("top", "bottom", "left", "right"; width ``border`` x the short
+    side), each (n, 3); the corners belong to the top and bottom bands only."""
     h, w = rgb.shape[:2]
     b = max(1, int(round(min(h, w) * border)))
-    mask = np.zeros((h, w), bool)
-    mask[:b] = mask[-b:] = True
-    mask[:, :b] = mask[:, -b:] = True
-    return rgb[mask]
+    return {"top": rgb[:b].reshape(-1, 3), "bottom": rgb[h - b:].reshape(-1, 3),
+            "left": rgb[b:h - b, :b].reshape(-1, 3), "right": rgb[b:h - b, w - b:].reshape(-1, 3)}
 
 
 def screen_lead(rgb: np.ndarray, screen: str) -> np.ndarray:
     """The colour difference: the screen channel minus the larger of the other two; shape rgb.shape[:-1]."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     return g - np.maximum(r, b) if screen == "green" else b - np.maximum(r, g)
+
+
+def hue(rgb: np.ndarray) -> np.ndarray:
+    """The HSV hue of each pixel in degrees [0, 360); rgb (..., 3)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    top, span = rgb.max(axis=-1), np.maximum(np.ptp(rgb, axis=-1), 1e-12)
+    h = np.where(top == r, ((g - b) / span) % 6.0, np.where(top == g, (b - r) / span + 2.0, (r - g) / span + 4.0))
+    return (60.0 * h).astype(np.float32)
 
 
 def screen_fraction(rgb: np.ndarray, screen: str) -> float:
@@ -47,11 +72,63 @@ def screen_fraction(rgb: np.ndarray, screen: str) -> float:
 
 
 def detect_screen(rgb: np.ndarray) -> tuple[str | None, float]:
-    """(screen, fraction): the screen ("green"/"blue") dominating the frame border, or None when neither covers
-    SCREEN_DOMINANCE of it; fraction is the larger of the two coverages."""
+    """screen mode's pick: (screen, fraction), the screen ("green"/"blue") covering SCREEN_DOMINANCE of the
+    frame border, or None when neither does; fraction is the larger of the two coverages. The artist said
+    it is a screen shot, so only which screen is asked; auto mode asks far more (surrounding_screen)."""
     fractions = {s: screen_fraction(rgb, s) for s in SCREENS}
     best = max(fractions, key=fractions.get)
     return (best if fractions[best] >= SCREEN_DOMINANCE else None), fractions[best]
+
+
+def side_evidence(rgb: np.ndarray, screen: str) -> dict[str, tuple[float, float]]:
+    """{side: (cover, fringe)} for one screen colour: cover, the fraction of the side's band that is the
+    screen's own colour (its median saturation and hue over the saturated border pixels, within
+    CORE_SATURATION and CORE_HUE); fringe, the fraction of the side's screen-hued pixels (lead > SCREEN_LEAD x
+    value) that are not. All (0, 1.0) when the border holds no saturated ``screen`` pixels."""
+    sides = border_sides(rgb)
+    allpx = np.concatenate(list(sides.values()))
+    value = allpx.max(axis=1)
+    sat = screen_lead(allpx, screen) / np.maximum(value, 1e-6)
+    saturated = (sat > DETECT_LEAD) & (value > 1e-4)
+    if saturated.sum() < 8:
+        return {name: (0.0, 1.0) for name in sides}
+    sat0, hue0 = float(np.median(sat[saturated])), float(np.median(hue(allpx[saturated])))
+    out = {}
+    for name, px in sides.items():
+        value = px.max(axis=1)
+        sat = screen_lead(px, screen) / np.maximum(value, 1e-6)
+        hued = (sat > SCREEN_LEAD) & (value > 1e-4)
+        core = hued & (np.abs(sat - sat0) <= CORE_SATURATION) & (np.abs(hue(px) - hue0) <= CORE_HUE)
+        out[name] = (float(core.mean()), float((hued & ~core).sum() / max(int(hued.sum()), 1)))
+    return out
+
+
+def surrounding_screen(rgb: np.ndarray) -> tuple[str | None, str]:
+    """auto mode's test: (screen, why): "green"/"blue" when that screen surrounds the frame, else None; why
+    says what was measured, in words.
+
+    A screen surrounds its subject, is one flat colour and stops sharply at the subject; a deep blue sky
+    sits on top only and fades toward the horizon. So a side of the border counts when at least SIDE_COVER
+    of it is the screen's own colour (one hue and saturation: uneven light changes a screen's brightness,
+    not its colour) and at most FRINGE_MAX of its screen-hued pixels stray from that colour (a sky's fade
+    strays); SIDES_NEEDED of the four sides must count (the subject may fill the bottom).
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_SIZE / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) \
+        if scale < 1 else rgb
+    small = cv2.GaussianBlur(np.ascontiguousarray(small, np.float32), (0, 0), DETECT_BLUR)
+    found = []
+    for screen in SCREENS:
+        evidence = side_evidence(small, screen)
+        good = [n for n, (cover, fringe) in evidence.items() if cover >= SIDE_COVER and fringe <= FRINGE_MAX]
+        found.append((len(good), sum(c for c, _ in evidence.values()), screen, evidence))
+    sides, _, screen, evidence = max(found)
+    why = (f"{screen} on {sides} of 4 sides, needs {SIDES_NEEDED} (" + ", ".join(
+        f"{n} {c:.0%} fringe {f:.0%}" for n, (c, f) in evidence.items()) + ")")
+    return (screen if sides >= SIDES_NEEDED else None), why
 
 
 def classify_screen_color(color: np.ndarray | list[float], where: str = "screen_color") -> str:

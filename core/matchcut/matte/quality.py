@@ -78,6 +78,20 @@ def screen_shot(foreground: np.ndarray, alpha: np.ndarray, screen: str, *, uneve
     return shot.astype(np.float32)
 
 
+def sky_shot(name: str, height: int, width: int, *, sky: float = 0.6, curve: float = 2.0) -> np.ndarray:
+    """A scikit-image photo with a deep blue sky over its top ``sky`` fraction: a vertical gradient in display
+    sRGB from a deep zenith blue (0.12, 0.28, 0.70) to a pale horizon (0.62, 0.76, 0.90), t ** ``curve`` (larger:
+    deep blue further down); scene-linear (H, W, 3) float32. What auto mode must not take for a blue screen."""
+    from matchcut.color import SCENE_LINEAR, SRGB_DISPLAY, convert
+
+    display = np.clip(convert(photo(name, height, width), SCENE_LINEAR, SRGB_DISPLAY), 0.0, 1.0)
+    rows = max(1, int(round(height * sky)))
+    t = (np.linspace(0.0, 1.0, rows, dtype=np.float32) ** curve)[:, None, None]
+    zenith, horizon = np.array([0.12, 0.28, 0.70], np.float32), np.array([0.62, 0.76, 0.90], np.float32)
+    display[:rows] = (1.0 - t) * zenith + t * horizon
+    return convert(np.ascontiguousarray(display, np.float32), SRGB_DISPLAY, SCENE_LINEAR)
+
+
 def sad(alpha: np.ndarray, truth: np.ndarray) -> float:
     """Sum of absolute differences, in thousands (the matting benchmark's unit)."""
     return float(np.abs(alpha.astype(np.float64) - truth).sum() / 1000.0)

@@ -9,15 +9,17 @@ from matchcut.errors import ShapeMismatchError
 MODES = ("auto", "screen", "person")
 
 
-def choose_mode(rgb: np.ndarray) -> str:
-    """auto mode: "screen" when the frame border is dominated by saturated green or blue, else "person".
+def choose_mode(rgb: np.ndarray) -> tuple[str, str]:
+    """auto mode: ("screen" or "person", why). "screen" only when a green or blue screen surrounds the
+    subject (keying.surrounding_screen: its own flat colour on at least three sides of the border, sharply
+    separated from the rest), so a deep blue sky over the top of a frame stays "person".
 
     rgb: scene-linear (H, W, 3) float32.
     """
-    from matchcut.matte.keying import detect_screen
+    from matchcut.matte.keying import surrounding_screen
 
-    screen, _ = detect_screen(rgb)
-    return "screen" if screen else "person"
+    screen, why = surrounding_screen(rgb)
+    return ("screen" if screen else "person"), why
 
 
 def mask_to_plate(mask: np.ndarray, height: int, width: int, where: str) -> tuple[np.ndarray, bool]:

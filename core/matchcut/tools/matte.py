@@ -69,6 +69,8 @@ class MatteTool(Tool):
         self.values: dict[str, Any] = {}
         self.mode: str = ""
         self.screen: tuple[str, np.ndarray] | None = None
+        self.why: str = ""
+        self._size: tuple[int, int] = (0, 0)
         self.device: Any = None
         self._emit: Emit = lambda *a, **k: None
         self._previous: tuple[int, np.ndarray, np.ndarray] | None = None
@@ -116,33 +118,73 @@ class MatteTool(Tool):
                          {n: Path(p.path_for(f)) for n, p in outputs.items()}) for f in job_frames(job)]
 
     def provenance(self, job: JobSpec) -> Provenance:
+        """What ran, not what was asked: auto mode's pick, and for screens the keyer, screen and screen colour
+        (no model: the header's matchcut/model is "none"); for people the selfie model (matchcut/model) and
+        every model the person matte used with its sha256 (matchcut/models: selfie, face detection, face
+        mesh). The mode and screen colour are decided here, on the job's first frame, once per shot."""
         values = self.values or self.params(job)
-        params = {**values, "nonfinite": job.nonfinite}
-        return Provenance(tool=self.name, params=params, model_id="selfie-segmentation" if
-                          values["mode"] != "screen" else None)
+        self._decide(job)
+        params = {**values, "nonfinite": job.nonfinite, "ran": self._ran(job)}
+        if self.mode == "screen":
+            return Provenance(tool=self.name, params=params)
+        models = self._person_models()
+        return Provenance(tool=self.name, params=params, model_id=models[0].id, model_sha256=models[0].sha256,
+                          extra={"models": ",".join(f"{m.id}@{m.sha256}" for m in models)})
 
-    def prepare(self, job: JobSpec, emit: Emit) -> None:
-        """Decide the mode and, for screens, the screen colour once per shot (on the first frame) so neither
-        flips mid-shot."""
+    def _ran(self, job: JobSpec) -> dict[str, Any]:
+        """The decided mode and what it runs, for the provenance."""
+        if self.mode == "screen":
+            color = "clean plate" if "clean_plate" in job.inputs else [round(float(c), 6) for c in self.screen[1]]
+            return {"mode": "screen", "keyer": "color-difference", "screen": self.screen[0] if self.screen else
+                    "from clean plate", "screen_color": color, "chosen": self.why}
+        return {"mode": "person", "refine": self.values["refine"], "chosen": self.why}
+
+    def _person_models(self) -> list:
+        """The manifests of the models a person matte runs: the selfie variant for this frame size, face
+        detection and face mesh (the gate). ModelNotFoundError names a missing one before any frame."""
+        from matchcut.models.registry import find_model
+        from matchcut.vision.faces import MODEL_ID as FACE_DETECTION
+        from matchcut.vision.faces_mesh import MODEL_ID as FACE_MESH
+        from matchcut.vision.segmentation import VARIANTS, choose_variant
+
+        selfie = VARIANTS[choose_variant(*self._size)]
+        return [find_model(m) for m in (selfie, FACE_DETECTION, FACE_MESH)]
+
+    def _decide(self, job: JobSpec) -> None:
+        """The mode and, for screens, the screen colour, from the job's first frame, once per job (so neither
+        flips mid-shot); the provenance and the frames both use this decision."""
+        if self.mode:
+            return
         from matchcut.frames import open_source
         from matchcut.matte.keying import classify_screen_color, estimate_screen_color
         from matchcut.matte.settings import choose_mode
-        from matchcut.runtime import DeviceOptions
 
         self.values = v = self.values or self.params(job)
-        self._emit = emit
-        self.device = job.device if isinstance(job.device, DeviceOptions) else DeviceOptions.from_dict(job.device or {})
         first = job_frames(job)[0]
         rgb = self._working(open_source(job.input_path("plate")).read(first, job.nonfinite))
-        self.mode = v["mode"] if v["mode"] != "auto" else choose_mode(rgb)
+        self._size = rgb.shape[:2]
         if v["mode"] == "auto":
-            emit("info", message=f"matte: auto mode picked {self.mode} keying from frame {first}")
+            self.mode, why = choose_mode(rgb)
+            self.why = f"auto picked {self.mode} from frame {first}: {why}"
+        else:
+            self.mode, self.why = v["mode"], f"mode {v['mode']} given"
         self.screen = None
         if self.mode == "screen" and "clean_plate" not in job.inputs:
             if v["screen_color"] is not None:
                 self.screen = (classify_screen_color(v["screen_color"]), np.asarray(v["screen_color"][:3], np.float32))
             else:
                 self.screen = estimate_screen_color(rgb)
+
+    def prepare(self, job: JobSpec, emit: Emit) -> None:
+        """The device, and the mode and screen colour decided once per shot (see _decide)."""
+        from matchcut.runtime import DeviceOptions
+
+        self.values = v = self.values or self.params(job)
+        self._emit = emit
+        self.device = job.device if isinstance(job.device, DeviceOptions) else DeviceOptions.from_dict(job.device or {})
+        self._decide(job)
+        if v["mode"] == "auto":
+            emit("info", message=f"matte: {self.why}")
         self._previous = None
 
     def _space(self, plate: Plate) -> str:
