@@ -89,6 +89,8 @@ class JobState:
         """One line for the status bar: ``Matchcut apply: frame 1003 (3/10, 30%)``."""
         if not self.total:
             return "Matchcut %s: starting" % label
+        if self.frame is None:  # the worker has planned the job, no frame is done yet
+            return "Matchcut %s: %d frame(s) to do" % (label, self.total)
         return "Matchcut %s: frame %s (%d/%d, %d%%)" % (label, self.frame, self.index, self.total,
                                                        round(100 * self.fraction))
 

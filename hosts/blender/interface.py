@@ -10,12 +10,15 @@ import os
 import bpy
 
 from . import jobs as job_files
+from . import monitor as monitors
 from . import strips as strip_math
 from . import tools as tool_specs
 from . import worker as workers
 
 PACKAGE = __package__
-_state = {"tools": {}, "models": {}, "classes": [], "error": ""}
+#: tools/models: the worker's descriptions; classes: the registered tool operators; running: the JobMonitors of
+#: modal jobs (stopped if the add-on is disabled mid-job).
+_state = {"tools": {}, "models": {}, "classes": [], "error": "", "running": []}
 
 
 # --- preferences -----------------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ class RunMixin:
             frames = None
         self._folder = job_files.new_version_folder(results_root(context), main.name, tool.name)
         outputs = job_files.output_patterns(tool, self._folder, main.name, sequence=main.use.frames[0] is not None,
-                                            passes=getattr(self, "wire_passes", False),
+                                            passes=self.wants_passes(),
                                             patch=params.get("patch") is not None)
         try:
             job = job_files.build_job(tool.name, inputs, outputs, frames, handles, params,
@@ -217,6 +220,10 @@ class RunMixin:
             return str(exc)
         self._tool, self._main, self._others, self._outputs = tool, main, others, outputs
         return None
+
+    def wants_passes(self):
+        """Whether the artist asked for the passes' node group (alone, or in the compositor too)."""
+        return getattr(self, "wire_passes", False) or getattr(self, "to_compositor", False)
 
     def sources(self, context, tool):
         """(main Source, {input name: Source}) from the selection; ValueError says what is missing."""
@@ -234,7 +241,8 @@ class RunMixin:
                         raise ValueError("%s image '%s' not found" % (name, chosen))
                     others[name] = image_source(other)
                 elif name in tool_specs.required_inputs(tool):
-                    raise ValueError("tool %s needs a %s image (set %s)" % (tool.name, name, name))
+                    raise ValueError("tool %s needs the %s image: name it in the operator's in_%s property"
+                                     % (tool.name, name, name))
             return main, others
         editor = context.scene.sequence_editor
         strip = editor.active_strip if editor else None
@@ -259,59 +267,74 @@ class RunMixin:
             others[name] = strip_source(other)
         return main, others
 
-    # Blender calls invoke with a window, execute from scripts and in background mode.
+    # Blender calls invoke for a click in the UI; execute from scripts, and for INVOKE_DEFAULT as well in
+    # background mode (it has no event there).
     def invoke(self, context, event):
         if bpy.app.background or self.synchronous:
-            return self.execute(context)
+            return self.execute(context)  # no event loop: a modal operator would never get a timer
+        return self.start_modal(context)
+
+    def start_modal(self, context):
+        """Start the worker and return to Blender: a timer drives ``modal``, which follows the job."""
         error = self.prepare(context)
         if error:
             self.report({"ERROR"}, error)
             return {"CANCELLED"}
-        self._run = workers.JobRun(self._worker, self._job_path)
+        self._monitor = monitors.JobMonitor(workers.JobRun(self._worker, self._job_path), self.tool_name,
+                                            self._folder)
+        _state["running"].append(self._monitor)
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.2, window=context.window)
         wm.modal_handler_add(self)
         wm.progress_begin(0, 100)
-        _status(context, self._run.state.status_text(self.tool_name))
+        show_step(context, self._monitor.begin())
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
-        if event.type == "ESC":
-            _status(context, "Matchcut %s: cancelling" % self.tool_name)
-            self._run.cancel()
+        # the decisions are monitor.JobMonitor's (plain Python); here they are only shown
+        step = self._monitor.handle(event.type, event.value)
+        show_step(context, step)
+        if step.ended:
             return self.end(context)
-        if event.type == "TIMER":
-            finished = self._run.poll()
-            context.window_manager.progress_update(int(100 * self._run.state.fraction))
-            _status(context, self._run.state.status_text(self.tool_name))
-            if finished:
-                return self.end(context)
-        return {"PASS_THROUGH"}
+        return {step.reply}
 
     def end(self, context):
-        wm = context.window_manager
-        wm.event_timer_remove(self._timer)
-        wm.progress_end()
-        _status(context, None)
-        return self.finish(context, self._run.state)
+        self.stop_showing(context)
+        return self.finish(context, self._monitor.state)
+
+    def stop_showing(self, context):
+        """Remove the timer, the progress and the status line (once)."""
+        timer, self._timer = getattr(self, "_timer", None), None
+        if timer is not None:
+            wm = context.window_manager
+            wm.event_timer_remove(timer)
+            wm.progress_end()
+            _status(context, None)
+        if getattr(self, "_monitor", None) in _state["running"]:
+            _state["running"].remove(self._monitor)
+
+    def cancel(self, context):
+        # Blender ends the modal operator itself (a file loaded, Blender quitting): stop the worker, add nothing
+        monitor = getattr(self, "_monitor", None)
+        if monitor is not None and monitor.phase != "ended":
+            monitor.abort()
+            _remember(context, "cancelled")
+        self.stop_showing(context)
 
     def execute(self, context):
         error = self.prepare(context)
         if error:
             self.report({"ERROR"}, error)
             return {"CANCELLED"}
-        run = workers.JobRun(self._worker, self._job_path)
-        try:
-            state = run.wait()
-        except KeyboardInterrupt:  # Ctrl+C on a render farm: stop the worker cleanly too
-            state = run.cancel()
-        return self.finish(context, state)
+        self._monitor = monitors.JobMonitor(workers.JobRun(self._worker, self._job_path), self.tool_name,
+                                            self._folder)
+        self._monitor.wait()  # Ctrl+C on a render farm stops the worker cleanly too
+        return self.finish(context, self._monitor.state)
 
     def finish(self, context, state):
         for text in state.warnings:
             self.report({"WARNING"}, "Matchcut %s: %s" % (self.tool_name, text))
-        if state.outcome != "done":
-            job_files.remove_version_folder(self._folder)
+        if state.outcome != "done":  # the monitor has removed the version folder
             if state.outcome == "cancelled":
                 _remember(context, "cancelled")
                 self.report({"WARNING"}, "Matchcut %s cancelled; nothing was added" % self.tool_name)
@@ -328,6 +351,14 @@ class RunMixin:
         _remember(context, "done: " + "; ".join(added))
         self.report({"INFO"}, "Matchcut %s: %s" % (self.tool_name, "; ".join(added) or "nothing to add"))
         return {"FINISHED"}
+
+
+def show_step(context, step):
+    """A monitor Step's progress in the window manager's indicator and its line in the status bar."""
+    if step.percent is not None:
+        context.window_manager.progress_update(step.percent)
+    if step.status is not None:
+        _status(context, step.status)
 
 
 def _status(context, text):
@@ -364,14 +395,19 @@ def bring_back(context, op, state):
         else:
             added.append(add_result_strip(context, op, files))
     pass_names = sorted(op._pass_images)
-    if pass_names and getattr(op, "wire_passes", False):
-        group = passes_node_group(tool.name, main.name, {n: op._pass_images[n] for n in pass_names},
+    to_compositor = getattr(op, "to_compositor", False)
+    if pass_names and op.wants_passes():
+        group = passes_node_group(tool, main.name, {n: op._pass_images[n] for n in pass_names},
                                   main.use.timeline_start)
         added.append("node group '%s'" % group.name)
+        if to_compositor:
+            added.append(add_to_compositor(context.scene, group))
     if "json" in state.artifacts or "json" in op._outputs:
         path = state.artifacts.get("json") or op._outputs["json"]
         if op.target == "STRIP":
             added.append(add_markers(context, op, path))
+        else:
+            added.append(region_notes(path))
     if "report" in state.artifacts:
         added.append("report %s" % state.artifacts["report"])
     return added
@@ -427,9 +463,10 @@ _SOCKETS = {"VECTOR": "NodeSocketVector", "VALUE": "NodeSocketFloat", "RGBA": "N
 def passes_node_group(tool, shot, images, timeline_start):
     """A compositor node group with one output per pass, fed by Image nodes the artist can rewire.
 
-    A multi-layer pass file (relight's N, shading, gain, matte, source) gives one output per layer.
+    A multi-layer pass file (relight's N, shading, gain, matte, source) gives one output per layer; a one-channel
+    matte gives its Alpha (Blender reads the file's A channel there; RGB is black, or undefined in 5.0.1).
     """
-    group = bpy.data.node_groups.new("Matchcut %s %s passes" % (shot, tool), "CompositorNodeTree")
+    group = bpy.data.node_groups.new("Matchcut %s %s passes" % (shot, tool.name), "CompositorNodeTree")
     out = group.nodes.new("NodeGroupOutput")
     out.location = (400, 0)
     for i, (name, (image, files)) in enumerate(sorted(images.items())):
@@ -442,12 +479,60 @@ def passes_node_group(tool, shot, images, timeline_start):
             node.frame_start = timeline_start
             node.frame_offset = files[0][0] - 1
         layers = [o for o in node.outputs if o.enabled and o.name not in ("Image", "Alpha")]
-        for socket in layers or [node.outputs["Image"]]:
+        for socket in layers or [node.outputs["Alpha" if tool_specs.alpha_only(tool, name) else "Image"]]:
             label = tool_specs.pass_socket_name(socket.name) if layers else name
-            group.interface.new_socket(name=label, in_out="OUTPUT", socket_type=_SOCKETS.get(socket.type,
+            # Blender before 5.0 gives a multi-layer EXR's N layer a colour socket: normals are vectors
+            kind = "VECTOR" if label == "normals" else socket.type
+            group.interface.new_socket(name=label, in_out="OUTPUT", socket_type=_SOCKETS.get(kind,
                                                                                              "NodeSocketColor"))
             group.links.new(socket, out.inputs[label])
     return group
+
+
+def scene_compositor(scene):
+    """The scene's compositor node tree, made when it has none: ``scene.compositing_node_group`` (Blender 5.0+)
+    or ``scene.node_tree`` after ``use_nodes`` (4.2-4.5, which adds Render Layers -> Composite itself)."""
+    if not hasattr(scene, "compositing_node_group"):
+        if not scene.use_nodes:
+            scene.use_nodes = True
+        return scene.node_tree
+    tree = scene.compositing_node_group
+    if tree is None:
+        # as Blender's own New button does: the render passes through, so switching compositing on changes
+        # no render
+        tree = bpy.data.node_groups.new("Compositor Nodes", "CompositorNodeTree")
+        tree.interface.new_socket(name="Image", in_out="OUTPUT", socket_type="NodeSocketColor")
+        layers = tree.nodes.new("CompositorNodeRLayers")
+        out = tree.nodes.new("NodeGroupOutput")
+        out.location = (400, 0)
+        tree.links.new(layers.outputs["Image"], out.inputs["Image"])
+        scene.compositing_node_group = tree
+    return tree
+
+
+def add_to_compositor(scene, group):
+    """The passes group as a node in the scene's compositor, right of the artist's nodes, its first output on a
+    new Viewer; in a frame named after it. Nothing of the artist's is relinked or removed."""
+    tree = scene_compositor(scene)
+    right = max([n.location.x + n.width for n in tree.nodes if n.parent is None] + [0.0]) + 200
+    top = max([n.location.y for n in tree.nodes if n.parent is None] + [0.0])
+    frame = tree.nodes.new("NodeFrame")
+    frame.label = group.name
+    node = tree.nodes.new("CompositorNodeGroup")
+    node.node_tree = group
+    node.parent = frame
+    node.location = (right, top)
+    viewer = tree.nodes.new("CompositorNodeViewer")
+    viewer.parent = frame
+    viewer.location = (right + node.width + 150, top)
+    tree.links.new(node.outputs[0], viewer.inputs[0])
+    return "compositor nodes '%s' (group, viewer of %s)" % (node.name, node.outputs[0].name)
+
+
+def region_notes(path):
+    """An Image Editor continuity result as the report's text (a still has no timeline for markers)."""
+    plans = job_files.read_continuity(path)
+    return "%d region(s)%s" % (len(plans), (": " + ", ".join(label for _, _, label in plans)) if plans else "")
 
 
 def add_markers(context, op, path):
@@ -493,6 +578,10 @@ def operator_class(tool, target, model_id="", model_controls=()):
         annotations["wire_passes"] = bpy.props.BoolProperty(
             name="Passes into a node group", default=False,
             description="Load the passes into a compositor node group the artist can edit")
+        annotations["to_compositor"] = bpy.props.BoolProperty(
+            name="Add to the compositor", default=False,
+            description="Also put that node group in the scene's compositor, beside the artist's nodes, with a "
+                        "Viewer (the composite chain is kept)")
     if any(c.name == "lights" for c in tool.controls):
         annotations["use_light"] = bpy.props.BoolProperty(
             name="Key light", default=True, description="Add the light below (when Lights is empty)")
@@ -536,8 +625,6 @@ def register_tools(context=None):
         if not tool_specs.runnable(tool):
             continue
         for target in ("STRIP", "IMAGE"):
-            if tool.name in tool_specs.TWO_SHOT and target == "IMAGE":
-                continue  # a two-shot comparison needs two strips
             if tool.name == "apply":
                 classes += [operator_class(tool, target, m, models[m]) for m in sorted(models)]
             else:
@@ -592,6 +679,9 @@ def register():
 
 
 def unregister():
+    for monitor in list(_state["running"]):  # disabled mid-job: the worker must not run on unseen
+        monitor.abort()
+    _state["running"] = []
     bpy.types.IMAGE_MT_image.remove(_image_menu)
     bpy.types.SEQUENCER_MT_strip.remove(_strip_menu)
     unregister_tools()

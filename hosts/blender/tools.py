@@ -196,6 +196,12 @@ def pass_socket_name(layer):
     return {"N": "normals"}.get(layer, layer)
 
 
+def alpha_only(tool, name):
+    """Whether an output is one alpha channel (the worker writes a ``matte`` output as channel A alone):
+    Blender reads such a file into the image's alpha, so nodes take its Alpha socket."""
+    return tool.output_kinds.get(name) == "matte"
+
+
 def primary_output(tool, names):
     """Which of ``names`` becomes the new strip or image (None: they are all passes)."""
     return next((n for n in PRIMARY_OUTPUTS if n in names), None)

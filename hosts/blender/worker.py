@@ -136,25 +136,33 @@ class JobRun:
             t.join(timeout=5)
         self.state.process_ended(code, last_line("".join(self._stderr)))
 
-    def wait(self, on_progress=None):
-        """Run to the end on the caller's thread (background mode); ``on_progress(state)`` after each batch."""
-        while not self.poll(timeout=0.25):
-            if on_progress is not None:
-                on_progress(self.state)
-        return self.state
+    def request_cancel(self):
+        """Ask the worker to stop (SIGINT; terminate on Windows) without waiting: it finishes no partial frame.
 
-    def cancel(self, timeout=60):
-        """Stop the worker cleanly (SIGINT; terminate on Windows) and wait; it leaves no partial frame."""
+        ``poll`` then reports the end (outcome ``cancelled``) once the process has exited.
+        """
+        self.state.cancel_requested = True
         if self.process.poll() is None:
             try:
                 if sys.platform == "win32":
                     self.process.terminate()  # Windows has no SIGINT for a child; the runner's writes are atomic
                 else:
                     self.process.send_signal(signal.SIGINT)
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.state.cancel_requested = True
+            except OSError:  # it exited meanwhile
+                pass
+
+    def kill(self):
+        """Stop a worker that ignored ``request_cancel`` (hung in a model): SIGKILL, no clean-up of its own."""
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def cancel(self, timeout=60):
+        """Stop the worker cleanly and wait for it (killed after ``timeout`` s); returns the final state."""
+        self.request_cancel()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
         while not self.poll(timeout=1.0):
             pass
         return self.state

@@ -1,4 +1,5 @@
-"""Fixtures for the Blender adapter: tiny EXR frames, and real Blender (bpy 5.0.1 in .venv-blender) driving it.
+"""Fixtures for the Blender adapter: tiny EXR frames, and real Blender (bpy 5.0.1 in .venv-blender, or the bpy
+that $MATCHCUT_BLENDER_PYTHON names) driving it.
 
 ``run_blender(body)`` starts ``.venv-blender/bin/python`` on a script that enables the add-on from
 hosts/blender (copied as package ``matchcut_blender``), pointed at the real worker (.venv's ``matchcut``),
@@ -20,7 +21,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 HOST = ROOT / "hosts" / "blender"
-BLENDER_PY = ROOT / ".venv-blender" / "bin" / "python"
+#: The Python that is Blender: $MATCHCUT_BLENDER_PYTHON (another bpy, e.g. 4.2 or 4.4) or .venv-blender's (5.0.1).
+#: A relative path is from the repository root.
+BLENDER_PY = ROOT / (os.environ.get("MATCHCUT_BLENDER_PYTHON") or ".venv-blender/bin/python")
 WORKER = Path(sys.executable).parent / "matchcut"
 CREATE = "make blender-venv  (or: python3.11 -m venv .venv-blender && .venv-blender/bin/pip install bpy==5.0.1)"
 
@@ -52,7 +55,7 @@ def add_sequence(name, folder, files, channel, start):
 
 @pytest.fixture
 def blender_python() -> Path:
-    """.venv-blender's Python; FAILS (never skips) when missing, because `make test` creates it."""
+    """Blender's Python (BLENDER_PY); FAILS (never skips) when missing, because `make test` creates it."""
     if not BLENDER_PY.exists():
         pytest.fail(f"{BLENDER_PY} is missing; create it with: {CREATE}")
     return BLENDER_PY

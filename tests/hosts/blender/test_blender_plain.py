@@ -35,7 +35,8 @@ def _mod(name):
     return importlib.import_module("mc_blender_plain." + name)
 
 
-strips, jobs, events, tools, worker = (_mod(n) for n in ("strips", "jobs", "events", "tools", "worker"))
+strips, jobs, events, tools, worker, monitor = (_mod(n) for n in ("strips", "jobs", "events", "tools", "worker",
+                                                                   "monitor"))
 
 
 def test_host_code_parses_as_python_39_and_imports_no_bpy_outside_interface():
@@ -156,6 +157,9 @@ def test_job_state_follows_the_events():
     s.process_ended(0)
     assert s.outcome == "done"
     s = events.JobState()
+    assert s.status_text("apply") == "Matchcut apply: starting"
+    s.feed('{"event": "start", "total": 4}')
+    assert s.status_text("apply") == "Matchcut apply: 4 frame(s) to do"
     s.feed('{"event": "frame", "frame": 5, "index": 1, "total": 4, "fraction": 0.25}')
     assert s.status_text("apply") == "Matchcut apply: frame 5 (1/4, 25%)"
     s.process_ended(-9)
@@ -193,6 +197,8 @@ def test_real_tools_description_parses_and_names_the_inputs():
         assert tools.secondary_inputs(parsed["match"])[0] == "reference"
     if "continuity" in parsed:
         assert tools.main_input(parsed["continuity"]) == "b" and tools.secondary_inputs(parsed["continuity"]) == ["a"]
+    if "matte" in parsed:  # written as channel A alone: Blender reads it into alpha
+        assert tools.alpha_only(parsed["matte"], "matte") and not tools.alpha_only(parsed["matte"], "foreground")
     if "relight" in parsed:
         assert "passes" not in tools.output_names(parsed["relight"], passes=False)
         assert "passes" in tools.output_names(parsed["relight"], passes=True)
@@ -251,3 +257,104 @@ def test_job_run_reads_progress_and_cancels_cleanly(tmp_path):
     written = sorted(p.name for p in out.iterdir() if p.name != "job.json")
     assert all(n.startswith("r.") and n.endswith(".exr") for n in written)  # whole frames only, no temporaries
     assert 0 < len(written) < 40
+
+
+# --- the modal operator's logic (monitor.JobMonitor) against the real worker ---------------------------------
+
+def _monitored_job(tmp_path, n=40, size=256, drop=None):
+    """A real ``matchcut run`` of degrain-small on ``n`` frames into a version folder, under a JobMonitor."""
+    _frames(tmp_path / "src", n, size)
+    if drop:
+        (tmp_path / "src" / f"p.{drop:04d}.exr").unlink()
+    folder = jobs.new_version_folder(str(tmp_path / "results"), "sh010", "apply")
+    job = jobs.build_job("apply", {"plate": str(tmp_path / "src" / "p.####.exr")},
+                         jobs.output_patterns(tools.ToolSpec("apply", "", ["plate"], ["main"], {}, False, []),
+                                              folder, "sh010"),
+                         list(range(1, n + 1)), 0, {"model": "degrain-small"})
+    return monitor.JobMonitor(worker.JobRun(WORKER, jobs.write_job(job, folder)), "apply", folder), folder
+
+
+def _timers_until(mon, condition, limit=240):
+    """Feed TIMER events (as Blender's timer would) until ``condition(step)``; returns the steps."""
+    steps = []
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        steps.append(mon.handle("TIMER"))
+        if condition(steps[-1]):
+            return steps
+        time.sleep(0.05)
+    raise AssertionError(f"no such step within {limit} s; last {steps[-1]}")
+
+
+def _gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.zoo
+def test_monitor_shows_progress_and_esc_stops_the_worker_leaving_nothing(tmp_path):
+    mon, folder = _monitored_job(tmp_path)
+    first = mon.begin()
+    assert first == ("RUNNING_MODAL", 0, "Matchcut apply: starting", False, None)
+    steps = _timers_until(mon, lambda s: mon.state.index >= 1)
+    shown = [s for s in steps if s.percent]
+    assert shown and shown[-1].status.startswith("Matchcut apply: frame ") and "/40, " in shown[-1].status
+    assert all(s.reply == "PASS_THROUGH" and not s.ended for s in steps)  # timers are Blender's too
+    assert mon.handle("MOUSEMOVE") == ("PASS_THROUGH", None, None, False, None)  # the artist keeps working
+    esc = mon.handle("ESC")
+    assert esc == ("RUNNING_MODAL", None, "Matchcut apply: cancelling", False, None) and mon.phase == "cancelling"
+    assert mon.handle("ESC", "RELEASE").reply == "RUNNING_MODAL"  # the key's release is ours too, and no-op
+    end = _timers_until(mon, lambda s: s.ended)[-1]
+    assert end.ended and end.outcome == "cancelled"  # so the operator adds no strip
+    process = mon.run.process
+    assert process.returncode is not None and _gone(process.pid)  # the worker has stopped
+    assert not os.path.exists(folder)  # no partial output: the frames it finished went with the folder
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == [f"p.{f:04d}.exr" for f in range(1, 41)]
+    assert mon.handle("TIMER") == ("PASS_THROUGH", None, None, True, "cancelled")  # ended stays ended
+
+
+@pytest.mark.zoo
+def test_monitor_runs_to_done_and_keeps_the_result(tmp_path):
+    mon, folder = _monitored_job(tmp_path, n=3, size=32)
+    steps = []
+    end = mon.wait(on_step=steps.append, interval=0.05)  # background mode's loop: the same steps, no timer
+    assert end == ("PASS_THROUGH", 100, None, True, "done")
+    percents = [s.percent for s in steps if s.percent is not None]
+    assert percents == sorted(percents) and percents[-1] == 100
+    assert sorted(p.name for p in Path(folder).glob("*.exr")) == [f"sh010_apply.{f:04d}.exr" for f in (1, 2, 3)]
+
+
+@pytest.mark.zoo
+def test_monitor_reports_the_workers_error_and_removes_the_folder(tmp_path):
+    mon, folder = _monitored_job(tmp_path, n=4, size=32, drop=3)
+    end = _timers_until(mon, lambda s: s.ended)[-1]
+    assert end.outcome == "error" and "missing frame(s) 3" in mon.state.message
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.zoo
+def test_monitor_kills_a_worker_that_ignores_the_request_to_stop(tmp_path):
+    mon, folder = _monitored_job(tmp_path)
+    now = [0.0]
+    mon._clock = lambda: now[0]
+    _timers_until(mon, lambda s: mon.state.index >= 1)
+    mon.run.request_cancel = lambda: setattr(mon.run.state, "cancel_requested", True)  # deaf to SIGINT
+    mon.handle("ESC")
+    assert mon.run.process.poll() is None  # still running: nothing was sent
+    now[0] = monitor.CANCEL_GRACE + 1  # the grace period is over
+    end = _timers_until(mon, lambda s: s.ended)[-1]
+    assert end.outcome == "cancelled" and mon.run.process.returncode == -signal.SIGKILL
+    assert not os.path.exists(folder)
+
+
+@pytest.mark.zoo
+def test_monitor_abort_stops_the_worker_at_once(tmp_path):
+    # Blender cancelling the operator (a file loaded, the add-on disabled) ends the job without more events
+    mon, folder = _monitored_job(tmp_path)
+    _timers_until(mon, lambda s: mon.state.index >= 1)
+    end = mon.abort()
+    assert end.ended and end.outcome == "cancelled" and _gone(mon.run.process.pid)
+    assert not os.path.exists(folder) and mon.abort() == end

@@ -203,3 +203,142 @@ def test_the_extension_zip_installs_and_registers(run_blender, tmp_path):
     ''', env={"BLENDER_USER_RESOURCES": str(tmp_path / "user")})
     assert "bl_ext.user_default.matchcut" in res["enabled"]
     assert "strip_apply_degrain_small" in res["ops"]
+
+
+# The modal path in real Blender. Background Blender has no event loop: bpy.ops(..., "INVOKE_DEFAULT") calls
+# execute (it has no event), and no timer ever fires. So a registered subclass of the tool operator starts the
+# modal path from execute (start_modal: the job, Blender's timer, modal handler and progress), and the script
+# hands the operator instance Blender keeps the events a window would: TIMER ticks, Esc.
+MODAL = '''
+import time
+from matchcut_blender import interface
+Tool = bpy.types.MATCHCUT_OT_strip_apply_degrain_small
+class Probe(Tool):
+    bl_idname = "matchcut.modal_probe"
+    __annotations__ = dict(Tool.__annotations__)
+    def execute(self, context):
+        Probe.op = self
+        return self.start_modal(context)
+bpy.utils.register_class(Probe)
+shown = []
+_show = interface.show_step
+def recording_show(context, step):
+    shown.append([step.percent, step.status])
+    _show(context, step)  # the real window-manager progress and status-bar calls
+interface.show_step = recording_show
+class Event:
+    def __init__(self, type, value="PRESS"):
+        self.type, self.value = type, value
+def ticks(op, until, limit=120):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        reply = op.modal(bpy.context, Event("TIMER"))
+        if until(reply):
+            return sorted(reply)
+        time.sleep(0.05)
+    return "no end"
+'''
+
+
+@pytest.mark.parametrize("how", ["esc", "blender_cancels", "file_loaded", "finish"])
+def test_the_modal_operator_follows_the_worker_and_esc_adds_nothing(run_blender, flat_sequence, tmp_path, how):
+    folder, files = flat_sequence(count=40 if how != "finish" else 3, size=(256, 256) if how != "finish" else (24, 32))
+    import textwrap
+
+    res = run_blender(MODAL + textwrap.dedent(f'''
+        scene = bpy.context.scene
+        src = add_sequence("sh080", {str(folder)!r}, {files!r}, channel=1, start=1)
+        scene.sequence_editor.active_strip = src
+        result["start"] = sorted(bpy.ops.matchcut.modal_probe(p_strength=0.0))
+        op = Probe.op
+        result["running"] = len(interface._state["running"])
+        how = {how!r}
+        if how == "finish":
+            result["end"] = ticks(op, lambda r: r != {{"PASS_THROUGH"}})
+        else:
+            ticks(op, lambda r: op._monitor.state.index >= 1)
+            if how == "esc":
+                result["esc"] = sorted(op.modal(bpy.context, Event("ESC")))
+                result["end"] = ticks(op, lambda r: r != {{"PASS_THROUGH"}})
+            elif how == "blender_cancels":
+                op.cancel(bpy.context)
+                result["end"] = "cancel() returns nothing"
+            else:  # opening a file: Blender ends every modal operator through its cancel()
+                monitor = op._monitor
+                del op
+                Probe.op = None
+                bpy.ops.wm.open_mainfile(filepath=bpy.data.filepath)
+                result["outcome"] = monitor.state.outcome
+                result["worker"] = [monitor.run.process.returncode,
+                                    os.path.exists("/proc/%d" % monitor.run.process.pid)]
+                result["running_after"] = len(interface._state["running"])
+                bpy.utils.unregister_class(Probe)
+        result["shown"] = shown
+        if how != "file_loaded":
+            process = op._monitor.run.process
+            result["worker"] = [process.returncode, os.path.exists("/proc/%d" % process.pid)]
+            result["outcome"] = op._monitor.state.outcome
+            result["timer_left"] = op._timer is not None
+            result["running_after"] = len(interface._state["running"])
+            result["strips"] = [(s.name, s.channel) for s in compat.strips_of(scene.sequence_editor)]
+            result["last"] = bpy.context.window_manager.matchcut_last_result
+            del op
+            Probe.op = None
+            bpy.utils.unregister_class(Probe)  # bpy 4.2 segfaults at exit with a script's operator class registered
+    '''))
+    assert res["start"] == ["RUNNING_MODAL"] and res["running"] == 1, res
+    assert res["worker"][0] is not None and res["worker"][1] is False  # the worker process has ended
+    assert not res.get("timer_left") and res["running_after"] == 0
+    percents = [p for p, _ in res["shown"] if p is not None]
+    assert percents[0] == 0 and percents == sorted(percents)
+    statuses = [t for _, t in res["shown"] if t]
+    assert statuses[0] == "Matchcut apply: starting" and any(t.startswith("Matchcut apply: frame ") for t in statuses)
+    results = tmp_path / "matchcut"
+    if how == "finish":
+        assert res["end"] == ["FINISHED"] and res["outcome"] == "done" and percents[-1] == 100
+        assert res["strips"] == [["sh080", 1], ["sh080 degrain-small", 2]] and res["last"].startswith("done: strip")
+        (version,) = results.iterdir()
+        assert sorted(p.name for p in version.glob("*.exr")) == [f"sh080_apply.{f}.exr" for f in (1001, 1002, 1003)]
+        return
+    assert res["outcome"] == "cancelled"
+    if how == "file_loaded":  # the file on disk was saved before the job: no strip was added to it either
+        assert not results.exists() or list(results.rglob("*")) == []
+        return
+    assert res["last"] == "cancelled"
+    if how == "esc":
+        assert res["esc"] == ["RUNNING_MODAL"] and res["end"] == ["CANCELLED"]
+        assert "Matchcut apply: cancelling" in statuses
+    assert res["strips"] == [["sh080", 1]]  # no strip added
+    assert not results.exists() or list(results.rglob("*")) == []  # no partial output
+    assert sorted(p.name for p in folder.iterdir()) == sorted(files)
+
+
+def test_background_blender_runs_invoke_default_as_execute_and_strips_of_matches_the_version(run_blender):
+    # What the docs say of background mode, checked: Blender has no event there, so INVOKE_DEFAULT (a menu
+    # click's call) goes to execute, even with the window Blender keeps in the context; the tool operators'
+    # synchronous path is what runs on a farm.
+    res = run_blender('''
+        calls = []
+        class Probe(bpy.types.Operator):
+            bl_idname = "matchcut.invoke_probe"
+            bl_label = "probe"
+            def invoke(self, context, event):
+                calls.append("invoke")
+                return {"FINISHED"}
+            def execute(self, context):
+                calls.append("execute")
+                return {"FINISHED"}
+        bpy.utils.register_class(Probe)
+        bpy.ops.matchcut.invoke_probe("INVOKE_DEFAULT")
+        with bpy.context.temp_override(window=bpy.context.window_manager.windows[0]):
+            bpy.ops.matchcut.invoke_probe("INVOKE_DEFAULT")
+        bpy.utils.unregister_class(Probe)
+        result["calls"] = calls
+        result["background"] = bpy.app.background
+        result["version"] = list(bpy.app.version)
+        editor = bpy.context.scene.sequence_editor_create()
+        result["collection"] = "strips" if compat.strips_of(editor) == getattr(editor, "strips", None) else "sequences"
+    ''')
+    assert res["background"] and res["calls"] == ["execute", "execute"]
+    assert res["version"] >= [4, 2, 0]
+    assert res["collection"] == ("strips" if res["version"] >= [4, 4, 0] else "sequences")

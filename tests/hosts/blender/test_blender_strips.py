@@ -197,6 +197,7 @@ def test_matte_comps_over_the_other_selected_strip_and_loads_passes(run_blender,
         result["outside"], result["inside"] = pixel(f, 2, 2), pixel(f, 32, 24)
         g, = [g for g in bpy.data.node_groups if g.name.startswith("Matchcut")]
         result["sockets"] = [s.name for s in g.interface.items_tree]
+        result["matte_socket"] = [[l.from_socket.name, l.to_socket.name] for l in g.links if l.to_socket.name == "matte"]
         result["matte_is_data"] = [i.colorspace_settings.is_data for i in bpy.data.images if i.name.endswith("matte")]
     ''')
     assert res["op"] == ["FINISHED"]
@@ -208,6 +209,7 @@ def test_matte_comps_over_the_other_selected_strip_and_loads_passes(run_blender,
     assert res["outside"][:3] == pytest.approx([0.7, 0.3, 0.05], abs=0.03)  # the new background
     assert res["inside"][:3] == pytest.approx([0.3, 0.3, 0.3], abs=0.03)  # the subject
     assert res["sockets"] == ["foreground", "matte"] and res["matte_is_data"] == [True]
+    assert res["matte_socket"] == [["Alpha", "matte"]]  # the one-channel matte is read into alpha
 
 
 def test_matte_over_a_colour_when_no_background_strip_is_selected(run_blender, tmp_path, exr):
