@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.matchcut-installed
 DEMO   ?= build/demo
 
-.PHONY: venv zoo demo test test-fast bench clean blender-venv blender-extension
+.PHONY: venv zoo demo test test-fast bench clean blender-venv blender-extension blender-versions
 
 venv: $(STAMP)
 
@@ -44,6 +44,15 @@ clean:
 blender-venv:
 	@test -x .venv-blender/bin/python || python3.11 -m venv .venv-blender
 	@.venv-blender/bin/python -c "import bpy" 2>/dev/null || .venv-blender/bin/python -m pip install -q bpy==5.0.1
+
+# The Blender tests again on older Blenders (bpy wheels for Python 3.11; about 1 GB each, so not in `make test`).
+BLENDER_VERSIONS ?= 4.2.23 4.4.0 4.5.15
+blender-versions: venv
+	@for v in $(BLENDER_VERSIONS); do \
+	  test -x build/bpy-$$v/bin/python || python3.11 -m venv build/bpy-$$v; \
+	  build/bpy-$$v/bin/python -c "import bpy" 2>/dev/null || build/bpy-$$v/bin/python -m pip install -q bpy==$$v; \
+	  echo "Blender $$v"; MATCHCUT_BLENDER_PYTHON=build/bpy-$$v/bin/python $(BIN)/python -m pytest tests/hosts/blender -q || exit 1; \
+	done
 
 blender-extension:
 	@mkdir -p build/blender
