@@ -28,4 +28,7 @@ def test_report_is_offline_and_matches_the_json(tmp_path):
                for r in regions)
     assert loaded["offline"][0]["clip"] == "sh030"
     assert loaded["comparisons"][0]["alignment"]["inliers"] >= 15
+    # B is x1.3 brighter: its highlights clip; the share is reported and the overlay hatches it.
+    assert loaded["comparisons"][0]["clipped_fraction"] == round(float((c.clipped & c.valid).mean()), 4) > 0
+    assert "hatched: clipped" in text
     assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".")]  # no temporary files left

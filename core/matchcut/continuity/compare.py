@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matchcut.continuity.align import Alignment, align, analysis_scale, resize, warp_to_b
-from matchcut.continuity.detect import WORKING, Region, difference_map, find_regions, normalise
+from matchcut.continuity.detect import WORKING, Region, censor, clipped, difference_map, find_regions, normalise
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Comparison:
     aligned_a: np.ndarray  # A warped into B and normalised to B's light
     score: np.ndarray  # (h, w) float32 0..1
     valid: np.ndarray  # (h, w) bool
+    clipped: np.ndarray  # (h, w) bool: clipped in either shot, compared one way only (see detect.censor)
     regions: list[Region]  # boxes in B's full-resolution pixels
     size_b: tuple[int, int]  # B's full (H, W)
     person: bool | None = None  # None: not looked for
@@ -55,14 +56,20 @@ def compare(a: np.ndarray, b: np.ndarray, *, sensitivity: float = 0.5, min_area:
     warped, valid = warp_to_b(al, small_a, sa, db.shape[:2], sb)
     valid &= al.valid
     t1 = time.perf_counter()
-    normalised, fit = normalise(warped, small_b, valid)
+    # Clipped values (a highlight burnt out in the brighter shot, crushed blacks) carry no comparable level:
+    # they stay out of the colour fit and are compared only as bounds.
+    clip_a, clip_b = clipped(display(warped)), clipped(db)
+    either = ((clip_a != 0) | (clip_b != 0)).any(-1) & valid
+    fit_mask = valid & ~either if (valid & ~either).mean() > 0.1 * max(valid.mean(), 1e-6) else valid
+    normalised, fit = normalise(warped, small_b, fit_mask)
     dn = display(normalised)
-    score, structural, colour = difference_map(dn, db, valid)
+    score, structural, colour = difference_map(dn, censor(dn, clip_a, db, clip_b, colour=False), valid,
+                                               colour_b=censor(dn, clip_a, db, clip_b))
     matte, present = None, None
     if person:
         matte, present = _person(db, device, warn)
     regions = find_regions(score, structural, colour, dn, db, sensitivity=sensitivity, min_area=min_area,
-                           person=matte if present else None)
+                           person=matte if present else None, valid=valid)
     s = 1.0 / sb
     full_h, full_w = b.shape[:2]
     for r in regions:
@@ -72,7 +79,7 @@ def compare(a: np.ndarray, b: np.ndarray, *, sensitivity: float = 0.5, min_area:
         r.box = (x0, y0, x1 - x0, y1 - y0)
         r.area = int(round(r.area * s * s))
     t2 = time.perf_counter()
-    return Comparison(al, fit, da, db, dn, score, valid, regions, (full_h, full_w), present,
+    return Comparison(al, fit, da, db, dn, score, valid, either, regions, (full_h, full_w), present,
                       {"alignment": t1 - t0, "detection": t2 - t1})
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "camera", "retina", "cat")
 CHANGES = ("paste", "remove", "move", "recolour")
+QUALITY_SIZE = (288, 384)  # (H, W) of the quality pairs: docs/quality.md's figures and the quality test
 
 
 @dataclass
@@ -94,11 +95,11 @@ def make_pair(name: str, *, seed: int = 0, changes: tuple[str, ...] = CHANGES, s
     pair.a = pair.a + rng.normal(0, noise, pair.a.shape).astype(np.float32) * np.sqrt(np.maximum(pair.a, 0) + 0.02)
     pair.a, pair.b = (np.maximum(x, 0).astype(np.float32) for x in (pair.a, pair.b))
     if jpeg:
-        pair.a, pair.b = (_jpeg(x, jpeg) for x in (pair.a, pair.b))
+        pair.a, pair.b = (jpeg_round_trip(x, jpeg) for x in (pair.a, pair.b))
     return pair
 
 
-def _jpeg(linear: np.ndarray, quality: int) -> np.ndarray:
+def jpeg_round_trip(linear: np.ndarray, quality: int) -> np.ndarray:
     """A round trip through 8-bit sRGB JPEG at ``quality``: blocking and ringing, as a delivery would have."""
     import cv2
 
@@ -172,3 +173,94 @@ def score_detections(boxes: list, planted: list, threshold: float = 0.3) -> tupl
     found = [any(iou(d, p) >= threshold for d in boxes) for p in planted]
     fp = sum(1 for d in boxes if not any(iou(d, p) >= threshold for p in planted))
     return sum(found), fp, len(planted) - sum(found)
+
+
+@dataclass
+class Quality:
+    """Detection against the known answer over one set of pairs (counts; the rates are properties)."""
+
+    jpeg: int  # the JPEG quality both shots went through, 0 for none
+    pairs: int
+    planted: int  # planted boxes over all pairs
+    found: int  # planted boxes some detection overlaps with IoU >= 0.3
+    false_positives: int  # detections on the planted pairs that overlap no planted box
+    false_positives_clean: int  # detections on the same pairs made without planted changes
+    baseline_found: int  # the same for the SSIM baseline on the same aligned, normalised pair
+    baseline_false_positives: int
+    baseline_false_positives_clean: int
+    detections: int = 0  # all detections on the planted pairs
+    baseline_detections: int = 0
+
+    @property
+    def recall(self) -> float:
+        return self.found / max(1, self.planted)
+
+    @property
+    def precision(self) -> float:
+        return (self.detections - self.false_positives) / max(1, self.detections)
+
+    @property
+    def baseline_recall(self) -> float:
+        return self.baseline_found / max(1, self.planted)
+
+    @property
+    def baseline_precision(self) -> float:
+        return (self.baseline_detections - self.baseline_false_positives) / max(1, self.baseline_detections)
+
+    def summary(self) -> str:
+        case = f"JPEG q{self.jpeg}" if self.jpeg else "no compression"
+        return (f"{case}: recall {self.recall:.3f} ({self.found}/{self.planted}), precision {self.precision:.3f}, "
+                f"false positives {self.false_positives} on planted pairs, {self.false_positives_clean} on clean "
+                f"pairs ({self.pairs} each); SSIM baseline recall {self.baseline_recall:.3f} "
+                f"({self.baseline_found}/{self.planted}), precision {self.baseline_precision:.3f}, false positives "
+                f"{self.baseline_false_positives} / {self.baseline_false_positives_clean}")
+
+
+def measure_quality(jpeg: int = 0, photos: tuple[str, ...] = PHOTOS, size: tuple[int, int] = QUALITY_SIZE,
+                    seed: int = 0) -> Quality:
+    """Recall, precision and false positives of ``compare`` on the planted pairs of ``photos`` (the i-th with
+    seed ``seed + i``), and on the same pairs without planted changes, with the SSIM baseline on the same
+    aligned pairs.
+
+    ``jpeg``: both shots of every pair round-tripped through 8-bit JPEG at this quality (0: none).
+    """
+    from matchcut.continuity.compare import compare
+    from matchcut.continuity.detect import ssim_regions
+
+    q = Quality(jpeg, len(photos), 0, 0, 0, 0, 0, 0, 0)
+    for i, name in enumerate(photos):
+        pair = make_pair(name, seed=seed + i, size=size, jpeg=jpeg)
+        c = compare(pair.a, pair.b, person=False)
+        found, fp, missed = score_detections([r.box for r in c.regions], pair.boxes)
+        q.planted += found + missed
+        q.found += found
+        q.false_positives += fp
+        q.detections += len(c.regions)
+        boxes = ssim_regions(c.aligned_a, c.display_b, c.valid)
+        found, fp, _ = score_detections(boxes, pair.boxes)
+        q.baseline_found += found
+        q.baseline_false_positives += fp
+        q.baseline_detections += len(boxes)
+        clean = make_pair(name, seed=seed + i, size=size, changes=(), jpeg=jpeg)
+        cc = compare(clean.a, clean.b, person=False)
+        q.false_positives_clean += len(cc.regions)
+        q.baseline_false_positives_clean += len(ssim_regions(cc.aligned_a, cc.display_b, cc.valid))
+    return q
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m matchcut.continuity.planted [--seed N] [QUALITY ...]``: the quality figures of
+    docs/quality.md, one line for each JPEG quality given (0: none; default 0 85 70). ``--seed``: the first
+    pair's seed (default 0, the set the quality test holds; 100 gives the held-out set)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m matchcut.continuity.planted", description=main.__doc__)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("quality", type=int, nargs="*", default=[0, 85, 70])
+    args = parser.parse_args(argv)
+    for jpeg in args.quality:
+        print(measure_quality(jpeg, seed=args.seed).summary(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

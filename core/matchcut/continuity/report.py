@@ -71,6 +71,8 @@ def comparison_dict(c, label: str, a_name: str, b_name: str, frame_a: int, frame
                       "analysis_scale_a": al.scale_a, "analysis_scale_b": al.scale_b,
                       "shared_fraction": round(float(c.valid.mean()), 4), **al.stats},
         "normalisation": {"method": getattr(c.fit, "method", ""), "residual": float(getattr(c.fit, "residual", 0.0))},
+        # Clipped in either shot: compared only where the clip cannot explain the difference (detect.censor).
+        "clipped_fraction": round(float((c.clipped & c.valid).mean()), 4),
         "person_detected": c.person,
         "regions": [r.to_dict() for r in c.regions],
         "seconds": {k: round(v, 4) for k, v in c.seconds.items()},
@@ -84,18 +86,26 @@ def comparison_html(c, info: dict) -> str:
     overlay = 0.5 * c.aligned_a + 0.5 * c.display_b
     outside = ~c.valid
     overlay[outside] = overlay[outside] * 0.35  # what A cannot see: shaded, never reported
+    h, w = c.valid.shape
+    stripes = ((np.arange(h)[:, None] + np.arange(w)[None, :]) % 8) < 3
+    clip = c.clipped & c.valid & stripes
+    overlay[clip] = overlay[clip] * 0.35  # clipped in a shot: hatched, compared only as a bound
     esc = html.escape
     parts = [f"<section><h2>{esc(info['label'])}</h2>",
              f"<p>A: {esc(info['a']['path'])} frame {info['a']['frame']} &nbsp; B: {esc(info['b']['path'])} "
              f"frame {info['b']['frame']}. Alignment: {info['alignment']['inliers']} of "
              f"{info['alignment']['matches']} feature matches agree; {100 * info['alignment']['shared_fraction']:.0f} % "
-             f"of B is seen by both shots (the shaded rest is not compared). Person in B: "
+             f"of B is seen by both shots (the shaded rest is not compared); "
+             f"{100 * info['clipped_fraction']:.0f} % is clipped in one shot or both (hatched: not comparable "
+             "beyond what the clip allows, so only a difference the clip cannot explain is flagged there). "
+             "Person in B: "
              f"{ {True: 'yes', False: 'no', None: 'not looked for'}[c.person] }.</p>",
              "<div class=row>",
              f"<figure><img src='{_png(c.display_a)}'><figcaption>A (reference), as shot</figcaption></figure>",
              f"<figure><img src='{_png(_boxed(c.display_b, boxes, s))}'><figcaption>B, regions flagged</figcaption></figure>",
              "</div><div class=row>",
-             f"<figure><img src='{_png(overlay)}'><figcaption>overlay: A aligned and relit to B, 50/50 with B</figcaption></figure>",
+             f"<figure><img src='{_png(overlay)}'><figcaption>overlay: A aligned and relit to B, 50/50 with B; "
+             "shaded: not seen by A; hatched: clipped</figcaption></figure>",
              f"<figure><img src='{_png(heat(c.score))}'><figcaption>difference heat map</figcaption></figure>",
              "</div>"]
     if not c.regions:
@@ -145,7 +155,9 @@ def write_report(folder: str | os.PathLike, title: str, sections: list[tuple[obj
     body = []
     if missing:
         body.append("<h2 class=missing>Offline media</h2><ul>" + "".join(
-            f"<li class=missing>{html.escape(m['clip'])}: {html.escape(m['path'])} ({html.escape(m['reason'])})</li>"
+            f"<li class=missing>{html.escape(m['clip'])}: "
+            + (f"{html.escape(m['path'])} ({html.escape(m['reason'])})" if m['path'] else html.escape(m['reason']))
+            + "</li>"
             for m in missing) + "</ul>")
     if skipped:
         body.append("<h2 class=missing>Cuts not compared</h2><ul>" + "".join(
