@@ -98,11 +98,11 @@ def _shots(folder):
     return pair
 
 
-def _run(folder, timeline):
+def _run(folder, timeline, sink=None, **params):
     job = job_from_dict({"matchcut_job": 1, "tool": "continuity", "inputs": {"timeline": timeline},
-                         "outputs": {"report": "rep"}, "params": {"person": False}, "device": {"provider": "cpu"}},
-                        folder)
-    run_job(job, ListSink())
+                         "outputs": {"report": "rep"}, "params": {"person": False, **params},
+                         "device": {"provider": "cpu"}}, folder)
+    run_job(job, sink or ListSink())
     return json.loads((folder / "rep" / "continuity.json").read_text()), (folder / "rep" / "index.html").read_text()
 
 
@@ -182,3 +182,12 @@ def test_edl_media_by_comment_or_clip_name_end_to_end(tmp_path):
     _, offline25 = read_cuts(edl, rate=25)
     sh010 = next(s for s in offline25 if s.name == "sh010")
     assert sh010.offline == "frame(s) 1042, 1045 not on disk (on disk: 1001-1004)"
+
+    # The job's edl_rate control reaches the reader: at 25 fps both cuts lose a shot, and the warnings say why.
+    sink = ListSink()
+    data, _ = _run(tmp_path, edl.name, sink, edl_rate=25)
+    assert data["comparisons"] == []
+    warnings = [e["message"] for e in sink.of("warning")]
+    assert any(w.startswith("offline media: clip 'sh010' ") and w.endswith("sh010.####.exr: frame(s) 1042, 1045 "
+               "not on disk (on disk: 1001-1004)") for w in warnings)
+    assert any(w.startswith("offline media: clip 'sh030': no media reference") for w in warnings)  # no path found

@@ -31,6 +31,7 @@ def continuity_command(
     patch_output: Optional[str] = typer.Option(None, "--patch-output",
                                                help="With --patch: the RGBA patch alone (default: NAME_patch beside --output)."),
     feather: float = typer.Option(0.0, "--feather", help="Patch matte softness in px (0: 4 % of the region)."),
+    edl_rate: float = typer.Option(24.0, "--edl-rate", help="Frames per second of an EDL's timecodes (EDLs do not say)."),
     device: Device = "auto",
     events: Events = "text",
 ) -> None:
@@ -55,7 +56,7 @@ def continuity_command(
             outputs["main"] = str(out)
             outputs["patch"] = absolute(patch_output) or str(out.with_name(f"{head}_patch{dot}{rest}"))
         params = {"frames_a": frames_a, "frames_b": frames_b, "sensitivity": sensitivity, "min_area": min_area,
-                  "person": not no_person, "patch": patch, "feather": feather}
+                  "person": not no_person, "patch": patch, "feather": feather, "edl_rate": edl_rate}
         data = {VERSION_KEY: 1, "tool": "continuity", "inputs": inputs, "outputs": outputs, "params": params,
                 "device": {"provider": device}}
         return job_from_dict(data, Path.cwd(), where="matchcut continuity")

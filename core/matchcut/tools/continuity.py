@@ -46,6 +46,8 @@ class ContinuityTool(Tool):
                 help="the patch matte's soft edge; 0: 4 % of the region's size"),
         Control("colorspace_a", "string", "", label="A colour space", help="OCIO name; empty: from the file"),
         Control("colorspace_b", "string", "", label="B colour space", help="OCIO name; empty: from the file"),
+        Control("edl_rate", "float", 24.0, min=1.0, max=240.0, label="EDL frame rate",
+                help="frames per second of an EDL's timecodes (an EDL does not say; .otio and FCP XML do)"),
     )
     output_kinds = {"main": "plate", "patch": "pass"}
 
@@ -145,10 +147,11 @@ class ContinuityTool(Tool):
         if "timeline" in job.inputs:
             from matchcut.continuity.timeline import read_cuts
 
-            cuts, offline = read_cuts(job.input_path("timeline"))
+            cuts, offline = read_cuts(job.input_path("timeline"), rate=float(self.values["edl_rate"]))
             self.missing = [{"clip": s.name, "path": s.pattern, "reason": s.offline} for s in offline]
             for m in self.missing:
-                emit("warning", message=f"offline media: clip '{m['clip']}' {m['path']}: {m['reason']}")
+                where = f" {m['path']}" if m["path"] else ""
+                emit("warning", message=f"offline media: clip '{m['clip']}'{where}: {m['reason']}")
             for cut in cuts:
                 if cut.a.offline or cut.b.offline:
                     self.skipped.append({"label": cut.label, "reason": "media offline"})
