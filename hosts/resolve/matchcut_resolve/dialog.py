@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import settings, widgets, worker
-from matchcut_resolve.host import (PREVIOUS, Batch, HostError, connect, context, dispatcher, item_label,
-                                   scoped_items, video_items)
+from matchcut_resolve.errors import HostError
+from matchcut_resolve.host import Batch, connect, context, current_item, dispatcher, labelled_items, scoped_items
 
 WINDOW = "MatchcutWin"
 TIMER = "MatchcutPoll"
@@ -72,11 +72,10 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         saved = dict(saved, model=model)
         if model:
             model_controls = worker.run_json(exe, ["models", "info", model]).get("controls", [])
-    labels = [item_label(track, item) for track, item in video_items(timeline)]
-    own = widgets.own_specs(tool, saved, [PREVIOUS] + labels)
+    own = widgets.own_specs(tool, saved, [widgets.PREVIOUS] + list(labelled_items(timeline)))
     for spec in own:  # the second shot defaults to the one before the cut
         if spec["control"] in ("input_a", "input_reference") and spec["control"] not in saved:
-            spec["index"] = spec["items"].index(PREVIOUS)
+            spec["index"] = spec["items"].index(widgets.PREVIOUS)
     specs = widgets.tool_specs(tool, saved, models, model_controls)
     win = build_window(ui, disp, "Matchcut: " + tool["name"], tool.get("description", ""), specs + own)
     found = win.GetItems()
@@ -95,8 +94,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
             timer.Stop()
         active["batch"] = None
         found["mc_run"].Enabled, found["mc_cancel"].Enabled = True, False
-        head = "cancelled" if batch.cancelled else ("{} item(s) failed".format(batch.failures) if batch.failures else "done")
-        status(head + ("\n" + "\n".join(batch.summary) if batch.summary else ""))
+        status(batch.outcome() + ("\n" + "\n".join(batch.summary) if batch.summary else ""))
 
     def on_tick(ev: Any) -> None:
         batch = active["batch"]
@@ -129,10 +127,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         try:
             options, keep = _options(tool, own, specs, read_values(win, specs + own))
             settings.save(path, tool["name"], keep)
-            current = timeline.GetCurrentVideoItem()
-            if not current:
-                raise HostError("no video item under the playhead")
-            items = scoped_items(timeline, current, options.get("scope", "current"))
+            items = scoped_items(timeline, current_item(timeline), options.get("scope", "current"))
         except (HostError, ValueError, OSError) as exc:
             status("error: " + " ".join(str(exc).split()))
             return

@@ -113,6 +113,11 @@ def frame_path(pattern: str, frame: int) -> str:
     return pattern
 
 
+def frame_files(pattern: str, first: int, last: int) -> List[str]:
+    """The files of frames first..last of ``pattern`` that exist, in frame order."""
+    return [p for p in (frame_path(pattern, f) for f in range(int(first), int(last) + 1)) if os.path.isfile(p)]
+
+
 def frames_on_disk(pattern: str) -> List[int]:
     """The frame numbers of ``pattern`` (``####`` or ``%d``) that exist, sorted; [] for a missing folder."""
     name = os.path.basename(pattern)

@@ -1,11 +1,16 @@
-"""Results back into Resolve, as plain data: what each output becomes, the CDL for SetCDL, continuity markers."""
+"""Results back into Resolve, as plain data: what each output becomes and the numbers it is placed with, the CDL
+for SetCDL, continuity markers and where they go, and the summary lines the dialog shows."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ElementTree
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from matchcut_resolve import timing
+from matchcut_resolve import media, timing
+
+#: The media pool bin results are imported into.
+BIN_NAME = "Matchcut"
 
 #: Timeline.AddMarker's colours (README).
 MARKER_COLOURS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose", "Lavender", "Sky",
@@ -132,4 +137,118 @@ def free_frame(taken: List[float], frame: int, last: int) -> Optional[int]:
     for candidate in range(int(frame), int(last) + 1):
         if candidate not in used:
             return candidate
+    return None
+
+
+def marker_slot(taken: List[float], marker: Dict[str, Any], last: int) -> Tuple[Optional[int], List[str]]:
+    """(frame to add ``marker`` at or None, notes): its own frame, else the next free one up to ``last``
+    (relative frames; ``taken``, the frames of Timeline.GetMarkers()), with a note when it moved or found none."""
+    frame = free_frame(taken, marker["frame"], last)
+    if frame is None:
+        return None, ["no free frame for the marker {!r}".format(marker["name"])]
+    if frame != marker["frame"]:
+        return frame, ["marker moved from frame {} to {} (a marker was there)".format(marker["frame"], frame)]
+    return frame, []
+
+
+def marker_limit(item_end: int, timeline_start: int) -> int:
+    """The last marker frame (relative to the timeline's start) on an item ending at ``item_end`` (exclusive)."""
+    return int(item_end) - 1 - int(timeline_start)
+
+
+def continuity_plan(plan: Any, artifacts: Dict[str, Any], extras: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], str]:
+    """(markers, summary line) of a finished continuity job (a jobs.JobPlan; ``extras``, its input plans, A
+    among them): its JSON read from disk."""
+    a_name = extras["a"].name if "a" in extras else "A"
+    path = artifacts.get("json") or plan.outputs.get("json")
+    with open(str(path), encoding="utf-8") as handle:
+        data = json.load(handle)
+    report = str(artifacts.get("report") or plan.outputs.get("report"))
+    markers = continuity_markers(data, plan.plate.range, report, str(path), a_name, plan.plate.name)
+    regions = sum(len(c.get("regions") or []) for c in data.get("comparisons", []))
+    return markers, "{} continuity marker(s), {} region(s); report {}".format(len(markers), regions, report)
+
+
+def fps_text(fps: Any) -> str:
+    """A clip FPS property value: "24", "23.976", "29.97", "12.5"."""
+    return "{:.3f}".format(float(fps)).rstrip("0").rstrip(".")
+
+
+def placement_of(tool: str, options: Dict[str, Any]) -> str:
+    """Where the primary result goes: "take" or "track" (a retime always goes on a track: its length changes)."""
+    return "track" if tool == "retime" else options.get("placement", "take")
+
+
+def result_timing(action: str, tool: str, params: Dict[str, Any], plate_fps: Any, rng: timing.SourceRange,
+                  first: int, last: int) -> Tuple[Any, int, int]:
+    """(frame rate, startFrame, endFrame) a result covering file frames first..last is imported and placed
+    with: the plate's rate (a retime's target rate), the used frames inside it when it covers the job's range,
+    else all of it; on a track, an item's constant speed change is played back as the item shows it."""
+    fps = plate_fps
+    if tool == "retime" and params.get("fps_to"):
+        fps = params["fps_to"]
+    same_frames = (first, last) == (rng.file_first, rng.file_last)
+    if action == "track" and same_frames and abs(rng.speed) != 1.0:
+        fps = float(plate_fps) * abs(rng.speed)
+    start, end = rng.take_range() if same_frames else (0, last - first + 1)
+    return fps, start, end
+
+
+def placement_steps(plan: Any, artifacts: Dict[str, Any], placement: str) -> List[Dict[str, Any]]:
+    """What to do with each output of a finished job (a jobs.JobPlan), in order: {"action": "note", "text"},
+    {"action": "markers"}, {"action": "matte", "name", "pattern", "first", "last"}, or "take"/"track"/"import"
+    with the frame rate, start and end (result_timing) and the Comments note of the imported clip."""
+    steps: List[Dict[str, Any]] = []
+    plate = plan.plate
+    rng = plate.range if plate is not None else None
+    for name, action in actions(plan.kinds, placement).items():
+        pattern = plan.outputs[name]
+        if action == "markers":
+            steps.append({"action": "markers", "name": name})
+            continue
+        if action == "artifact":
+            steps.append({"action": "note", "text": "report: " + str(artifacts.get("report") or pattern)})
+            continue
+        frames = media.frames_on_disk(pattern)
+        if not frames or rng is None:
+            steps.append({"action": "note", "text": "{}: no frames written".format(name)})
+            continue
+        step = {"action": action, "name": name, "pattern": pattern, "first": frames[0], "last": frames[-1]}
+        if action != "matte":
+            fps, start, end = result_timing(action, plan.tool, plan.job["params"], plate.fps, rng, frames[0],
+                                            frames[-1])
+            note = "Matchcut {} ({}) from {}".format(plan.tool, os.path.basename(plan.folder), plate.name)
+            step.update(fps=fps, start=start, end=end, note=note)
+        steps.append(step)
+    return steps
+
+
+def placed_line(step: Dict[str, Any], where: Any = None) -> str:
+    """The summary line of a placed step: ``where`` is the take index (take), the record frame (track), or for a
+    matte (files passed, mattes the clip lists or None)."""
+    name, action = step["name"], step["action"]
+    if action == "take":
+        return "{} added as take {}".format(name, where)
+    if action == "track":
+        return "{} placed on a new track at record frame {}".format(name, where)
+    if action == "matte":
+        passed, listed = where
+        return "{} attached as a clip matte: frames {}-{} ({} file(s){})".format(
+            name, step["first"], step["last"], passed, "" if listed is None else "; the clip lists {} matte(s)".format(listed))
+    return "{} imported into the {} bin".format(name, BIN_NAME)
+
+
+def artifact_lines(artifacts: Dict[str, Any]) -> List[str]:
+    """The summary lines of a job's LUT and CDL files."""
+    return ["{}: {}".format(key.upper(), artifacts[key]) for key in ("lut", "cdl") if artifacts.get(key)]
+
+
+def cdl_line(node: int) -> str:
+    return "CDL set on node {} of the grade".format(node)
+
+
+def cdl_node(tool: str, options: Dict[str, Any], artifacts: Dict[str, Any]) -> Optional[int]:
+    """The grade node a shot match's CDL is set on, or None when the artist did not ask for it (or no CDL came)."""
+    if tool == "match" and options.get("apply_cdl") and artifacts.get("cdl"):
+        return int(options.get("cdl_node") or 1)
     return None

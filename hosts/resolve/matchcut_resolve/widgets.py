@@ -19,6 +19,9 @@ ADAPTER_PARAMS = {"match": ("lut", "cdl"), "continuity": ("frames_a", "frames_b"
 PLACEMENTS = ("take", "track")
 SCOPES = ("current", "selected", "in-out", "clip-colour")
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
+#: An extra input's choices besides the item labels: the item before the cut on its track, and none.
+PREVIOUS = "(previous item)"
+NONE = "(none)"
 
 
 def tools_by_name(data: Any) -> Dict[str, Dict[str, Any]]:
@@ -133,7 +136,7 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
         spec["props"]["ID"] = spec["id"]
         specs.append(spec)
     for input_name in extra_inputs(tool):
-        choices = ["(none)"] + list(items or [])
+        choices = [NONE] + list(items or [])
         field = {"name": "input_" + input_name, "type": "choice", "label": input_name.replace("_", " ").capitalize(),
                  "choices": choices, "default": saved.get("input_" + input_name, choices[0])}
         spec = control_spec(field, None, choices)

@@ -680,7 +680,8 @@ class UIDispatcher:
     """RunLoop plays ``script``: callables(window) standing for the artist's actions, one at a time; while a
     started timer runs, the dispatcher's generic On.Timeout handler fires with the timer's ID as ``who`` (the
     route public Resolve scripts rely on; On.<ID>.Timeout is never called, as one public script found), except
-    at the tick numbers of ``at_tick``, where that action happens (a Cancel mid-run)."""
+    at the tick numbers of ``at_tick``, where that action happens (a Cancel mid-run), and at the first tick
+    where a ``when`` predicate(window) holds, where its action happens instead (a Cancel once frames show)."""
 
     def __init__(self, ui):
         if not isinstance(ui, UIManager):
@@ -688,6 +689,7 @@ class UIDispatcher:
         self.ui, self.On, self.windows, self.script, self.running = ui, _DispatcherEvents(), [], [], False
         self.ticks = 0
         self.at_tick = {}
+        self.when = []  # (predicate(window), action(window)) pairs, each used once
 
     def AddWindow(self, props, layout):
         window = Window(props, layout)
@@ -702,6 +704,11 @@ class UIDispatcher:
                 self.ticks += 1
                 if self.ticks in self.at_tick:  # an artist's action while the run shows progress
                     self.at_tick.pop(self.ticks)(self.windows[-1])
+                    continue
+                ready = [pair for pair in self.when if pair[0](self.windows[-1])]
+                if ready:
+                    self.when.remove(ready[0])
+                    ready[0][1](self.windows[-1])
                     continue
                 if not self.On.fire_timeout(live[0].ID):
                     raise RuntimeError("a timer runs without a disp.On.Timeout handler (disp.On.<ID>.Timeout "

@@ -36,16 +36,17 @@ def write_shot(folder, name, first, last, pixels=None):
     return str(folder / "{}.[{:04d}-{:04d}].exr".format(name, first, last))
 
 
-def make_world(folder, clip_fps="24", timeline_fps="24", speed=1.0, source_start=2, duration=3, renderer=None):
+def make_world(folder, clip_fps="24", timeline_fps="24", speed=1.0, source_start=2, duration=3, renderer=None,
+               b_last=1008):
     """A project with one timeline (start 86400): sh010 (astronaut) then sh020 (the same with a red block)
-    on V1, the playhead on sh020. Both shots are 8-frame EXR sequences 1001-1008."""
+    on V1, the playhead on sh020. sh010 is an EXR sequence 1001-1008, sh020 1001-``b_last``."""
     import fake_resolve as fr
 
     a = photo()
     b = a.copy()
     b[20:40, 55:80] = [0.9, 0.05, 0.05]
     path_a = write_shot(folder, "sh010", 1001, 1008, a)
-    path_b = write_shot(folder, "sh020", 1001, 1008, b)
+    path_b = write_shot(folder, "sh020", 1001, b_last, b)
     timeline = fr.Timeline("Edit 1", timeline_fps, 86400)
     project = fr.Project("Show", timeline, renderer)
     fusion = fr.Fusion()

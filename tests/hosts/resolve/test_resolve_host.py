@@ -127,7 +127,7 @@ def test_continuity_becomes_a_marker_at_the_cut_with_custom_data(tmp_path, worke
     resolve, project, timeline, first, second = make_world(tmp_path)
     timeline.AddMarker(4, "Blue", "artist's note", "keep", 1, "")  # an artist's marker sits on the cut already
     tool = _tools(worker_env)["continuity"]
-    batch = _batch(resolve, project, timeline, tool, [second], worker_env, inputs={"a": host.PREVIOUS},
+    batch = _batch(resolve, project, timeline, tool, [second], worker_env, inputs={"a": widgets.PREVIOUS},
                    params={"person": False, "refine": False}, output=str(tmp_path / "out"))
     _run(batch)
     assert batch.failures == 0, batch.summary
@@ -147,7 +147,7 @@ def test_continuity_becomes_a_marker_at_the_cut_with_custom_data(tmp_path, worke
 def test_shot_match_writes_lut_and_cdl_and_sets_the_cdl_on_the_grade(tmp_path, worker_env):
     resolve, project, timeline, first, second = make_world(tmp_path)
     tool = _tools(worker_env)["match"]
-    batch = _batch(resolve, project, timeline, tool, [second], worker_env, inputs={"reference": host.PREVIOUS},
+    batch = _batch(resolve, project, timeline, tool, [second], worker_env, inputs={"reference": widgets.PREVIOUS},
                    apply_cdl=True, cdl_node=2, params={"method": "reinhard"}, output=str(tmp_path / "out"))
     _run(batch)
     assert batch.failures == 0, batch.summary
@@ -187,7 +187,7 @@ def test_bad_inputs_end_in_one_line_each(tmp_path, worker_env, monkeypatch):
     resolve, project, timeline, first, second = make_world(tmp_path)
     tools = _tools(worker_env)
     # Continuity on the first item: there is no previous item to compare with.
-    batch = _batch(resolve, project, timeline, tools["continuity"], [first], worker_env, inputs={"a": host.PREVIOUS},
+    batch = _batch(resolve, project, timeline, tools["continuity"], [first], worker_env, inputs={"a": widgets.PREVIOUS},
                    output=str(tmp_path / "out"))
     _run(batch)
     assert batch.failures == 1 and "no previous item" in batch.summary[0]
@@ -301,7 +301,7 @@ def test_cancel_stops_the_worker_and_run_again_resumes(tmp_path, worker_env):
     item = fr.TimelineItem("lg010", fr.media_item(path, "24"), 86410, 16, 0, "24")
     timeline.add_item(1, item)
     tool = _tools(worker_env)["match"]
-    options = dict(inputs={"reference": host.PREVIOUS}, params={"method": "mkl", "keyframes": "1"},
+    options = dict(inputs={"reference": widgets.PREVIOUS}, params={"method": "mkl", "keyframes": "1"},
                    output=str(tmp_path / "out"))
     batch = _batch(resolve, project, timeline, tool, [item], worker_env, **options)
     for text in iter(batch.tick, None):
@@ -419,7 +419,8 @@ def test_the_picker_lists_every_worker_tool_and_opens_the_chosen_one(tmp_path, w
 
 
 def test_cancel_in_the_dialog_stops_the_run_and_keeps_the_timeline(tmp_path, worker_env):
-    resolve, project, timeline, first, second = make_world(tmp_path)
+    # A long shot, so the Cancel (sent once the first frame shows) lands while the worker is still busy.
+    resolve, project, timeline, first, second = make_world(tmp_path, duration=190, b_last=1200)
     made = []
 
     class Scripted(fr.UIDispatcher):
@@ -436,7 +437,7 @@ def test_cancel_in_the_dialog_stops_the_run_and_keeps_the_timeline(tmp_path, wor
                 self.run_enabled = win.GetItems()["mc_run"].Enabled
 
             self.script = [set_values, fr.click("mc_run"), look, fr.click("mc_close")]
-            self.at_tick = {2: fr.click("mc_cancel")}
+            self.when = [(lambda win: "frame 1" in win.GetItems()["mc_status"].Text, fr.click("mc_cancel"))]
             made.append(self)
 
     bmd = fr.Bmd()
@@ -445,6 +446,8 @@ def test_cancel_in_the_dialog_stops_the_run_and_keeps_the_timeline(tmp_path, wor
     disp = made[0]
     assert disp.status.startswith("cancelled"), disp.status
     assert disp.run_enabled and second.GetTakesCount() == 0 and timeline.GetTrackCount("video") == 1
+    finished = sorted((tmp_path / "out").rglob("*.exr"))
+    assert 0 < len(finished) < 190  # stopped mid-shot; the frames it finished are kept for a resume
 
 
 def test_the_fake_delivers_a_timer_only_on_the_generic_timeout(tmp_path):

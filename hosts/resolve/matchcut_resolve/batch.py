@@ -1,0 +1,139 @@
+"""A run of a tool over timeline items, the part that needs no Resolve: progress and summary, cancel, the
+worker loop (with the no-CDL retry of a shot match), and the per-item decisions made on plain values.
+
+host.Batch adds the Resolve steps (reading items, rendering, placing results) on top of this class.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+from matchcut_resolve import events, jobs, media, results, settings, widgets, worker
+from matchcut_resolve.errors import HostError
+
+#: What makes one item fail without stopping the run over the others.
+FAILURES = (HostError, jobs.JobFailure, worker.WorkerError, OSError, ValueError)
+
+
+def progress_prefix(tool: str, number: int, total: int, item_name: str) -> str:
+    return "{} {}/{} ({}): ".format(tool, number, total, item_name)
+
+
+def error_line(item_name: str, exc: BaseException) -> str:
+    """The summary line of a failed item: its error on one line."""
+    return "{}: error: {}".format(item_name, " ".join(str(exc).split()))
+
+
+def handles_of(tool: Dict[str, Any], options: Dict[str, Any]) -> int:
+    """The handles a tool's plate gets (none for frameless tools such as continuity)."""
+    return 0 if tool.get("frameless") else int(options.get("handles") or 0)
+
+
+def output_root(options: Dict[str, Any]) -> str:
+    return options.get("output") or settings.default_output()
+
+
+def input_choices(tool: Dict[str, Any], options: Dict[str, Any]) -> Dict[str, str]:
+    """Extra input -> the dialog's choice for it (widgets.PREVIOUS or an item label), the unset ones left out."""
+    chosen = {}
+    for input_name in widgets.extra_inputs(tool):
+        choice = options.get("inputs", {}).get(input_name) or widgets.NONE
+        if choice != widgets.NONE:
+            chosen[input_name] = choice
+    return chosen
+
+
+def missing_input(input_name: str, choice: str) -> HostError:
+    """The error for an input choice that names no item on the timeline."""
+    return HostError("input {}: {}".format(input_name, "there is no previous item on the track"
+                                           if choice == widgets.PREVIOUS else "no item " + choice))
+
+
+def needs_render(tool: str, input_name: str, extra: jobs.SourcePlan) -> bool:
+    """Whether Resolve renders an extra input to EXR first: media Matchcut cannot read, and movies for a
+    per-frame input (it is renumbered to the plate's frames, so it must be a sequence)."""
+    singles = jobs.SINGLE_FRAME_INPUTS.get(tool, ()) + (("a",) if tool == "continuity" else ())
+    return extra.needs_render or (input_name not in singles and media.clip_path(extra.pattern).is_movie)
+
+
+def check_inputs(tool: str, extras: Dict[str, jobs.SourcePlan]) -> None:
+    if tool == "continuity" and "a" not in extras:
+        raise HostError("continuity: choose shot A (the previous item, or another)")
+
+
+class Batch:
+    """Progress, summary and cancel of a run, and its worker jobs. ``tick()`` does a little of ``_work`` (set by
+    the subclass) and returns the progress text (None when finished), so a UIManager timer can drive it
+    without blocking Resolve."""
+
+    def __init__(self, tool: Dict[str, Any], options: Dict[str, Any], exe: str) -> None:
+        self.tool, self.options, self.exe = tool, options, exe
+        self.summary: List[str] = []
+        self.failures = 0
+        self.cancelled = False
+        self.skipped = 0  # items never started because the run was cancelled
+        self.run: Optional[worker.Run] = None
+        self.states: List[events.RunState] = []
+        self._work: Iterator[str] = iter(())
+
+    def tick(self) -> Optional[str]:
+        try:
+            return next(self._work)
+        except StopIteration:
+            return None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.run is not None:
+            self.run.cancel()
+
+    def outcome(self) -> str:
+        """The first line of the dialog's summary. "cancelled" only when the cancel stopped something: a job
+        stopped mid-way or items left undone; a Cancel that came after the last frame says so, since every
+        result was placed."""
+        stopped = self.skipped or any(s.status == "cancelled" for s in self.states)
+        if self.cancelled and stopped:
+            return "cancelled"
+        if self.failures:
+            return "{} item(s) failed".format(self.failures)
+        return "done (Cancel came after the last frame)" if self.cancelled else "done"
+
+    def fail(self, item_name: str, exc: BaseException) -> None:
+        self.failures += 1
+        self.summary.append(error_line(item_name, exc))
+
+    def note(self, item_name: str, lines: List[str]) -> None:
+        self.summary.extend("{}: {}".format(item_name, line) for line in lines)
+
+    def settle(self, item_name: str, warnings: List[str], state: events.RunState) -> bool:
+        """Note a finished job's warnings; True when its results are to be placed, False when it was cancelled;
+        HostError with the worker's line when it failed."""
+        self.note(item_name, ["warning: " + w for w in warnings + state.warnings])
+        if state.status == "cancelled":
+            self.note(item_name, ["cancelled (finished frames are kept; Run resumes)"])
+            return False
+        if state.status != "done":
+            raise HostError(state.error or "the worker failed")
+        return True
+
+    def run_job(self, plan: jobs.JobPlan):
+        """Write and run a job, yielding progress; returns the final RunState. A shot match whose correction is
+        not a CDL runs once more without it (the LUT still carries the grade; the frames are kept)."""
+        jobs.write_job(plan)
+        for attempt in (1, 2):
+            self.run = worker.Run(self.exe, plan.job_path)
+            while True:
+                state = self.run.poll()
+                if state.finished:
+                    break
+                yield events.progress_text(state, plan.tool)
+                time.sleep(0.05)
+            self.run = None
+            self.states.append(state)
+            if attempt == 1 and state.status == "error" and plan.tool == "match" and results.cdl_not_fitting(state.error):
+                plan.job["params"].pop("cdl", None)
+                jobs.write_job(plan)
+                self.summary.append("no CDL: {}".format(state.error))
+                continue
+            return state
+        return state
