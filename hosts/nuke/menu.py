@@ -3,6 +3,7 @@
 try:
     import nuke
     import matchcut_nuke.host as _matchcut_host
+    from matchcut_nuke import descriptions as _matchcut_descriptions, knobs as _matchcut_knobs
 
     def _add(tool):
         return lambda: _matchcut_host.create_node(tool)
@@ -11,9 +12,9 @@ try:
     nuke.addUpdateUI(_matchcut_host.update_ui, nodeClass="Group")
     _toolbar = nuke.menu("Nodes").addMenu("Matchcut")
     try:
-        _tools = _matchcut_host.knobs.tools_by_name(_matchcut_host.worker_json(["tools"]))
-        for _name in sorted(_tools, key=lambda n: _matchcut_host.knobs.LABELS.get(n, n)):
-            _toolbar.addCommand(_matchcut_host.knobs.LABELS.get(_name, _name), _add(_tools[_name]))
+        _tools = _matchcut_knobs.tools_by_name(_matchcut_descriptions.ask_worker(["tools"]))
+        for _name in sorted(_tools, key=lambda n: _matchcut_knobs.LABELS.get(n, n)):
+            _toolbar.addCommand(_matchcut_knobs.LABELS.get(_name, _name), _add(_tools[_name]))
     except Exception as _exc:  # a missing worker must not break Nuke's start
         nuke.tprint("Matchcut: worker not available ({})".format(_exc))
 except Exception:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 
 def cache_key(tool: str, upstream_hash: str, first: int, last: int, params: Dict[str, Any],
@@ -28,3 +28,34 @@ def cache_folder(root: str, node_name: str, key: str) -> str:
 def is_stale(stored_key: str, current_key: str) -> bool:
     """True when the result on disk was made for other inputs or settings (or none was made)."""
     return not stored_key or stored_key != current_key
+
+
+#: Knobs that change how a node looks in the graph, never its pixels: moving a node must not make results stale.
+UI_KNOBS = frozenset(("xpos", "ypos", "selected", "tile_color", "gl_color", "note_font", "note_font_size",
+                      "note_font_color", "label", "icon", "hide_input", "postage_stamp", "postage_stamp_frame",
+                      "bookmark", "dope_sheet", "indicators", "cached", "name", "help", "onCreate", "onDestroy",
+                      "knobChanged", "updateUI", "autolabel", "panel", "status", "regions", "process", "cancel"))
+
+
+def default_root(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The Nuke adapter's cache root: the core's (MATCHCUT_CACHE_DIR, else ~/.cache/matchcut) plus "nuke";
+    ``environ`` defaults to os.environ."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    return os.path.join(env.get("MATCHCUT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "matchcut"),
+                        "nuke")
+
+
+def node_digest(node_class: str, knob_scripts: Dict[str, str], input_digests: List[Optional[str]]) -> str:
+    """One node's upstream hash (hex) from its class, its knobs' scripts by name (UI_KNOBS already left out) and
+    the hashes of its inputs in order (None for an input not connected)."""
+    digest = hashlib.sha256(node_class.encode("utf-8"))
+    for name, script in sorted(knob_scripts.items()):
+        digest.update(name.encode("utf-8") + script.encode("utf-8"))
+    for upstream in input_digests:
+        digest.update(upstream.encode("utf-8") if upstream is not None else b"-")
+    return digest.hexdigest()
+
+
+def join_upstream(digests: Dict[str, str]) -> str:
+    """The upstream part of a cache key: each connected input's name and hash, in name order."""
+    return "|".join(name + ":" + digests[name] for name in sorted(digests))

@@ -44,3 +44,15 @@ def apply_event(state: RunState, event: Dict[str, Any]) -> RunState:
     elif kind == "cancelled":
         state.status = "cancelled"
     return state
+
+
+def progress_percent(state: RunState) -> int:
+    """The progress bar's value, 0 to 100."""
+    return int(state.fraction * 100)
+
+
+def progress_message(event: Dict[str, Any]) -> Optional[str]:
+    """The progress dialog's line for a frame event ('frame 1002 (2 of 3)'); None for other events."""
+    if event.get("event") != "frame":
+        return None
+    return "frame {} ({} of {})".format(event.get("frame"), event.get("index"), event.get("total"))

@@ -2,7 +2,10 @@
 inputs and outputs a node wires, and knob values turned into job parameters."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import json
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from matchcut_nuke import node_status, timing
 
 #: Menu labels of the worker's tools (a tool the worker adds later is listed under its own name).
 LABELS = {"match": "Shot Match", "relight": "Relight", "matte": "Matte", "fill": "Fill Frames", "retime": "Retime",
@@ -162,3 +165,125 @@ def restore_value(spec: Dict[str, Any], saved: Any) -> Optional[Any]:
         return str(saved)
     except (TypeError, ValueError):
         return None
+
+
+# --- knobs the adapter adds and what it reads back ---------------------------------------------------------
+
+#: The adapter's knobs whose values the hidden state keeps beside the controls'.
+SAVED_ADAPTER_KNOBS = ("handles", "output", "mix", "show_regions")
+#: Knobs whose change (besides every control and its switch) re-saves the state and re-checks staleness.
+WATCHED_KNOBS = frozenset(("handles", "inputChange", "output", "mix", "show_regions"))
+
+
+def node_name(tool: Dict[str, Any]) -> str:
+    """The name a new node asks for: Matchcut_<tool>, Matchcut_Model for apply."""
+    return "Matchcut_" + ("Model" if tool["name"] == "apply" else tool["name"])
+
+
+def offer_models(specs: List[Dict[str, Any]], installed: List[str], wanted: Optional[str]) -> List[Dict[str, Any]]:
+    """``specs`` with the "model" control made a menu of the ``installed`` model ids (plus ``wanted`` when it is
+    not installed, so a saved id is not lost), defaulting to ``wanted``, else the first installed id."""
+    choices = list(installed)
+    if wanted and wanted not in choices:
+        choices.append(wanted)
+    return [dict(spec, knob="Enumeration_Knob", type="choice", choices=choices or [""],
+                 default=wanted or (choices[0] if choices else "")) if spec["name"] == "model" else spec
+            for spec in specs]
+
+
+def start_value(spec: Dict[str, Any], value: Any = None) -> Any:
+    """The value a new control knob is set to: ``value``, else the spec's default; None (leave the knob as made)
+    when there is none or a menu does not offer it."""
+    start = knob_default(spec) if value is None else value
+    if start is None or (spec["knob"] == "Enumeration_Knob" and start not in spec["choices"]):
+        return None
+    return start
+
+
+def enable_spec(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """The spec of an optional control's on/off Boolean knob (off sends null: the worker decides)."""
+    return {"name": spec["name"] + ENABLE_SUFFIX, "knob": "Boolean_Knob", "label": "use " + spec["label"],
+            "tooltip": "off: the worker's own choice for {} (sent as null)".format(spec["label"])}
+
+
+def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The adapter's own knobs of a node for ``tool``, in panel order, their start ``value`` taken from ``saved``
+    values (None: left as made): the tab, hidden tool name, handles (not for a frameless tool), output, mix,
+    the regions knobs (frameless only), status, the Process and Cancel buttons, the hidden state and, on the
+    Model node, the hidden list of the model's controls. ``text`` is a Text/PyScript knob's third argument."""
+    names = tool_outputs(tool)
+    specs: List[Dict[str, Any]] = [
+        {"name": "matchcut", "knob": "Tab_Knob", "label": "Matchcut"},
+        {"name": "matchcut_tool", "knob": "String_Knob", "label": "tool", "value": tool["name"], "hidden": True}]
+    if not tool.get("frameless"):
+        specs.append({"name": "handles", "knob": "Int_Knob", "label": "handles",
+                      "value": int(saved.get("handles", timing.DEFAULT_HANDLES.get(tool["name"], 0)) or 0),
+                      "tooltip": "frames rendered and processed before and after the range (retime: after only)"})
+    specs += [{"name": "output", "knob": "Enumeration_Knob", "label": "output", "choices": names,
+               "value": saved.get("output") if saved.get("output") in names else names[0]},
+              {"name": "mix", "knob": "Double_Knob", "label": "mix", "min": 0, "max": 1,
+               "value": float(saved.get("mix", 1.0))}]
+    if tool.get("frameless"):
+        specs += [{"name": "show_regions", "knob": "Boolean_Knob", "label": "draw regions",
+                   "value": bool(saved.get("show_regions", True))},
+                  {"name": "regions", "knob": "Text_Knob", "label": "regions", "text": ""}]
+    specs += [{"name": "status", "knob": "Text_Knob", "label": "status", "text": node_status.NOT_PROCESSED},
+              {"name": "process", "knob": "PyScript_Knob", "label": "Process",
+               "text": "import matchcut_nuke.host as h; h.process(nuke.thisNode())"},
+              {"name": "cancel", "knob": "PyScript_Knob", "label": "Cancel",
+               "text": "import matchcut_nuke.host as h; h.cancel(nuke.thisNode())"},
+              {"name": "matchcut_state", "knob": "String_Knob", "label": "state", "hidden": True}]
+    if tool["name"] == "apply":
+        specs.append({"name": "model_controls", "knob": "String_Knob", "label": "model controls", "hidden": True})
+    return specs
+
+
+def knob_fits(spec: Dict[str, Any], knob_class: str, choices: List[str], has_switch: bool) -> bool:
+    """True when a node's existing knob is the one ``spec`` makes: the same class, for a menu the same items
+    (``choices``), and an on/off switch (``has_switch``) exactly when the control is optional."""
+    return (knob_class == spec["knob"] and (spec["knob"] != "Enumeration_Knob" or choices == spec["choices"])
+            and has_switch == spec["optional"])
+
+
+def job_params(tool: Dict[str, Any], readings: Dict[str, Tuple[Any, bool]]) -> Dict[str, Any]:
+    """The job parameters from ``readings`` (control name -> (raw knob value, switch on), controls without a knob
+    left out): every control's value (None for an optional one switched off); a model control only when it
+    differs from the manifest's default."""
+    params = {}
+    for spec, control in zip(knob_specs(tool.get("controls", [])), tool.get("controls", [])):
+        if spec["name"] not in readings:
+            continue
+        value = param_value(spec, *readings[spec["name"]])
+        if control.get("model_control") and value == control.get("default"):
+            continue
+        params[spec["name"]] = value
+    return params
+
+
+def saved_values(tool: Dict[str, Any], readings: Dict[str, Tuple[Any, bool]],
+                 adapter: Dict[str, Any]) -> Dict[str, Any]:
+    """What the hidden state keeps: every read control's value (model controls too, see ``job_params`` for
+    ``readings``), then the ``adapter`` knob values (SAVED_ADAPTER_KNOBS that the node has)."""
+    values = {spec["name"]: param_value(spec, *readings[spec["name"]])
+              for spec in knob_specs(tool.get("controls", [])) if spec["name"] in readings}
+    values.update(adapter)
+    return values
+
+
+def watched_knobs(tool: Dict[str, Any]) -> Set[str]:
+    """The knob names whose change re-saves a node's state and re-checks staleness."""
+    names = {spec["name"] for spec in knob_specs(tool.get("controls", []))}
+    return names | {n + ENABLE_SUFFIX for n in names} | set(WATCHED_KNOBS)
+
+
+def encode_control_names(tool: Dict[str, Any]) -> str:
+    """The Model node's hidden list of its model's control names, as JSON."""
+    return json.dumps([c["name"] for c in tool.get("controls", []) if c.get("model_control")])
+
+
+def decode_control_names(text: str) -> List[str]:
+    """The names ``encode_control_names`` wrote; none for empty or unreadable text."""
+    try:
+        return json.loads(text or "[]")
+    except ValueError:
+        return []

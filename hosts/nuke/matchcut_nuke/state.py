@@ -43,3 +43,14 @@ def merge_values(saved: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, An
     merged = dict(saved)
     merged.update(current)
     return merged
+
+
+def update_state(text: str, tool: str, values: Dict[str, Any], cache_key: Optional[str] = None,
+                 result: Optional[Dict[str, Any]] = None, last_run: Optional[Dict[str, Any]] = None) -> str:
+    """The hidden knob's new text from its current ``text``: the node's current ``values`` over the saved ones,
+    and the cache key, result and last run ({key, status, message}) replaced where given, kept where None;
+    keys another version wrote are kept."""
+    saved = load_state(text)
+    extra = saved["extra"] if last_run is None else dict(saved["extra"], last_run=last_run)
+    return dump_state(tool, merge_values(saved["values"], values), saved["cache_key"] if cache_key is None else cache_key,
+                      saved["result"] if result is None else result, extra)

@@ -56,7 +56,9 @@ def host(monkeypatch, tmp_path, descriptions):
     fake_nuke.execute_hook = render_from_read
     monkeypatch.setattr(host, "CACHE_ROOT", str(tmp_path / "cache"))
     monkeypatch.setenv("MATCHCUT_WORKER", str(WORKER))
-    host._DESCRIPTIONS[("tools",)] = descriptions
+    from matchcut_nuke import descriptions as worker_descriptions
+    worker_descriptions.refresh_descriptions()  # each test starts from the worker's real tool list only
+    worker_descriptions._DESCRIPTIONS[("tools",)] = descriptions
     for script in ("init.py", "menu.py"):  # what Nuke runs at start: the callbacks and the menu
         runpy.run_path(str(ROOT / "hosts" / "nuke" / script))
     return host, fake_nuke
@@ -263,9 +265,9 @@ def test_model_node_builds_knobs_from_the_manifest_and_switches_models(host, tmp
     zoo_model("degrain-small")
     nuke.root()["first_frame"].setValue(1)
     nuke.root()["last_frame"].setValue(2)
-    host._DESCRIPTIONS[("models", "info", "studio-sharpen")] = STUDIO
-    real_list = host.worker_json(["models", "list"])
-    host._DESCRIPTIONS[("models", "list")] = {"models": real_list["models"] + [STUDIO]}
+    host.descriptions._DESCRIPTIONS[("models", "info", "studio-sharpen")] = STUDIO
+    real_list = host.descriptions.ask_worker(["models", "list"])
+    host.descriptions._DESCRIPTIONS[("models", "list")] = {"models": real_list["models"] + [STUDIO]}
     apply = tools(descriptions)["apply"]
     group = host.create_node(apply, model="degrain-small")
     nuke.run_callbacks("onCreate", group)  # what a script load does: nothing changes for a current node
@@ -285,7 +287,7 @@ def test_model_node_builds_knobs_from_the_manifest_and_switches_models(host, tmp
     nuke.run_callbacks("knobChanged", group, group["model"])
     assert group.knob("strength") is None and isinstance(group["amount"], nuke.Int_Knob) and group["amount"].value() == 2
     assert json.loads(group[host.STATE_KNOB].value())["values"]["strength"] == 0.5  # kept for the way back
-    assert group["status"].value() == host.STALE
+    assert group["status"].value() == host.node_status.STALE
     group["model"].setValue("degrain-small")
     nuke.run_callbacks("knobChanged", group, group["model"])
     assert group["strength"].value() == 0.5 and group.knob("amount") is None
@@ -326,7 +328,7 @@ def test_on_create_restores_missing_and_changed_knobs_from_state_and_keeps_unkno
 
 def test_restore_keeps_an_uninstalled_model_id_and_a_state_that_does_not_fit(host, descriptions):
     host, nuke = host
-    host._DESCRIPTIONS[("models", "list")] = {"models": []}
+    host.descriptions._DESCRIPTIONS[("models", "list")] = {"models": []}
     group = host.create_node(tools(descriptions)["apply"], model="studio-gone")
     assert group["model"].value() == "studio-gone"
     saved = json.loads(group[host.STATE_KNOB].value())
@@ -356,19 +358,19 @@ def test_upstream_range_and_param_changes_make_the_result_stale_and_pass_the_pla
     assert group["status"].value() == "up to date (frames 1001-1002)"
     plate["file"].setValue(str(tmp_path / "src" / "ref.####.exr"))  # an upstream edit
     nuke.run_callbacks("updateUI", group)
-    assert group["status"].value() == host.STALE == "stale \u2014 press Process"
-    assert valid.value() == 0 and group["label"].value() == "STALE" and group["tile_color"].value() == host.FLAG_COLOUR
+    assert group["status"].value() == host.node_status.STALE == "stale \u2014 press Process"
+    assert valid.value() == 0 and group["label"].value() == "STALE" and group["tile_color"].value() == host.node_status.FLAG_COLOUR
     plate["file"].setValue(str(tmp_path / "src" / "plate.####.exr"))  # undo: the result fits again
     nuke.run_callbacks("updateUI", group)
     assert valid.value() == 1 and group["label"].value() == ""
     group["strength"].setValue(0.5)
     nuke.run_callbacks("knobChanged", group, group["strength"])
-    assert group["status"].value() == host.STALE and valid.value() == 0
+    assert group["status"].value() == host.node_status.STALE and valid.value() == 0
     assert json.loads(group[host.STATE_KNOB].value())["values"]["strength"] == 0.5
     group["strength"].setValue(1.0)
     nuke.root()["last_frame"].setValue(1003)
     nuke.run_callbacks("updateUI", group)
-    assert group["status"].value() == host.STALE
+    assert group["status"].value() == host.node_status.STALE
 
 
 def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_path, descriptions):
@@ -443,7 +445,7 @@ def test_cancel_stops_the_real_worker_after_its_first_frame_and_leaves_no_partia
     group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", frames, grey(0.4)))
     nuke.cancel_after_progress = 1  # the artist presses Cancel in the progress dialog after the first frame
     assert not host.process(group, interactive=False)
-    assert group["status"].value() == host.CANCELLED and group["label"].value() == "CANCELLED"
+    assert group["status"].value() == host.node_status.CANCELLED and group["label"].value() == "CANCELLED"
     assert group.node("matchcut_valid")["which"].value() == 0
     assert group.node("matchcut_read_main")["file"].value() == ""  # no result Read wired
     folder = next((tmp_path / "cache" / group.name()).iterdir())
@@ -477,7 +479,7 @@ def test_cancel_button_signals_the_worker_which_exits_cleanly(host, tmp_path, mo
     monkeypatch.setattr(nuke.ProgressTask, "setProgress", press_cancel)
     assert not host.process(group, 1, 1, interactive=False)
     assert procs and procs[0].returncode == 130  # the worker's SIGINT handler ran: a clean exit, not a kill
-    assert group["status"].value() == host.CANCELLED and group.name() not in host._RUNNING
+    assert group["status"].value() == host.node_status.CANCELLED and group.name() not in host._RUNNING
 
 
 def test_fake_rejects_wrong_api(host):

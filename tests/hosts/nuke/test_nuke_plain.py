@@ -9,7 +9,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "hosts" / "nuke"))
 
-from matchcut_nuke import cache, events, jobs, knobs, regions, state, timing  # noqa: E402
+from matchcut_nuke import (cache, descriptions, events, graph, job_plan, jobs, knobs, node_status,  # noqa: E402
+                           regions, state, timing)
 
 
 def test_build_job_round_trips_through_the_worker_spec(tmp_path):
@@ -174,3 +175,252 @@ def test_real_worker_runs_a_built_job_and_events_parse(tmp_path, zoo_model):
             events.apply_event(run, event)
     assert run.status == "done", proc.stdout + proc.stderr
     assert (tmp_path / "out.0001.exr").exists() and (tmp_path / "out.0002.exr").exists()
+
+
+# --- decisions moved out of host.py: each on plain data ----------------------------------------------------
+
+MATCH = {"name": "match", "inputs": ["plate", "reference", "mask"], "optional_inputs": ["mask"], "controls": [
+    {"name": "strength", "type": "float", "default": 1.0, "min": 0, "max": 1},
+    {"name": "reference_frame", "type": "int", "default": None}]}
+APPLY = {"name": "apply", "inputs": ["plate"], "controls": [{"name": "model", "type": "str", "default": ""}]}
+CONTINUITY = {"name": "continuity", "frameless": True, "controls": [{"name": "frames_a", "type": "str", "default": ""},
+                                                                     {"name": "patch", "type": "str", "default": None}]}
+
+
+def test_node_digest_is_the_upstream_hash_of_class_knob_scripts_and_inputs():
+    base = cache.node_digest("Read", {"file": "'a.exr'", "first": "1"}, [None])
+    assert base == cache.node_digest("Read", {"first": "1", "file": "'a.exr'"}, [None])  # knob order does not count
+    others = {cache.node_digest("Blur", {"file": "'a.exr'", "first": "1"}, [None]),
+              cache.node_digest("Read", {"file": "'b.exr'", "first": "1"}, [None]),
+              cache.node_digest("Read", {"file": "'a.exr'", "first": "1"}, ["abc"]),
+              cache.node_digest("Read", {"file": "'a.exr'", "first": "1"}, [])}
+    assert base not in others and len(others) == 4 and len(base) == 64
+    assert cache.join_upstream({"reference": "r1", "plate": "p1"}) == "plate:p1|reference:r1"
+    assert "xpos" in cache.UI_KNOBS and "file" not in cache.UI_KNOBS
+
+
+def test_default_cache_root_follows_the_core(tmp_path):
+    assert cache.default_root({"MATCHCUT_CACHE_DIR": str(tmp_path)}) == str(tmp_path / "nuke")
+    assert cache.default_root({}).endswith("/.cache/matchcut/nuke")
+
+
+def test_job_params_and_saved_values_from_knob_readings():
+    tool = knobs.model_tool(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
+    readings = {"model": ("m", True), "amount": (2.0, True)}
+    assert knobs.job_params(tool, readings) == {"model": "m"}  # a model control at its default is not sent
+    assert knobs.job_params(tool, dict(readings, amount=(3.0, True))) == {"model": "m", "amount": 3}
+    assert knobs.job_params(MATCH, {"strength": (0.5, True), "reference_frame": (1010, False)}) == \
+        {"strength": 0.5, "reference_frame": None}
+    assert knobs.job_params(MATCH, {}) == {}  # a control without a knob is left out
+    assert knobs.saved_values(tool, readings, {"mix": 0.5}) == {"model": "m", "amount": 2, "mix": 0.5}
+
+
+def test_start_value_enable_spec_and_knob_fits():
+    specs = {s["name"]: s for s in knobs.knob_specs(MATCH["controls"] + [
+        {"name": "mode", "type": "choice", "choices": ["lut", "cdl"], "default": "lut"}])}
+    assert knobs.start_value(specs["strength"]) == 1.0 and knobs.start_value(specs["strength"], 0.3) == 0.3
+    assert knobs.start_value(specs["mode"], "gone") is None and knobs.start_value(specs["mode"]) == "lut"
+    assert knobs.start_value(specs["reference_frame"]) == 0  # optional: its minimum, or 0, and switched off
+    enable = knobs.enable_spec(specs["reference_frame"])
+    assert enable["name"] == "reference_frame_enable" and enable["knob"] == "Boolean_Knob"
+    assert knobs.knob_fits(specs["mode"], "Enumeration_Knob", ["lut", "cdl"], False)
+    assert not knobs.knob_fits(specs["mode"], "Enumeration_Knob", ["lut"], False)  # another menu
+    assert not knobs.knob_fits(specs["mode"], "String_Knob", [], False)
+    assert knobs.knob_fits(specs["reference_frame"], "Int_Knob", [], True)
+    assert not knobs.knob_fits(specs["reference_frame"], "Int_Knob", [], False)  # its switch is missing
+
+
+def test_adapter_specs_per_tool_and_from_saved_values():
+    names = [s["name"] for s in knobs.adapter_specs(MATCH, {})]
+    assert names == ["matchcut", "matchcut_tool", "handles", "output", "mix", "status", "process", "cancel",
+                     "matchcut_state"]
+    fill = {s["name"]: s for s in knobs.adapter_specs({"name": "fill"}, {})}
+    assert fill["handles"]["value"] == 2 and fill["output"]["value"] == "main" and fill["mix"]["value"] == 1.0
+    assert fill["matchcut_tool"]["hidden"] and fill["status"]["text"] == node_status.NOT_PROCESSED
+    matte = {"name": "matte", "outputs": ["matte", "foreground", "comp"]}
+    saved = {s["name"]: s for s in knobs.adapter_specs(matte, {"handles": 3, "output": "comp", "mix": 0.5})}
+    assert saved["handles"]["value"] == 3 and saved["output"]["value"] == "comp" and saved["mix"]["value"] == 0.5
+    assert {s["name"]: s for s in knobs.adapter_specs(matte, {"output": "gone"})}["output"]["value"] == "foreground"
+    cont = {s["name"]: s for s in knobs.adapter_specs(CONTINUITY, {"show_regions": False})}
+    assert "handles" not in cont and cont["show_regions"]["value"] is False and "regions" in cont
+    assert [s["name"] for s in knobs.adapter_specs(APPLY, {})][-1] == "model_controls"
+    assert set(knobs.ADAPTER_KNOBS) >= {s["name"] for s in knobs.adapter_specs(APPLY, {}) if s["knob"] != "Tab_Knob"}
+
+
+def test_model_menu_node_name_watched_knobs_and_control_names():
+    specs = knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a", "b"], "gone")
+    assert specs[0]["knob"] == "Enumeration_Knob" and specs[0]["choices"] == ["a", "b", "gone"] and specs[0]["default"] == "gone"
+    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a"], None)[0]["default"] == "a"
+    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), [], None)[0]["choices"] == [""]
+    assert knobs.node_name(APPLY) == "Matchcut_Model" and knobs.node_name(MATCH) == "Matchcut_match"
+    watched = knobs.watched_knobs(MATCH)
+    assert {"strength", "reference_frame_enable", "handles", "inputChange"} <= watched and "xpos" not in watched
+    tool = knobs.model_tool(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
+    assert knobs.decode_control_names(knobs.encode_control_names(tool)) == ["amount"]
+    assert knobs.decode_control_names("{broken") == [] and knobs.decode_control_names("") == []
+
+
+def test_update_state_keeps_unknown_values_and_replaces_only_what_is_given():
+    text = state.dump_state("match", {"old": 5, "strength": 0.5}, "k1", {"first": 1}, {"future": 1})
+    after = state.load_state(state.update_state(text, "match", {"strength": 0.7}))
+    assert after == {"tool": "match", "values": {"old": 5, "strength": 0.7}, "cache_key": "k1", "result": {"first": 1},
+                     "extra": {"future": 1}}
+    run = {"key": "k2", "status": "cancelled", "message": ""}
+    after = state.load_state(state.update_state(text, "match", {}, "k2", {"first": 2}, last_run=run))
+    assert after["cache_key"] == "k2" and after["result"] == {"first": 2} and after["extra"] == {"future": 1, "last_run": run}
+    assert state.load_state(state.update_state("", "fill", {"handles": 2}))["values"] == {"handles": 2}
+
+
+def test_status_up_to_date_stale_cancelled_error_and_not_processed(tmp_path):
+    first = tmp_path / "out.0001.exr"
+    first.write_bytes(b"x")
+    result = {"first": 1, "last": 3, "files": {"main": str(first)}}
+    saved = state.load_state(state.dump_state("match", {}, "k1", result))
+    assert node_status.assess_result(saved, "k1") == ("up to date (frames 1-3)", True, "")
+    assert node_status.assess_result(saved, "k2") == (node_status.STALE, False, "STALE")
+    first.unlink()  # a cleaned cache is no result
+    assert not node_status.is_current(saved, "k1") and node_status.assess_result(saved, "k1")[0] == node_status.STALE
+    cancelled = state.load_state(state.dump_state("match", {}, "", {}, {"last_run": {"key": "k3", "status": "cancelled"}}))
+    assert node_status.assess_result(cancelled, "k3") == (node_status.CANCELLED, False, "CANCELLED")
+    assert node_status.assess_result(cancelled, "k4") == (node_status.NOT_PROCESSED, False, "")
+    failed = state.load_state(state.dump_state("match", {}, "", {}, {"last_run": {"key": "k3", "status": "error",
+                                                                                   "message": "boom"}}))
+    assert node_status.assess_result(failed, "k3") == ("error: boom", False, "ERROR")
+    assert node_status.assess_failure("connect the plate input\nmore", True) == ("waiting: connect the plate input", False, "")
+    assert node_status.assess_failure("bad", False) == ("error: bad", False, "ERROR")
+    assert node_status.choose_look(True, "STALE") == {"which": 1, "tile_color": 0, "label": ""}
+    assert node_status.choose_look(False, "STALE") == {"which": 0, "tile_color": node_status.FLAG_COLOUR, "label": "STALE"}
+
+
+def test_check_inputs_names_the_missing_required_ones():
+    job_plan.check_inputs(MATCH, ["plate", "reference"])  # mask is optional
+    with pytest.raises(job_plan.InputMissing, match="connect the plate and reference inputs"):
+        job_plan.check_inputs(MATCH, [])
+    with pytest.raises(job_plan.InputMissing, match="connect the reference input$"):
+        job_plan.check_inputs(MATCH, ["plate"])
+
+
+def test_plan_job_ranges_handles_retime_and_cache_key():
+    fill = job_plan.plan_job({"name": "fill"}, {}, 1002, 1004, 2, {"plate": (1001, 1005)}, "plate:h")
+    assert fill["renders"] == {"plate": (1001, 1005)} and fill["frames"] == fill["result"] == (1001, 1005)
+    assert (fill["first"], fill["last"], fill["handles"]) == (1002, 1004, 2)
+    retime = job_plan.plan_job({"name": "retime"}, {"speed": 0.5}, 1002, 1004, 1, {"plate": (1001, 1010)}, "plate:h")
+    assert retime["frames"] == (1002, 1005) and retime["result"] == (1002, 1008)
+    keys = {job_plan.plan_job({"name": "fill"}, {}, 1002, 1004, h, {"plate": (990, 1100)}, u)["key"]
+            for h, u in ((2, "plate:h"), (1, "plate:h"), (2, "plate:other"))}
+    assert len(keys) == 3 and fill["key"] not in keys  # the plate's own range changed the rendered range
+    with pytest.raises(ValueError, match="Speed"):
+        job_plan.plan_job({"name": "retime"}, {}, 1, 2, 0, {"plate": (1, 2)}, "")
+
+
+def test_plan_job_for_continuity_compares_a_last_with_b_first():
+    plan = job_plan.plan_job(CONTINUITY, {"frames_a": "", "patch": None}, 1, 1, 5, {"a": (1001, 1003), "b": (1010, 1011)}, "u")
+    assert plan["renders"] == {"a": (1003, 1003), "b": (1010, 1010)} and plan["frames"] == plan["result"] == (1010, 1010)
+    assert plan["params"]["frames_a"] == "1003" and plan["params"]["frames_b"] == "1010" and plan["handles"] == 0
+    chosen = job_plan.plan_job(CONTINUITY, {"frames_a": "1001-1002"}, 1, 1, 0, {"a": (1001, 1003), "b": (1010, 1011)}, "u")
+    assert chosen["renders"]["a"] == (1002, 1002) and chosen["key"] != plan["key"]
+
+
+def test_plan_files_read_settings_and_result(tmp_path):
+    folder = str(tmp_path / "cache" / "Matchcut_matte" / "k")
+    matte = {"name": "matte", "outputs": ["matte", "foreground", "comp"]}
+    plan = job_plan.plan_job(matte, {"background_color": None}, 1001, 1002, 0, {"plate": (1001, 1002)}, "u")
+    files = job_plan.plan_files(matte, folder, plan, ["plate"])
+    assert files["inputs"] == {"plate": folder + "/plate.####.exr"}
+    assert list(files["outputs"]) == ["foreground", "matte"]  # no comp without a background
+    assert files["job"]["frames"] == "1001-1002" and files["job"]["handles"] == 0 and files["job"]["outputs"] == files["outputs"]
+    settings = job_plan.read_settings(files["outputs"], plan)
+    assert settings["matte"] == {"file": folder + "/out_matte.####.exr", "first": 1001, "last": 1002,
+                                 "origfirst": 1001, "origlast": 1002}
+    first = job_plan.result_files(matte, files["outputs"], plan, ["matte"])
+    assert first == {"matte": folder + "/out_matte.1001.exr"}
+    result = job_plan.describe_result(plan, first, files["outputs"], {"lut": "x"})
+    assert result == {"first": 1001, "last": 1002, "files": first, "outputs": files["outputs"], "artifacts": {"lut": "x"}}
+    cont = job_plan.plan_job(CONTINUITY, {"patch": None}, 1, 1, 0, {"a": (1, 3), "b": (10, 11)}, "u")
+    cfiles = job_plan.plan_files(CONTINUITY, folder, cont, ["a", "b"])
+    assert set(cfiles["outputs"]) == {"report", "json"}
+    assert job_plan.result_files(CONTINUITY, cfiles["outputs"], cont, []) == {"json": folder + "/continuity.json"}
+
+
+def test_progress_percent_and_message():
+    run = events.apply_event(events.RunState(), {"event": "frame", "fraction": 0.456})
+    assert events.progress_percent(run) == 45
+    assert events.progress_message({"event": "frame", "frame": 1002, "index": 2, "total": 3}) == "frame 1002 (2 of 3)"
+    assert events.progress_message({"event": "warning", "message": "x"}) is None
+
+
+def test_summarise_report_gives_lines_overlays_and_note(tmp_path):
+    path = tmp_path / "continuity.json"
+    path.write_text(json.dumps({"comparisons": [{"size_b": [288, 224], "regions": [
+        {"id": 1, "box": [32, 155, 41, 43], "score": 0.8669, "category": "disappeared", "on": "set"},
+        {"id": 2, "box": [0, 0, 10, 10], "score": 0.5, "category": "moved", "on": ""}]}]}))
+    report = regions.summarise_report({"json": str(path), "report": "/r/report"})
+    assert report["lines"] == ["#1 disappeared 0.87 on set at x 32 y 155 w 41 h 43", "#2 moved 0.50 on unknown at x 0 y 0 w 10 h 10"]
+    assert report["text"] == "\n".join(report["lines"])
+    assert report["overlays"][0] == {"name": "matchcut_region_1", "message": "#1 disappeared 0.87", "box": [32, 26, 73, 69]}
+    assert report["note"] == "Continuity report: /r/report\n" + report["text"]
+    empty = regions.summarise_report({})
+    assert empty["text"] == "no regions flagged" and empty["overlays"] == [] and empty["note"] == "Continuity report: (none)"
+
+
+def test_internal_nodes_wire_inputs_outputs_mix_and_validity():
+    specs = graph.internal_nodes({"name": "matte", "inputs": ["plate", "background"], "outputs": ["matte", "foreground"]})
+    by_name = {s["knobs"].get("name", s["class"]): s for s in specs}
+    made = set()
+    for spec in specs:  # every input names a node made before it
+        assert set(spec.get("inputs", {}).values()) <= made
+        made.add(spec["knobs"].get("name", spec["class"]))
+    assert [s["knobs"]["name"] for s in specs[:2]] == ["plate", "background"]
+    assert by_name["matchcut_output"]["inputs"] == {0: "matchcut_read_foreground", 1: "matchcut_read_matte"}
+    assert by_name["matchcut_read_matte"]["values"] == {"before": "black", "after": "black"}
+    assert by_name["matchcut_mix"]["inputs"] == {0: "plate", 1: "matchcut_output"}
+    assert by_name["matchcut_valid"]["values"] == {"which": 0} and by_name["Output"]["inputs"] == {0: "matchcut_valid"}
+    assert set(graph.INTERNAL_NODES) <= set(by_name)
+    cont = {s["knobs"].get("name", s["class"]): s for s in graph.internal_nodes(CONTINUITY)}
+    assert cont["matchcut_regions"]["class"] == "NoOp" and cont["matchcut_regions"]["inputs"] == {0: "b"}
+    assert cont["matchcut_valid"]["inputs"][0] == "b" and "matchcut_read_main" in cont
+
+
+def test_overlay_nodes_chain_from_upstream():
+    overlays = [{"name": "matchcut_region_1", "message": "#1", "box": [0, 0, 1, 1]},
+                {"name": "matchcut_region_2", "message": "#2", "box": [1, 1, 2, 2]}]
+    specs = graph.overlay_nodes(overlays, "up")
+    assert [s["inputs"][0] for s in specs] == ["up", "matchcut_region_1"]
+    assert specs[1]["values"] == {"box": [1, 1, 2, 2]} and specs[0]["expressions"] == {"disable": "!parent.show_regions"}
+    assert graph.overlay_nodes([], "up") == []
+
+
+def test_descriptions_describe_tools_models_and_menus(monkeypatch):
+    monkeypatch.setattr(descriptions, "_DESCRIPTIONS", {
+        ("tools",): {"apply": APPLY, "match": MATCH},
+        ("models", "list"): {"models": [{"id": "sharpen", "task": "image-to-image"}, {"id": "seg", "task": "segmentation"}]},
+        ("models", "info", "sharpen"): {"id": "sharpen", "controls": [{"name": "amount", "type": "int", "default": 2}]}})
+    assert descriptions.describe_tool("match") is MATCH
+    with pytest.raises(RuntimeError, match="no tool 'fill' \\(it has apply, match\\)"):
+        descriptions.describe_tool("fill")
+    model = descriptions.describe_tool("apply", "sharpen")
+    assert [c["name"] for c in model["controls"]] == ["model", "amount"] and model["model"] == "sharpen"
+    assert descriptions.installed_models() == ["sharpen"]
+    assert descriptions.tool_specs(APPLY)[0]["choices"] == ["sharpen"]
+    assert descriptions.tool_specs(APPLY, {"model": "gone"})[0]["choices"] == ["sharpen", "gone"]
+    assert descriptions.pick_model(APPLY)["model"] == "sharpen"
+    descriptions.refresh_descriptions()
+    assert descriptions._DESCRIPTIONS == {}
+
+
+def test_descriptions_without_a_worker(monkeypatch):
+    monkeypatch.setattr(descriptions, "_DESCRIPTIONS", {})
+    monkeypatch.setenv("MATCHCUT_WORKER", "")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(RuntimeError, match="MATCHCUT_WORKER"):
+        descriptions.ask_worker(["tools"])
+    assert descriptions.installed_models() == []
+
+
+def test_first_line_of_an_error_is_never_empty():
+    from matchcut_nuke import node_status
+
+    assert node_status.first_line(RuntimeError("worker failed\ntraceback...")) == "worker failed"
+    assert node_status.first_line(KeyError()) == "KeyError"
+    assert node_status.first_line("") == "unknown error"
+    assert node_status.assess_failure("", waiting=False)[0] == "error: unknown error"

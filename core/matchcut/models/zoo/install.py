@@ -210,11 +210,11 @@ def check_model_runs(m: ModelManifest) -> None:
     try:
         onnx.checker.check_model(path)
     except onnx.checker.ValidationError as exc:
-        raise ModelError(f"{path}: fails onnx.checker: {str(exc).splitlines()[0]}") from None
+        raise ModelError(f"{path}: fails onnx.checker: {(str(exc).strip() or type(exc).__name__).splitlines()[0]}") from None
     try:
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ModelError(f"{path}: onnxruntime cannot load it: {str(exc).splitlines()[0]}") from None
+        raise ModelError(f"{path}: onnxruntime cannot load it: {(str(exc).strip() or type(exc).__name__).splitlines()[0]}") from None
     mult = max(1, m.runtime.size_multiple)
     h, w = m.runtime.fixed_size or (mult * -(-64 // mult),) * 2
     layouts = {t.name: t.layout for t in m.inputs}
