@@ -58,3 +58,23 @@ def make_world(folder, clip_fps="24", timeline_fps="24", speed=1.0, source_start
     timeline.add_item(1, second)
     timeline.playhead_item = second
     return resolve, project, timeline, first, second
+
+
+#: The plain timeline facts the adapter reads from Resolve (host.timeline_facts).
+TIMELINE = {"name": "Edit 1", "fps": "24", "start_frame": 86400, "project": "Show"}
+
+
+def item_record(name="sh020", path="/s/sh020.[1001-1100].exr", **over):
+    """The plain facts of one timeline item, as the adapter reads them, with ``over`` replacing any."""
+    item = {"name": name, "file_path": path, "clip_fps": "24", "record_start": 86410, "duration": 20,
+            "source_start": 10, "source_end": 30, "left_offset": 10, "right_offset": 70}
+    item.update(over)
+    return item
+
+
+def tool_record(name, **extra):
+    """One tool's entry as `matchcut tools --json` gives it, with ``extra`` replacing any field."""
+    tool = {"name": name, "inputs": ["plate"], "outputs": ["main"], "output_kinds": {"main": "plate"},
+            "frameless": False, "controls": []}
+    tool.update(extra)
+    return tool

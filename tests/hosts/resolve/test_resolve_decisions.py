@@ -8,24 +8,9 @@ from fractions import Fraction
 
 import pytest
 
+from resolve_world import TIMELINE, item_record as _item, tool_record as _tool
 from matchcut_resolve import batch, events, jobs, media, renders, results, scope, timing, widgets
 from matchcut_resolve.errors import HostError
-
-TIMELINE = {"name": "Edit 1", "fps": "24", "start_frame": 86400, "project": "Show"}
-
-
-def _item(name="sh020", path="/s/sh020.[1001-1100].exr", **over):
-    item = {"name": name, "file_path": path, "clip_fps": "24", "record_start": 86410, "duration": 20,
-            "source_start": 10, "source_end": 30, "left_offset": 10, "right_offset": 70}
-    item.update(over)
-    return item
-
-
-def _tool(name, **extra):
-    tool = {"name": name, "inputs": ["plate"], "outputs": ["main"], "output_kinds": {"main": "plate"},
-            "frameless": False, "controls": []}
-    tool.update(extra)
-    return tool
 
 
 def test_track_labels_and_the_previous_item():

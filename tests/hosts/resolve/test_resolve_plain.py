@@ -9,10 +9,8 @@ import sys
 
 import pytest
 
-from resolve_world import write_shot
+from resolve_world import TIMELINE, item_record as _item, tool_record as _tool, write_shot
 from matchcut_resolve import events, freerun, jobs, media, results, settings, timing, widgets
-
-TIMELINE = {"name": "Edit 1", "fps": "24", "start_frame": 86400, "project": "Show"}
 
 
 @pytest.mark.parametrize("path,start,end,pattern,first,last", [
@@ -74,20 +72,6 @@ def test_link_sequence_renumbers_and_holds_the_last_frame(tmp_path):
     (tmp_path / "in" / "bg.1006.exr").write_bytes(b"artist's file")
     with pytest.raises(OSError, match="exists"):
         media.link_sequence(str(tmp_path / "bg" / "bg.####.exr"), 1, 3, str(tmp_path / "in" / "bg.####.exr"), 1006, 1)
-
-
-def _item(name="sh020", path="/s/sh020.[1001-1100].exr", **over):
-    item = {"name": name, "file_path": path, "clip_fps": "24", "record_start": 86410, "duration": 20,
-            "source_start": 10, "source_end": 30, "left_offset": 10, "right_offset": 70}
-    item.update(over)
-    return item
-
-
-def _tool(name, **extra):
-    tool = {"name": name, "inputs": ["plate"], "outputs": ["main"], "output_kinds": {"main": "plate"},
-            "frameless": False, "controls": []}
-    tool.update(extra)
-    return tool
 
 
 def test_build_job_is_read_by_the_worker_spec(tmp_path):
