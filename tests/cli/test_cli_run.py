@@ -109,6 +109,19 @@ def test_run_jsonl_prints_only_events_on_stdout(tmp_path, env, app):
         np.testing.assert_allclose(read_plate(tmp_path / "out" / f"o.{f:04d}.exr").pixels, expected, atol=1e-5)
 
 
+def test_jsonl_stdout_stays_events_only_when_libraries_print(tmp_path, env):
+    """In a real process with --device auto: where onnxruntime lists a GPU provider it cannot load (this CPU
+    machine), it print()s "EP Error ... Falling back" while creating the session; that must go to stderr."""
+    _plates(tmp_path, range(1001, 1003))
+    job = _job_file(tmp_path, frames="1001-1002")
+    proc = subprocess.run([sys.executable, "-m", "matchcut", "run", str(job), "--events", "jsonl", "--device", "auto"],
+                          capture_output=True, text=True, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr
+    kinds = [e["event"] for e in _events(proc.stdout)]  # every line parses as an event
+    # A CPU fallback is reported as a warning event (on a machine with a working GPU there is none).
+    assert [k for k in kinds if k != "warning"] == ["start", "frame", "frame", "done"]
+
+
 def test_run_text_shows_progress_on_stderr(tmp_path, env, app):
     _plates(tmp_path, range(1001, 1003))
     result = CliRunner().invoke(app, ["run", str(_job_file(tmp_path, frames="1001-1002"))])

@@ -6,6 +6,7 @@ one path. Options that every tool command has are defined once, as Annotated ali
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -53,13 +54,17 @@ def execute(build, events: str) -> None:
     from matchcut.jobs.runner import run_job
 
     sink = sink_for(events)
+    # With jsonl, stdout carries events only (hosts parse every line): a library's own print() during the job
+    # (onnxruntime's provider fallback, pymatting's solver notes) goes to stderr. The sink keeps the real stdout.
+    quiet = contextlib.redirect_stdout(sys.stderr) if events == "jsonl" else contextlib.nullcontext()
     try:
-        try:
-            spec = build()
-        except MatchcutError as exc:
-            sink.emit("error", **error_fields(exc))
-            raise
-        run_job(spec, sink, install_signal_handlers=True)
+        with quiet:
+            try:
+                spec = build()
+            except MatchcutError as exc:
+                sink.emit("error", **error_fields(exc))
+                raise
+            run_job(spec, sink, install_signal_handlers=True)
     finally:
         sink.close()
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import shutil
 import subprocess
-import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -212,16 +210,8 @@ def _drop_unused(engine_cache: Path | None, session: Session) -> None:
 
 
 def _ort_session(model_path: Path, options: DeviceOptions, providers: list[tuple[str, dict[str, Any]]]):
-    with _quiet_stdout():
-        return _ort().InferenceSession(str(model_path), sess_options=_session_options(options),
-                                       providers=[n for n, _ in providers], provider_options=[o for _, o in providers])
-
-
-def _quiet_stdout():
-    """onnxruntime print()s its provider fallback ("EP Error ... Falling back") on stdout, where `--events
-    jsonl` writes the events hosts parse: while a session is created, stdout goes to stderr. (The event sink
-    holds the real stdout, so events written meanwhile by another thread are unaffected.)"""
-    return contextlib.redirect_stdout(sys.stderr)
+    return _ort().InferenceSession(str(model_path), sess_options=_session_options(options),
+                                   providers=[n for n, _ in providers], provider_options=[o for _, o in providers])
 
 
 def _first_line(exc: BaseException) -> str:
@@ -261,9 +251,8 @@ def probe_providers() -> dict[str, Any]:
             so = ort.SessionOptions()
             so.log_severity_level = 3
             so.intra_op_num_threads = 1
-            with _quiet_stdout():
-                sess = ort.InferenceSession(model, sess_options=so, providers=[n for n, _ in providers],
-                                            provider_options=[o for _, o in providers])
+            sess = ort.InferenceSession(model, sess_options=so, providers=[n for n, _ in providers],
+                                        provider_options=[o for _, o in providers])
             out = sess.run(None, {"x": np.ones((1, 4), np.float32)})[0]
             if not np.allclose(out, 2.0):
                 probes[request] = f"wrong result from {sess.get_providers()[0]}"
