@@ -274,14 +274,20 @@ class RunMixin:
             return self.execute(context)  # no event loop: a modal operator would never get a timer
         return self.start_modal(context)
 
-    def start_modal(self, context):
-        """Start the worker and return to Blender: a timer drives ``modal``, which follows the job."""
+    def start_job(self, context):
+        """Build the job and start the worker; False (the error reported) when the job cannot be built."""
         error = self.prepare(context)
         if error:
             self.report({"ERROR"}, error)
-            return {"CANCELLED"}
+            return False
         self._monitor = monitors.JobMonitor(workers.JobRun(self._worker, self._job_path), self.tool_name,
                                             self._folder)
+        return True
+
+    def start_modal(self, context):
+        """Start the worker and return to Blender: a timer drives ``modal``, which follows the job."""
+        if not self.start_job(context):
+            return {"CANCELLED"}
         _state["running"].append(self._monitor)
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.2, window=context.window)
@@ -322,12 +328,8 @@ class RunMixin:
         self.stop_showing(context)
 
     def execute(self, context):
-        error = self.prepare(context)
-        if error:
-            self.report({"ERROR"}, error)
+        if not self.start_job(context):
             return {"CANCELLED"}
-        self._monitor = monitors.JobMonitor(workers.JobRun(self._worker, self._job_path), self.tool_name,
-                                            self._folder)
         self._monitor.wait()  # Ctrl+C on a render farm stops the worker cleanly too
         return self.finish(context, self._monitor.state)
 
