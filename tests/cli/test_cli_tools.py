@@ -7,8 +7,10 @@ import json
 import typer
 from typer.testing import CliRunner
 
+import matchcut
 from matchcut.cli import tools as tools_cli
 from matchcut.tools import TOOLS
+from matchcut.tools.description import DESCRIPTION_VERSION
 
 
 def _app() -> typer.Typer:
@@ -25,7 +27,9 @@ def _app() -> typer.Typer:
 def test_tools_json_describes_every_tool_with_its_controls():
     out = CliRunner().invoke(_app(), ["tools", "--json"])
     assert out.exit_code == 0, out.output
-    described = json.loads(out.output)
+    data = json.loads(out.output)
+    assert data["matchcut_tools"] == DESCRIPTION_VERSION and data["matchcut"] == matchcut.__version__
+    described = data["tools"]
     assert set(described) == set(TOOLS)
     apply = described["apply"]
     assert apply["inputs"] == ["plate"] and apply["outputs"] == ["main"]
@@ -35,4 +39,4 @@ def test_tools_json_describes_every_tool_with_its_controls():
 
 def test_tools_text_lists_parameters():
     out = CliRunner().invoke(_app(), ["tools"])
-    assert out.exit_code == 0 and "apply:" in out.output and "--set tile=" in out.output
+    assert out.exit_code == 0 and "apply (Apply Model):" in out.output and "--set tile=" in out.output

@@ -9,16 +9,17 @@ import typer
 
 def register(app: typer.Typer) -> None:
     @app.command("tools")
-    def tools(as_json: bool = typer.Option(False, "--json", help="One JSON object: tool name -> description.")) -> None:
+    def tools(as_json: bool = typer.Option(False, "--json", help="The tools' descriptions as one JSON object "
+                                           "(format version, worker version, tool name -> description).")) -> None:
         """List the tools, their inputs, outputs and parameters."""
-        from matchcut.tools import TOOLS, get_tool
+        from matchcut.tools.description import describe_all
 
-        described = {name: get_tool(name).describe() for name in TOOLS}
+        described = describe_all()
         if as_json:
             typer.echo(json.dumps(described, indent=2, default=str))
             return
-        for name, d in described.items():
-            typer.echo(f"{name}: {d['description']}")
+        for name, d in described["tools"].items():
+            typer.echo(f"{name} ({d['label']}): {d['description']}")
             typer.echo(f"  inputs: {', '.join(d['inputs']) or 'any'}   outputs: {', '.join(d['outputs']) or 'any'}")
             for c in d["controls"]:
                 rng = f" [{c['min']}, {c['max']}]" if c["min"] is not None or c["max"] is not None else ""

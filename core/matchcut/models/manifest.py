@@ -71,6 +71,9 @@ class Control:
     choices: tuple[str, ...] = ()
     label: str = ""
     help: str = ""
+    #: a UI hint for hosts (matchcut.tools.description.UI_HINTS): "host" fills it itself, "model" offers the
+    #: installed models, ...; manifests' own controls leave it empty
+    ui: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from matchcut.jobs.spec import RUNNER_PARAMS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem
+from matchcut.tools.description import Output
 from matchcut.tools.controls import control_value
 
 if TYPE_CHECKING:
@@ -101,16 +102,18 @@ class ApplyTool(Tool):
     """Runs one image-to-image model over every frame: input "plate", output "main"."""
 
     name = "apply"
+    label = "Apply Model"
+    category = "model"
     description = "Run any image-to-image model that has a manifest; its own controls: `matchcut models info MODEL`."
     controls = (
-        Control("model", "string", "", label="Model", help="id of an installed model (matchcut models list)"),
+        Control("model", "string", "", label="Model", help="id of an installed model (matchcut models list)",
+                ui="model"),
         Control("tile", "int", 0, min=0, label="Tile size", help="pixels per tile; 0 runs the whole frame at once"),
         Control("overlap", "int", None, min=0, label="Tile overlap",
                 help="pixels of context around each tile; empty: the model's receptive field"),
     )
-    inputs = ("plate",)
-    outputs = ("main",)
-    output_kinds = {"main": "plate"}
+    output_specs = (Output("main", "plate", label="Result", help="Output pattern, e.g. out/sh010_denoise.####.exr.",
+                           flag="--output"),)
 
     def __init__(self) -> None:
         self.settings: ApplySettings | None = None

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matchcut.errors import JobError, ShapeMismatchError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
+from matchcut.tools.description import Artifact, Input, Output, Timing, describe
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -73,22 +74,49 @@ def mask_weight(mask: Plate, plate: Plate):
 class Tool:
     """Base of every tool. Subclasses set ``name`` and implement ``process``; the rest has defaults.
 
-    ``inputs``/``outputs``: the names a job must give (None: any). ``output_kinds``: output name ->
-    "plate" | "matte" | "pass", which picks the EXR compression when the job does not set one.
+    What a tool says about itself (``matchcut.tools.description``) is declared once here: ``input_specs``,
+    ``output_specs``, ``artifacts``, ``timing``, ``controls``. The plain name lists the runner checks
+    (``inputs``/``optional_inputs``/``outputs``/``output_kinds``) are derived from them unless a tool sets one
+    itself (None: any; such a tool checks its own in ``check``).
     """
 
     name: str = ""
+    #: The menu label hosts show ("Shot Match").
+    label: str = ""
     #: One line for `matchcut tools` and the hosts' menus.
     description: str = ""
+    #: Which menu it belongs in (description.CATEGORIES).
+    category: str = "color"
     #: The job parameters (``job.params``) as controls: hosts build their UI from these; ``params()`` checks them.
     controls: tuple[Control, ...] = ()
     #: True for tools whose result is not frames (a report): plan() may return no items, finish() does the work.
     frameless: bool = False
-    inputs: tuple[str, ...] | None = None
+    input_specs: tuple[Input, ...] = (Input("plate", "main", required=True, label="Plate",
+                                            help="The plate, e.g. plates/sh010.####.exr.", flag="--input"),)
+    output_specs: tuple[Output, ...] = (Output("main", "plate", label="Result",
+                                               help="Output pattern, e.g. out/sh010_fix.####.exr.", flag="--output"),)
+    #: The output a host shows as the result: the first of these the job makes.
+    primary_outputs: tuple[str, ...] = ("main",)
+    artifacts: tuple[Artifact, ...] = ()
+    timing: Timing = Timing()
+    inputs: tuple[str, ...] | None = ("plate",)
     #: Inputs a job may add (a matte, a normals pass); hosts wire them when the artist connects one.
     optional_inputs: tuple[str, ...] = ()
-    outputs: tuple[str, ...] | None = None
+    outputs: tuple[str, ...] | None = ("main",)
     output_kinds: dict[str, str] = {"main": "plate"}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        ins = [i for i in cls.input_specs if i.role != "edit"]
+        if "inputs" not in own:
+            cls.inputs = tuple(i.name for i in ins if i.required)
+        if "optional_inputs" not in own:
+            cls.optional_inputs = tuple(i.name for i in ins if not i.required)
+        if "outputs" not in own:
+            cls.outputs = tuple(o.name for o in cls.output_specs)
+        if "output_kinds" not in own:
+            cls.output_kinds = {o.name: o.kind for o in cls.output_specs}
 
     def check(self, job: JobSpec) -> None:
         """Validate the job for this tool before any work (input/output names; subclasses add parameters)."""
@@ -111,13 +139,8 @@ class Tool:
         return resolve_controls(job.params, self.controls, f"tool '{self.name}'", ignore=RUNNER_PARAMS)
 
     def describe(self) -> dict:
-        """What hosts need to build a UI and a job: names, inputs, outputs and the controls, as plain data."""
-        from dataclasses import asdict
-
-        return {"name": self.name, "description": self.description,
-                "inputs": [*(self.inputs or []), *self.optional_inputs], "optional_inputs": list(self.optional_inputs),
-                "outputs": list(self.outputs or []), "output_kinds": dict(self.output_kinds),
-                "frameless": self.frameless, "controls": [asdict(c) for c in self.controls]}
+        """What hosts need to build a UI and a job, as plain data (``matchcut.tools.description.describe``)."""
+        return describe(self)
 
     def plan(self, job: JobSpec) -> list[WorkItem]:
         """Default 1:1 plan: output frame f reads frame f of every input and writes each output pattern at f."""

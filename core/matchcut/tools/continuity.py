@@ -17,6 +17,7 @@ import numpy as np
 from matchcut.errors import JobError, SettingError
 from matchcut.models.manifest import Control
 from matchcut.tools.base import Emit, Tool, WorkItem
+from matchcut.tools.description import Input, Output
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -27,12 +28,14 @@ WORKING = "Linear Rec.709 (sRGB)"
 
 class ContinuityTool(Tool):
     name = "continuity"
+    label = "Continuity"
+    category = "edit"
     description = "Find continuity differences between two shots or across an edit's cuts; patch one from the reference."
     frameless = True
     controls = (
-        Control("frames_a", "string", "", label="Frames of A",
+        Control("frames_a", "string", "", label="Frames of A", ui="host",
                 help="frames of A to compare, e.g. 1040-1048 (the last one is compared); empty: A's last frame"),
-        Control("frames_b", "string", "", label="Frames of B",
+        Control("frames_b", "string", "", label="Frames of B", ui="host",
                 help="frames of B to compare, e.g. 1001-1008 (the first one is compared); empty: B's first frame"),
         Control("sensitivity", "float", 0.5, min=0.0, max=1.0, label="Sensitivity",
                 help="1 flags the faintest differences, 0 only the strongest"),
@@ -40,16 +43,36 @@ class ContinuityTool(Tool):
                 help="as a fraction of the frame"),
         Control("person", "bool", True, label="Person or set", help="tell wardrobe and hair from the set (zoo models)"),
         Control("refine", "bool", True, label="Dense refinement", help="correct parallax the homography misses"),
-        Control("patch", "int", None, min=1, label="Patch region",
+        Control("patch", "int", None, min=1, label="Patch region", ui="followup",
                 help="rebuild this region (its number in the report) of B from A; writes outputs main and patch"),
         Control("feather", "float", 0.0, min=0.0, max=500.0, label="Feather (px)",
                 help="the patch matte's soft edge; 0: 4 % of the region's size"),
-        Control("colorspace_a", "string", "", label="A colour space", help="OCIO name; empty: from the file"),
-        Control("colorspace_b", "string", "", label="B colour space", help="OCIO name; empty: from the file"),
+        Control("colorspace_a", "string", "", label="A colour space", help="OCIO name; empty: from the file",
+                ui="colorspace"),
+        Control("colorspace_b", "string", "", label="B colour space", help="OCIO name; empty: from the file",
+                ui="colorspace"),
         Control("edl_rate", "float", 24.0, min=1.0, max=240.0, label="EDL frame rate",
                 help="frames per second of an EDL's timecodes (an EDL does not say; .otio and FCP XML do)"),
     )
-    output_kinds = {"main": "plate", "patch": "pass"}
+    # B is the shot under review (the host's current one), A the earlier shot it must agree with
+    input_specs = (
+        Input("a", "shot", required=True, label="A", pick=True, frames_param="frames_a",
+              help="Shot A, the reference (e.g. the wide): a sequence, still or movie."),
+        Input("b", "main", required=True, label="B", frames_param="frames_b",
+              help="Shot B, compared with A (e.g. the close-up)."),
+        Input("timeline", "edit", label="Timeline", help="An .otio, .edl or FCP .xml: compare every cut."),
+    )
+    output_specs = (
+        Output("report", "report", label="Report", help="Folder for the HTML report (index.html) and continuity.json."),
+        Output("json", "json", label="JSON", help="Also write the JSON here (for hosts)."),
+        Output("main", "plate", label="Patched B", needs=("param:patch",), flag="--output",
+               help="With --patch: B patched, e.g. out/sh020_fix.####.exr."),
+        Output("patch", "pass", label="Patch", needs=("param:patch",), flag="--patch-output",
+               help="With --patch: the RGBA patch alone (default: NAME_patch beside --output)."),
+    )
+    primary_outputs = ("main",)
+    inputs = None  # a and b, or timeline: checked in check()
+    outputs = None
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from matchcut.errors import SettingError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem
+from matchcut.tools.description import Input, Output, Timing
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -39,9 +40,9 @@ def ensemble_control(default: str) -> Control:
 class InterpolatingTool(Tool):
     """What fill and retime share: each output frame copies one source frame or interpolates two."""
 
-    inputs = ("plate",)
-    outputs = ("main",)
-    output_kinds = {"main": "plate"}
+    category = "edit"
+    input_specs = (Input("plate", "main", required=True, label="Plate",
+                         help="Input plate pattern, e.g. plates/sh010.####.exr.", flag="--input"),)
 
     def __init__(self) -> None:
         self.sources: dict[int, Source] = {}
@@ -157,6 +158,11 @@ class FillTool(InterpolatingTool):
     """Rebuilds chosen or auto-detected bad frames from the nearest good frames; good frames pass through."""
 
     name = "fill"
+    label = "Frame Fill"
+    # a bad first or last frame is rebuilt from a neighbour outside the range
+    timing = Timing(handles=2)
+    output_specs = (Output("main", "plate", label="Result", help="Output pattern for the complete sequence.",
+                           flag="--output"),)
     description = "Rebuild missing, unreadable, black, flash or duplicated frames from their neighbours (RIFE)."
     controls = (
         Control("repair", "string", "auto", label="Frames to repair",

@@ -17,6 +17,7 @@ from matchcut.matching.fit import METHODS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem, job_frames, mask_weight
+from matchcut.tools.description import Artifact, Input, Output
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -28,6 +29,7 @@ _SAMPLES = 20_000  # plate pixels the LUT and CDL are checked on
 
 class MatchTool(Tool):
     name = "match"
+    label = "Shot Match"
     description = "Match a shot's light and colour to a reference shot; export the grade as a 3D LUT and an ASC CDL."
     controls = (
         Control("method", "choice", "mkl", choices=METHODS, label="Method",
@@ -43,18 +45,24 @@ class MatchTool(Tool):
         Control("smoothing", "float", 1.0, min=0.0, max=10.0, label="Temporal smoothing",
                 help="Gaussian over keyframes, in keyframes; 0 follows each keyframe exactly"),
         Control("reference_frame", "int", None, label="Reference frame",
-                help="the reference's frame to match; empty: its middle frame"),
+                help="the reference's frame to match; empty: its middle frame", ui="host"),
         Control("colorspace", "string", "", label="Plate colour space",
-                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)"),
+                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)", ui="colorspace"),
         Control("lut", "string", "", label="3D LUT (.cube)", help="write the grade as a 3D LUT here"),
         Control("lut_size", "choice", "33", choices=("17", "33", "65"), label="LUT size"),
         Control("cdl", "string", "", label="ASC CDL (.cc/.cdl)", help="write the grade as a CDL here when it fits one"),
         Control("cdl_tolerance", "float", 1.0, min=0.1, max=10.0, label="CDL tolerance (mean CIEDE2000)"),
     )
-    inputs = ("plate", "reference")
-    optional_inputs = ("mask",)
-    outputs = ("main",)
-    output_kinds = {"main": "plate"}
+    input_specs = (
+        Input("plate", "main", required=True, label="Plate", help="The shot to correct, e.g. plates/sh020.####.exr.",
+              flag="--input"),
+        Input("reference", "still", required=True, label="Reference", pick=True, frames_param="reference_frame",
+              help="The hero shot: a still, a sequence or a movie."),
+        Input("mask", "frames", label="Mask", help="A matte sequence limiting where the correction applies."),
+    )
+    output_specs = (Output("main", "plate", label="Result", help="Output pattern, e.g. out/sh020_match.####.exr.",
+                           flag="--output"),)
+    artifacts = (Artifact("lut", "lut", ".cube", "3D LUT"), Artifact("cdl", "cdl", ".cc", "ASC CDL"))
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}

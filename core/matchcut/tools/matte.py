@@ -11,19 +11,19 @@ from matchcut.errors import JobError, SettingError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem, job_frames
+from matchcut.tools.description import Input, Output
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
     from matchcut.jobs.spec import JobSpec
 
-OUTPUT_NAMES = ("matte", "foreground", "comp")
-OPTIONAL_INPUTS = ("background", "garbage", "holdout", "clean_plate")
 
 
 class MatteTool(Tool):
     """Matte, premultiplied foreground and comp of every frame: input "plate"; outputs matte/foreground/comp."""
 
     name = "matte"
+    label = "Matte"
     description = "Pull a matte from a green/blue screen or a person, despill, decontaminate and comp a new background."
     controls = (
         Control("mode", "choice", "auto", choices=("auto", "screen", "person"), label="Mode",
@@ -58,12 +58,28 @@ class MatteTool(Tool):
                 help="a flat scene-linear background when no background plate is connected"),
         Control("background_fit", "choice", "fill", choices=("fill", "fit", "stretch"), label="Background fit",
                 help="a background of another size: fill (crop to cover), fit (letterbox) or stretch"),
-        Control("colorspace", "string", "", label="Plate colour space", help="OCIO name; empty: from the file"),
+        Control("colorspace", "string", "", label="Plate colour space", help="OCIO name; empty: from the file",
+                ui="colorspace"),
     )
-    inputs = ("plate",)
-    optional_inputs = OPTIONAL_INPUTS
-    outputs = None
-    output_kinds = {"matte": "matte", "foreground": "plate", "comp": "plate"}
+    input_specs = (
+        Input("plate", "main", required=True, label="Plate", help="The shot, e.g. plates/sh010.####.exr.",
+              flag="--input"),
+        Input("background", "frames", label="Background", pick=True,
+              help="A background plate (pattern or still) or a flat colour r,g,b."),
+        Input("garbage", "frames", label="Garbage matte", help="A garbage matte: where it is white, never foreground."),
+        Input("holdout", "frames", label="Holdout matte", help="A holdout matte: where it is white, always foreground."),
+        Input("clean_plate", "frames", label="Clean plate", help="The screen without the subject (screen mode)."),
+    )
+    output_specs = (
+        Output("foreground", "plate", label="Foreground", help="Write the premultiplied foreground RGBA here."),
+        Output("matte", "matte", label="Matte", flag="--output",
+               help="Matte pattern (single-channel EXR), e.g. out/sh010_matte.####.exr."),
+        Output("comp", "plate", label="Comp", needs=("input:background", "param:background_color"),
+               help="Write the comp over the background here."),
+    )
+    # a compositor's default view is the comp when there is a background, else the premultiplied foreground
+    primary_outputs = ("comp", "foreground")
+    outputs = None  # any of them, at least one: checked in check()
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
@@ -78,9 +94,9 @@ class MatteTool(Tool):
 
     def check(self, job: JobSpec) -> None:
         super().check(job)
-        unknown = [n for n in job.outputs if n not in OUTPUT_NAMES]
+        unknown = [n for n in job.outputs if n not in self.output_kinds]
         if unknown or not job.outputs:
-            raise JobError(f"{job.where}: 'outputs'", f"tool 'matte' writes {', '.join(OUTPUT_NAMES)}; "
+            raise JobError(f"{job.where}: 'outputs'", f"tool 'matte' writes {', '.join(self.output_kinds)}; "
                            + (f"unknown {', '.join(unknown)}" if unknown else "none given"))
         self.values = v = self.params(job)
         if v["black_point"] >= v["white_point"]:

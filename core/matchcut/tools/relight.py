@@ -18,6 +18,7 @@ from matchcut.errors import JobError, SettingError, ShapeMismatchError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem, job_frames, mask_weight
+from matchcut.tools.description import Input, Output
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
@@ -33,11 +34,12 @@ class RelightTool(Tool):
     """Adds virtual lights to a plate; every parameter is a job parameter, lights included."""
 
     name = "relight"
+    label = "Relight"
     description = "Virtual lights on a plate: normals from faces, people or a supplied pass; relit plate and passes."
     controls = (
         Control("lights", "string", "", label="Lights",
                 help="JSON list of lights, e.g. [{\"type\": \"directional\", \"direction\": [-1, 0, 0.5], "
-                     "\"intensity\": 1}] (a job may give the list itself); fields: docs/relight.md"),
+                     "\"intensity\": 1}] (a job may give the list itself); fields: docs/relight.md", ui="lights"),
         Control("strength", "float", 1.0, min=-1.0, max=10.0, label="Strength",
                 help="multiplies the added light; negative takes light away (the gain stops at 0)"),
         Control("ambient", "float", 0.0, min=0.0, label="Ambient level",
@@ -58,12 +60,21 @@ class RelightTool(Tool):
         Control("normals_encoding", "choice", "auto", choices=("auto", "signed", "unit"), label="Normals encoding",
                 help="signed -1..1, unit 0..1 (n*0.5+0.5), auto: unit when no value is negative"),
         Control("colorspace", "string", "", label="Plate colour space",
-                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)"),
+                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)", ui="colorspace"),
     )
-    inputs = ("plate",)
-    optional_inputs = ("normals", "mask")
+    input_specs = (
+        Input("plate", "main", required=True, label="Plate", help="Input plate pattern, e.g. plates/sh010.####.exr.",
+              flag="--input"),
+        Input("normals", "frames", label="Normals", help="A camera-space normals pass to use (CG, Beeble)."),
+        Input("mask", "frames", label="Mask", help="A matte (A or first channel): where the relight applies."),
+    )
+    output_specs = (
+        Output("main", "plate", label="Relit", help="Relit plate pattern, e.g. out/sh010_relit.####.exr.",
+               flag="--output"),
+        Output("passes", "pass", label="Passes", extra=True,
+               help="Multi-layer EXR pattern for N, shading, gain, matte and source layers."),
+    )
     outputs = None  # main, and optionally passes: checked in check()
-    output_kinds = {"main": "plate", "passes": "pass"}
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}

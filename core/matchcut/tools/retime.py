@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from matchcut.models.manifest import Control
 from matchcut.tools.base import WorkItem, job_frames
+from matchcut.tools.description import Output, Timing
 from matchcut.tools.fill import CUT_CONTROL, DEPTH_CONTROL, InterpolatingTool, ensemble_control, model_control
 
 if TYPE_CHECKING:
@@ -17,6 +18,12 @@ class RetimeTool(InterpolatingTool):
     """Output frame k (numbered from the first input frame) shows source position first + k * step."""
 
     name = "retime"
+    label = "Retime"
+    # interpolating up to the next source frame needs the frame after the last (half speed of N frames is 2N);
+    # the output is numbered from its first source frame, so no handles before the range
+    timing = Timing(handles=1, handles_before=False, retimes=True)
+    output_specs = (Output("main", "plate", label="Result",
+                           help="Output pattern; numbering starts at the first input frame.", flag="--output"),)
     gap_note = ""  # set by plan(): source frames missing inside or at the ends of the range
     description = "Change a shot's speed or frame rate; new in-between frames from RIFE, never across a cut."
     controls = (
