@@ -54,9 +54,10 @@ blender-versions: venv
 	  echo "Blender $$v"; MATCHCUT_BLENDER_PYTHON=build/bpy-$$v/bin/python $(BIN)/python -m pytest tests/hosts/blender -q || exit 1; \
 	done
 
-blender-extension:
-	@mkdir -p build/blender
-	@if command -v blender >/dev/null; then blender --factory-startup --command extension build --source-dir hosts/blender --output-dir build/blender; \
+blender-extension: venv
+	@rm -rf build/blender/src && mkdir -p build/blender
+	@$(BIN)/matchcut hosts build blender --out build/blender/src >/dev/null
+	@if command -v blender >/dev/null; then blender --factory-startup --command extension build --source-dir build/blender/src --output-dir build/blender; \
 	elif ls .venv-blender/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py >/dev/null 2>&1; then \
-	  .venv-blender/bin/python $$(ls .venv-blender/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py | head -1) build --source-dir hosts/blender --output-dir build/blender; \
-	else python3 -c "import pathlib, re, zipfile; src = pathlib.Path('hosts/blender'); v = re.search(r'^version = \"(.+)\"', (src / 'blender_manifest.toml').read_text(), re.M).group(1); z = zipfile.ZipFile(f'build/blender/matchcut-{v}.zip', 'w', zipfile.ZIP_DEFLATED); [z.write(p, p.relative_to(src)) for p in sorted(src.rglob('*')) if p.is_file() and '__pycache__' not in p.parts and p.suffix != '.pyc']; z.close(); print(z.filename)"; fi
+	  .venv-blender/bin/python $$(ls .venv-blender/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py | head -1) build --source-dir build/blender/src --output-dir build/blender; \
+	else python3 -c "import pathlib, re, zipfile; src = pathlib.Path('build/blender/src'); v = re.search(r'^version = \"(.+)\"', (src / 'blender_manifest.toml').read_text(), re.M).group(1); z = zipfile.ZipFile(f'build/blender/matchcut-{v}.zip', 'w', zipfile.ZIP_DEFLATED); [z.write(p, p.relative_to(src)) for p in sorted(src.rglob('*')) if p.is_file() and '__pycache__' not in p.parts and p.suffix != '.pyc']; z.close(); print(z.filename)"; fi

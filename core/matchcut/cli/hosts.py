@@ -230,6 +230,20 @@ def uninstall_command(
         typer.echo(f"kept (edited since it was installed): {path}")
 
 
+@hosts_app.command("build")
+def build_command(
+    host: str = typer.Argument(..., help="The host: nuke, resolve or blender."),
+    out: Path = typer.Option(..., "--out", help="The folder to write the adapter to (a NUKE_PATH folder for Nuke, "
+                             "the extension's source for Blender)."),
+) -> None:
+    """Write a host's adapter with its copy of the worker client, as the host loads it."""
+    from matchcut.adapters import assemble, write_tree
+
+    out = out.expanduser().absolute()
+    written = write_tree(assemble(host), out)
+    typer.echo(f"Matchcut for {host}: {len(written)} files in {out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the `hosts` command group to the app."""
     app.add_typer(hosts_app, name="hosts")

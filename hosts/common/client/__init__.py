@@ -1,0 +1,10 @@
+"""The Matchcut worker client shared by the Nuke, Resolve and Blender adapters (standard library only).
+
+``worker``: find the executable, ask it questions, run and cancel a job; ``events``: a job's state from its
+JSON-lines events; ``jobs``: job files; ``tools``: the tools' descriptions and what a host derives from them.
+"""
+
+#: The `matchcut tools --json` format this client reads (core: matchcut.tools.description.DESCRIPTION_VERSION).
+DESCRIPTION_VERSION = 2
+#: The job file version this client writes (core: matchcut.jobs.spec).
+JOB_VERSION = 1
