@@ -150,7 +150,11 @@ class JobRun(object):
         code = self.process.wait()
         for thread in self._threads:
             thread.join(timeout=5)
+        ended_cleanly = self.state.finished
         self.state.process_ended(code, list(self.stderr)[-5:])
+        if not ended_cleanly:
+            remove_partial_writes(self.job_path, self.process.pid)
+
 
     @property
     def finished(self):
@@ -219,3 +223,32 @@ def doctor_lines(exe, data):
         lines.insert(1, "onnxruntime {}".format(providers["onnxruntime"]))
     lines += ["problem: {}".format(e) for e in data.get("errors") or []]
     return lines
+
+
+def remove_partial_writes(job_path, pid):
+    """After a worker died without a final event: remove the hidden temporary files it was writing (the
+    worker writes ``.NAME.tmp-PID-XXXX.ext`` beside each output and renames it when complete), so nothing
+    half-written stays; finished frames are complete files and are kept. Returns the paths removed."""
+    try:
+        with open(job_path, encoding="utf-8") as fh:
+            outputs = (json.load(fh) or {}).get("outputs") or {}
+    except (OSError, ValueError, AttributeError):
+        return []
+    removed = []
+    base = os.path.dirname(os.path.abspath(job_path))
+    folders = {os.path.dirname(os.path.join(base, str(p))) for p in outputs.values()}
+    folders |= {os.path.join(base, str(p)) for p in outputs.values() if os.path.isdir(os.path.join(base, str(p)))}
+    marker = ".tmp-{}-".format(pid)
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(".") and marker in name:
+                try:
+                    os.unlink(os.path.join(folder, name))
+                    removed.append(os.path.join(folder, name))
+                except OSError:
+                    pass
+    return removed

@@ -91,3 +91,18 @@ def test_job_files_are_written_atomically_and_read_by_the_worker(client, plates,
         client["jobs"].build_job("match", {"plate": "rel.####.exr"}, {}, "1001")
     assert client["jobs"].format_frames([1003, 1001, 1002, 1007]) == "1001-1003,1007"
     assert json.loads(open(path).read())["output_options"] == {"dtype": "half", "compression": None}
+
+
+def test_a_worker_that_dies_leaves_no_half_written_file(client, script, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sh010.1001.exr").write_bytes(b"a finished frame")
+    job = client["jobs"].build_job("apply", {"plate": str(tmp_path / "in.####.exr")},
+                                   {"main": str(out / "sh010.####.exr")}, "1001-1002")
+    path = client["jobs"].write_json_atomic(str(tmp_path / "job.json"), job)
+    # as the worker writes a frame: a hidden temporary beside the output, renamed when complete; it dies first
+    exe = script(f'echo \'{{"event": "start", "total": 2}}\'\nprintf half > "{out}/.sh010.1002.tmp-$$-ab12.exr"\n'
+                 'echo "killed while writing 1002" >&2\nkill -9 $$')
+    state = client["worker"].JobRun(exe, path).wait(timeout=30)
+    assert state.status == "error" and "killed while writing 1002" in state.error
+    assert sorted(p.name for p in out.iterdir()) == ["sh010.1001.exr"]
