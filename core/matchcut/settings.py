@@ -37,6 +37,12 @@ def engine_cache_dir() -> Path:
     return cache_dir() / "engines"
 
 
+def provider_probe_file() -> Path:
+    """Where the per-machine answer to "which onnxruntime GPU providers really load here" is kept (a JSON file
+    keyed on onnxruntime, the GPU wheels, driver and library paths; `matchcut doctor` rewrites it)."""
+    return cache_dir() / "providers.json"
+
+
 def extra_model_paths() -> list[Path]:
     """Folders named in ``$MATCHCUT_MODEL_PATH``, in order."""
     raw = os.environ.get(MODEL_PATH_VAR, "")

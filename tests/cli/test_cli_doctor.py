@@ -58,6 +58,14 @@ def test_doctor_json(env, cli):
     assert "error" not in report["providers"], report["providers"]
     assert "CPUExecutionProvider" in report["providers"]["available"]
     assert set(report["providers"]["active"]) >= {"auto"}
+    providers = report["providers"]  # the probe's answer: what onnxruntime lists vs what really loads, and why
+    assert providers["usable"][-1] == "CPUExecutionProvider"
+    assert set(providers["usable"]) | set(providers["unusable"]) == set(providers["available"])
+    assert all(why and "\n" not in why for why in providers["unusable"].values())
+    assert report["gpu_active"] == any(p != "CPUExecutionProvider" for p in providers["usable"])
+    if providers["unusable"]:  # doctor always probes afresh and rewrites the machine cache
+        assert providers["probe_cached"] is False and providers["probe_cache"] == str(env / "cache" / "providers.json")
+        assert json.loads((env / "cache" / "providers.json").read_text())["unusable"] == providers["unusable"]
     assert "error" not in report["ocio"] and report["ocio"]["name"]
     models = report["models"]
     assert models["count"] == 1 and models["ids"] == ["studio-model"]
@@ -72,7 +80,7 @@ def test_doctor_human(env, cli):
     out = result.stdout
     assert out.startswith(f"matchcut {__version__}  python ")
     assert f"numpy {numpy.__version__}" in out
-    assert "providers available: " in out and "ocio: " in out
+    assert "providers available: " in out and "providers that load: " in out and "ocio: " in out
     assert "models: 1 (studio-model)" in out and "warning: " in out
     report = json.loads(cli("doctor", "--json").stdout)
     # the loud line appears exactly when GPU providers are packaged but no session got one

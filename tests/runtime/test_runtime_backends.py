@@ -62,3 +62,14 @@ def test_provider_options(tmp_path):
     assert pairs[CPU] == {}
     fp32 = dict(DeviceOptions(provider="tensorrt").providers(ALL, None))[TENSORRT]
     assert fp32["trt_fp16_enable"] is False and "trt_engine_cache_path" not in fp32
+
+
+def test_auto_skips_what_cannot_load_and_explicit_requests_say_why():
+    broken = {TENSORRT: "libnvinfer.so.10 not found"}
+    assert DeviceOptions().requested(ALL, broken) == [CUDA, CPU]
+    assert [n for n, _ in DeviceOptions().providers(ALL, None, broken)] == [CUDA, CPU]
+    assert DeviceOptions().requested(ALL, {TENSORRT: "x", CUDA: "y"}) == [CPU]
+    assert DeviceOptions(provider="cuda").requested(ALL, broken) == [CUDA, CPU]
+    with pytest.raises(ProviderError, match=r"device.provider 'tensorrt'.*cannot load: libnvinfer.so.10 not found"):
+        DeviceOptions(provider="tensorrt").requested(ALL, broken)
+    assert DeviceOptions(provider="cpu").requested(ALL, {CUDA: "y"}) == [CPU]

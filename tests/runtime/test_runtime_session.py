@@ -10,13 +10,19 @@ import pytest
 
 from matchcut.errors import ChecksumError, ModelError, ProviderError
 from matchcut.runtime import DeviceOptions, create_session, engine_cache_key, probe_providers
+from matchcut.runtime import probe
 from matchcut.runtime.session import gpu_name
 
 
 @pytest.fixture(autouse=True)
 def _cache_in_tmp(tmp_path, monkeypatch):
-    """TensorRT engine folders go under the cache root: keep them out of the user's real cache."""
+    """TensorRT engine folders and the provider probe go under the cache root: keep them out of the user's
+    real cache, and forget this process's probe memo (tests below fake the providers onnxruntime lists)."""
     monkeypatch.setenv("MATCHCUT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MATCHCUT_DEBUG", raising=False)
+    probe.forget()
+    yield
+    probe.forget()
 
 
 @pytest.fixture
@@ -86,8 +92,23 @@ def test_default_warning_is_a_runtime_warning(add_model, monkeypatch):
                         lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     if gpu_name() is not None:
         pytest.skip("a GPU is present: the CUDA session may really run on it")
-    with pytest.warns(RuntimeWarning, match="GPU INFERENCE UNAVAILABLE"):
-        create_session(add_model, DeviceOptions(provider="cuda", threads=1))
+    with pytest.warns(RuntimeWarning, match="GPU INFERENCE UNAVAILABLE: no usable GPU: CUDAExecutionProvider"):
+        create_session(add_model, DeviceOptions(threads=1))
+
+
+def test_explicit_gpu_that_cannot_load_raises_one_line(add_model, monkeypatch):
+    """Asked for cuda by name where the probe finds it cannot load: one line saying what is missing."""
+    monkeypatch.setattr(probe, "_probe_one", lambda provider, model: "libcudnn.so.9 not found")
+    import onnxruntime
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(ProviderError) as info:
+        create_session(add_model, DeviceOptions(provider="cuda"))
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("device.provider 'cuda': onnxruntime offers CUDAExecutionProvider but it cannot load")
+    assert "libcudnn.so.9 not found" in message and "'cpu'" in message
 
 
 def test_explicit_gpu_not_offered_raises(add_model, monkeypatch):
@@ -141,12 +162,18 @@ def test_probe_providers_reports_without_crashing():
         assert isinstance(value, (list, str))
     auto = report["active"]["auto"]
     assert isinstance(auto, list) and auto[-1] == "CPUExecutionProvider"
+    assert report["usable"][-1] == "CPUExecutionProvider" and auto == report["usable"]
+    assert set(report["unusable"]) <= set(report["available"]) - {"CPUExecutionProvider"}
+    for name, why in report["unusable"].items():  # an explicit request for it names the reason, in one line
+        request = "cuda" if name == "CUDAExecutionProvider" else "tensorrt"
+        assert report["active"][request].startswith("error: ") and why in report["active"][request]
     if report["gpu"] is None:
         assert not report["gpu_usable"] and auto == ["CPUExecutionProvider"]
 
 
 def test_gpu_session_creation_error_is_handled(add_model, monkeypatch):
-    """Some onnxruntime builds raise instead of falling back when the CUDA provider cannot start."""
+    """Some onnxruntime builds raise instead of falling back when the CUDA provider cannot start: the probe
+    finds it, so "auto" goes straight to the CPU and says why, and an explicit "cuda" fails in one line."""
     import onnxruntime
 
     real = onnxruntime.InferenceSession
@@ -162,9 +189,36 @@ def test_gpu_session_creation_error_is_handled(add_model, monkeypatch):
     seen = []
     session = create_session(add_model, DeviceOptions(threads=1), on_warning=seen.append)
     assert session.active == ["CPUExecutionProvider"] and session.fell_back
+    assert session.requested == ["CPUExecutionProvider"]  # the provider that cannot load is not asked again
+    assert session.skipped == {"CUDAExecutionProvider": "CUDA failure 100: no CUDA-capable device is detected"}
     assert len(seen) == 1 and "no CUDA-capable device" in seen[0] and "CUDAExecutionProvider" in seen[0]
-    with pytest.raises(ProviderError, match=r"add.onnx.*cuda.*no CUDA-capable device"):
+    with pytest.raises(ProviderError, match=r"cuda.*no CUDA-capable device"):
         create_session(add_model, DeviceOptions(provider="cuda"), on_warning=seen.append)
+
+
+def test_session_failure_after_a_good_probe_is_handled(add_model, monkeypatch):
+    """The probe found CUDA loads, yet this session cannot start on it (another device_id, say)."""
+    import onnxruntime
+
+    real = onnxruntime.InferenceSession
+
+    def failing(path, sess_options=None, providers=None, provider_options=None, **kw):
+        if any(p != "CPUExecutionProvider" for p in providers or []):
+            raise RuntimeError("CUDA failure 101: invalid device ordinal")
+        return real(path, sess_options=sess_options, providers=providers, **kw)
+
+    monkeypatch.setattr(probe, "_probe_one", lambda provider, model: None)
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", failing)
+    seen = []
+    session = create_session(add_model, DeviceOptions(threads=1, device_id=3), on_warning=seen.append)
+    assert session.requested == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert session.active == ["CPUExecutionProvider"] and session.fell_back
+    assert len(seen) == 1 and "\n" not in seen[0]
+    assert "CUDAExecutionProvider did not start" in seen[0] and "invalid device ordinal" in seen[0]
+    with pytest.raises(ProviderError, match=r"add.onnx.*cuda.*invalid device ordinal"):
+        create_session(add_model, DeviceOptions(provider="cuda", device_id=3), on_warning=seen.append)
 
 
 def test_tensorrt_engine_folder_only_kept_when_tensorrt_runs(add_model, tmp_path, monkeypatch):
@@ -179,7 +233,9 @@ def test_tensorrt_engine_folder_only_kept_when_tensorrt_runs(add_model, tmp_path
         assert len(folders) == 1 and len(folders[0].name) == 16
     else:
         assert folders == []  # no empty engine folders left behind by a provider that could not start
-    assert engines.is_dir()  # it was made for TensorRT (which needs it to exist) before the session started
+    # made only for a TensorRT that really loads (it needs the folder to exist before the session starts)
+    trt_loads = "TensorrtExecutionProvider" in probe.usable_providers().usable
+    assert engines.is_dir() == trt_loads
 
 
 def test_model_session_uses_fp16_only_where_the_manifest_offers_it(tmp_path, add_model):

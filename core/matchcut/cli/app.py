@@ -7,6 +7,7 @@ error's class (see README, "Exit codes"). ``--debug`` or ``MATCHCUT_DEBUG=1`` ad
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 
@@ -41,6 +42,8 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     _state["debug"] = debug
+    if debug:  # the runtime reads the variable: --debug also lets onnxruntime's own log through
+        os.environ[settings.DEBUG_VAR] = "1"
 
 
 def _register_commands() -> None:

@@ -53,9 +53,10 @@ def _providers() -> dict[str, Any]:
     try:
         from matchcut.runtime import probe_providers
 
-        # onnxruntime print()s its provider fallbacks to stdout, which would break `doctor --json`
+        # refresh: doctor probes afresh (and rewrites the machine cache) so it is right after a driver or library
+        # change. The runtime keeps onnxruntime's prints off stdout; the redirect is a second guard for --json.
         with contextlib.redirect_stdout(io.StringIO()):
-            return probe_providers()
+            return probe_providers(refresh=True)
     except Exception as exc:  # the report goes on: the failure is the finding
         return {"error": _first_line(exc)}
 
@@ -128,6 +129,10 @@ def _human(report: dict[str, Any]) -> list[str]:
         lines.append(f"providers: cannot probe: {prov['error']}")
     else:
         lines.append("providers available: " + (", ".join(prov.get("available", [])) or "none"))
+        if "usable" in prov:
+            lines.append("providers that load: " + (", ".join(prov["usable"]) or "none"))
+        for name, why in prov.get("unusable", {}).items():
+            lines.append(f"  {name} cannot load: {why}")
         for request, got in prov.get("active", {}).items():
             lines.append(f"  {request:<9} -> {', '.join(got) if isinstance(got, list) else got}")
     lines.append(f"gpu: {report['gpu'] or 'none'}")

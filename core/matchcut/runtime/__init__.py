@@ -1,9 +1,10 @@
-"""onnxruntime sessions (provider choice, loud CPU fallback) and tiled inference.
+"""onnxruntime sessions (provider choice from a probe of what really loads, loud CPU fallback) and tiled inference.
 
 None of these modules imports onnxruntime or onnx at import time; they do inside the functions that run.
 """
 
 from matchcut.runtime.backends import DeviceOptions
+from matchcut.runtime.probe import ProbeResult, usable_providers
 from matchcut.runtime.session import (
     Session,
     create_model_session,
@@ -13,5 +14,5 @@ from matchcut.runtime.session import (
 )
 from matchcut.runtime.tiling import Tile, plan_tiles, run_tiled
 
-__all__ = ["DeviceOptions", "Session", "Tile", "create_model_session", "create_session", "engine_cache_key", "plan_tiles",
-           "probe_providers", "run_tiled"]
+__all__ = ["DeviceOptions", "ProbeResult", "Session", "Tile", "create_model_session", "create_session",
+           "engine_cache_key", "plan_tiles", "probe_providers", "run_tiled", "usable_providers"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ class DeviceOptions:
     """Where and how a model runs: the job spec's ``device`` table.
 
     provider: "auto" (TensorRT, else CUDA, else CPU, among the providers onnxruntime offers), "tensorrt",
-        "cuda" or "cpu". Asking for a GPU provider explicitly fails when onnxruntime does not offer it.
+        "cuda" or "cpu". Asking for a GPU provider explicitly fails when onnxruntime does not offer it, or
+        offers it but it cannot load here (probe.usable_providers).
     device_id: the CUDA device index (the GPU as ``nvidia-smi`` numbers it).
     precision: "fp32", or "fp16" to let TensorRT build half-precision kernels (about 2x faster on RTX-class
         GPUs; models with wide-range scene-linear activations may lose highlight detail, so it is opt-in).
@@ -64,14 +66,17 @@ class DeviceOptions:
         """The job spec's ``device`` table (the inverse of from_dict)."""
         return dataclasses.asdict(self)
 
-    def requested(self, available: list[str]) -> list[str]:
+    def requested(self, available: list[str], unusable: Mapping[str, str] | None = None) -> list[str]:
         """The onnxruntime provider names to ask for, best first, CPU always last.
 
-        ``available`` is ``onnxruntime.get_available_providers()``. ProviderError when "cuda" or "tensorrt"
-        is asked for explicitly and onnxruntime does not offer it (the CPU-only ``onnxruntime`` wheel, say).
+        ``available`` is ``onnxruntime.get_available_providers()``; ``unusable`` maps the listed GPU providers
+        that cannot load here to the reason (probe.usable_providers), so "auto" does not ask for them.
+        ProviderError when "cuda" or "tensorrt" is asked for explicitly and onnxruntime does not offer it (the
+        CPU-only ``onnxruntime`` wheel, say) or offers it but it cannot load (its CUDA/cuDNN libraries missing).
         """
+        unusable = unusable or {}
         if self.provider == "auto":
-            chosen = [p for p in GPU_ORDER if p in available]
+            chosen = [p for p in GPU_ORDER if p in available and p not in unusable]
         elif self.provider == "cpu":
             chosen = []
         else:
@@ -81,11 +86,17 @@ class DeviceOptions:
                     f"device.provider '{self.provider}': onnxruntime does not offer {name} "
                     f"(available: {', '.join(available) or 'none'}); install onnxruntime-gpu with CUDA/cuDNN "
                     f"(and TensorRT for tensorrt), or use provider 'auto' or 'cpu'")
+            if name in unusable:
+                raise ProviderError(
+                    f"device.provider '{self.provider}': onnxruntime offers {name} but it cannot load: "
+                    f"{unusable[name]}; install what it needs (`matchcut doctor` re-checks), or use provider "
+                    f"'auto' or 'cpu'")
             # TensorRT hands the nodes it cannot compile to CUDA, not to the CPU: keep CUDA behind it.
-            chosen = [name] + ([CUDA] if name == TENSORRT and CUDA in available else [])
+            chosen = [name] + ([CUDA] if name == TENSORRT and CUDA in available and CUDA not in unusable else [])
         return chosen + [CPU]
 
-    def providers(self, available: list[str], engine_cache: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+    def providers(self, available: list[str], engine_cache: Path | None = None,
+                  unusable: Mapping[str, str] | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(provider name, provider options) pairs for ``onnxruntime.InferenceSession(providers=...)``.
 
         TensorRT: engines take minutes to build for a new shape, so they are cached under ``engine_cache``
@@ -95,7 +106,7 @@ class DeviceOptions:
         (a few seconds once per shape) and wins 10-30% on the large frames these tools run on.
         """
         out: list[tuple[str, dict[str, Any]]] = []
-        for name in self.requested(available):
+        for name in self.requested(available, unusable):
             if name == TENSORRT:
                 opts: dict[str, Any] = {"device_id": self.device_id,
                                         "trt_fp16_enable": self.precision == "fp16"}

@@ -16,6 +16,13 @@ import numpy as np
 from matchcut import settings
 from matchcut.errors import ChecksumError, ModelError, ProviderError
 from matchcut.runtime.backends import CPU, CUDA, GPU_ORDER, TENSORRT, DeviceOptions
+from matchcut.runtime.probe import (
+    captured_output,
+    gpu_unavailable_reason,
+    ort_log_level,
+    reason_from_output,
+    usable_providers,
+)
 
 
 @dataclass(frozen=True)
@@ -80,26 +87,28 @@ def gpu_name(device_id: int = 0) -> str | None:
     return name or None
 
 
-def _fallback_message(asked: list[str], active: list[str], available: list[str], detail: str = "") -> str:
-    asked_gpu = [p for p in asked if p in GPU_ORDER]
-    cause = detail or ("onnxruntime lists the provider but could not load it: the CUDA/cuDNN (or TensorRT) "
-                       "libraries it needs are missing or the wrong version, or no NVIDIA GPU/driver is present")
-    return (f"GPU INFERENCE UNAVAILABLE: asked for {', '.join(asked_gpu)} but the session runs on "
-            f"{', '.join(active) or 'nothing'} (onnxruntime offers {', '.join(available)}); likely cause: {cause}; "
-            f"expect CPU speed (set device.provider to 'cpu' to silence this)")
+def _fallback_message(active: list[str], causes: str) -> str:
+    """Matchcut's one line for a session that wanted the GPU and runs on the CPU: what failed, and the cost."""
+    return (f"GPU INFERENCE UNAVAILABLE: no usable GPU: {causes}; the session runs on "
+            f"{', '.join(active) or 'nothing'} at CPU speed (set device.provider to 'cpu' to silence this; "
+            f"`matchcut doctor` re-checks)")
 
 
 class Session:
     """A thin wrapper over ``onnxruntime.InferenceSession`` that records what was asked and what runs.
 
-    requested: the provider names asked for, best first; active: ``get_providers()`` of the real session;
-    provider: the first active one; fell_back: a GPU provider was asked for and the session is on the CPU.
+    requested: the provider names asked of onnxruntime, best first; skipped: GPU providers "auto" left out
+    because the probe found they cannot load here, with the reason; active: ``get_providers()`` of the real
+    session; provider: the first active one; fell_back: a GPU provider was wanted (asked for, or skipped) and
+    the session is on the CPU.
     """
 
-    def __init__(self, ort_session: Any, requested: list[str], model_path: Path):
+    def __init__(self, ort_session: Any, requested: list[str], model_path: Path,
+                 skipped: dict[str, str] | None = None):
         self._ort = ort_session
         self.model_path = model_path
         self.requested = list(requested)
+        self.skipped = dict(skipped or {})
         self.active: list[str] = list(ort_session.get_providers())
         self.inputs = [TensorInfo(i.name, tuple(i.shape), i.type) for i in ort_session.get_inputs()]
         self.outputs = [TensorInfo(o.name, tuple(o.shape), o.type) for o in ort_session.get_outputs()]
@@ -111,7 +120,7 @@ class Session:
 
     @property
     def fell_back(self) -> bool:
-        asked_gpu = any(p in GPU_ORDER for p in self.requested)
+        asked_gpu = bool(self.skipped) or any(p in GPU_ORDER for p in self.requested)
         on_gpu = any(p in GPU_ORDER for p in self.active)
         return asked_gpu and not on_gpu
 
@@ -135,12 +144,12 @@ class Session:
         return f"Session({self.model_path.name}, active={self.active}, requested={self.requested})"
 
 
-def _session_options(options: DeviceOptions):
+def _session_options(options: DeviceOptions, log_level: int):
     ort = _ort()
     so = ort.SessionOptions()
     so.intra_op_num_threads = options.threads or settings.threads()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3  # errors only: ORT's warnings about node placement are noise to a user
+    so.log_severity_level = log_level  # see probe.ort_log_level: ORT's own lines are noise to a user
     return so
 
 
@@ -154,8 +163,10 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
     on_warning: called with one loud line when a GPU provider was asked for (explicitly or by "auto") and
         the session ended on the CPU; default ``warnings.warn``. Never silent: CPU inference of a 4K plate is
         minutes, not seconds, and a user must know why.
-    Raises ProviderError when "cuda"/"tensorrt" is asked for explicitly and onnxruntime does not offer it, or
-    when creating the session on the GPU fails outright; ModelError when the file is missing or not ONNX.
+    Raises ProviderError when "cuda"/"tensorrt" is asked for explicitly and onnxruntime does not offer it or it
+    cannot load here (probe.usable_providers), or when creating the session on the GPU fails outright;
+    ModelError when the file is missing or not ONNX. onnxruntime's own output never reaches the user unless
+    $MATCHCUT_DEBUG is set (_ort_session).
     """
     ort = _ort()
     model_path = Path(model_path)
@@ -167,36 +178,47 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
         if actual != model_sha256.lower():
             raise ChecksumError(str(model_path), model_sha256, actual)
     available = list(ort.get_available_providers())
+    # Ask only for GPU providers that really load here (probed once per process, cached per machine): a
+    # provider that cannot load costs a dozen lines of onnxruntime errors and tells the user nothing.
+    unusable = usable_providers(available).unusable if options.wants_gpu else {}
+    requested = options.requested(available, unusable)  # ProviderError: explicit cuda/tensorrt cannot load
+    skipped = {p: unusable[p] for p in GPU_ORDER if p in unusable} if options.provider == "auto" else {}
     engine_cache = None
-    if options.provider in ("auto", "tensorrt") and TENSORRT in available:
+    if TENSORRT in requested:
         key = engine_cache_key(model_sha256 or _sha256(model_path), shape_hint, options.precision,
                                ort.__version__, _tensorrt_version(), gpu_name(options.device_id))
         engine_cache = settings.engine_cache_dir() / key
         engine_cache.mkdir(parents=True, exist_ok=True)
-    providers = options.providers(available, engine_cache)
-    requested = [name for name, _ in providers]
-    ort.set_default_logger_severity(3)  # provider-load failures are reported by us, in one line
+    providers = options.providers(available, engine_cache, unusable)
+    log: list[str] = []
     try:
-        ort_session = _ort_session(model_path, options, providers)
+        ort_session = _ort_session(model_path, options, providers, log)
     except Exception as exc:  # onnxruntime raises its own unexported exception types
         detail = _first_line(exc)
         if not (any(p in GPU_ORDER for p in requested) and _looks_like_provider_failure(detail)):
             raise ModelError(f"{model_path}: onnxruntime cannot load the model: {detail}") from exc
+        reason = reason_from_output("".join(log), exc)
         if options.provider != "auto":
-            raise ProviderError(f"{model_path}: could not create a {options.provider} session: {detail}") from exc
+            raise ProviderError(f"{model_path}: could not create a {options.provider} session: {reason}") from exc
         # "auto" promises to run somewhere: retry on the CPU and say so loudly.
         try:
-            ort_session = _ort_session(model_path, options, [(CPU, {})])
+            ort_session = _ort_session(model_path, options, [(CPU, {})], [])
         except Exception as cpu_exc:
             raise ModelError(f"{model_path}: onnxruntime cannot load the model: {_first_line(cpu_exc)}") from cpu_exc
-        session = Session(ort_session, requested, model_path)
+        session = Session(ort_session, requested, model_path, skipped)
         _drop_unused(engine_cache, session)
-        warn(_fallback_message(requested, session.active, available, f"session creation failed: {detail}"))
+        asked = ", ".join(p for p in requested if p in GPU_ORDER)
+        warn(_fallback_message(session.active, f"{asked} did not start (session creation failed: {reason})"))
         return session
-    session = Session(ort_session, requested, model_path)
+    session = Session(ort_session, requested, model_path, skipped)
     _drop_unused(engine_cache, session)
     if session.fell_back:
-        warn(_fallback_message(requested, session.active, available))
+        asked = ", ".join(p for p in requested if p in GPU_ORDER)
+        if asked:  # the probe said it loads, yet this session did not get it (another device_id, say)
+            causes = f"{asked} did not start ({reason_from_output(''.join(log))})"
+        else:
+            causes = gpu_unavailable_reason(skipped)
+        warn(_fallback_message(session.active, causes))
     return session
 
 
@@ -209,9 +231,30 @@ def _drop_unused(engine_cache: Path | None, session: Session) -> None:
             pass
 
 
-def _ort_session(model_path: Path, options: DeviceOptions, providers: list[tuple[str, dict[str, Any]]]):
-    return _ort().InferenceSession(str(model_path), sess_options=_session_options(options),
-                                   providers=[n for n, _ in providers], provider_options=[o for _, o in providers])
+def _ort_session(model_path: Path, options: DeviceOptions, providers: list[tuple[str, dict[str, Any]]],
+                 log: list[str]):
+    """``onnxruntime.InferenceSession`` with its own output kept from the user (unless $MATCHCUT_DEBUG): with
+    a GPU provider asked for, what it prints while the session is built is captured into ``log`` (it holds the
+    reason a provider did not start); with only the CPU, its logging is turned down to fatal errors."""
+    ort = _ort()
+    capture = any(n in GPU_ORDER for n, _ in providers) and not settings.debug()
+    level = ort_log_level(capturing=capture)
+    kwargs = dict(sess_options=_session_options(options, level), providers=[n for n, _ in providers],
+                  provider_options=[o for _, o in providers])
+    if not capture:
+        ort.set_default_logger_severity(level)  # the process-wide logger: provider-load failures go to it
+        return ort.InferenceSession(str(model_path), **kwargs)
+    text: list[str] = []
+    try:
+        with captured_output() as text:
+            # errors only while captured (they name what failed to load); fatal-only again outside the window
+            ort.set_default_logger_severity(level)
+            try:
+                return ort.InferenceSession(str(model_path), **kwargs)
+            finally:
+                ort.set_default_logger_severity(ort_log_level(capturing=False))
+    finally:
+        log.extend(text)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -224,52 +267,35 @@ def _looks_like_provider_failure(detail: str) -> bool:
     return any(word in text for word in ("cuda", "cudnn", "tensorrt", "cublas", "provider", "gpu", "driver"))
 
 
-def _probe_model_bytes() -> bytes:
-    """A one-node ONNX graph (y = x + x, float32 [1, 4]) built in memory, for probing providers."""
-    from onnx import TensorProto, helper
-
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
-    graph = helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"])], "probe", [x], [y])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8  # readable by every onnxruntime this project supports
-    return model.SerializeToString()
-
-
-def probe_providers() -> dict[str, Any]:
-    """What `matchcut doctor` reports: onnxruntime version, providers it offers, and the providers a probe
-    session *actually* runs on for the auto, cuda and tensorrt requests (a list, or an error line), plus the
-    GPU name from nvidia-smi (None without one). Never raises for a missing GPU or CUDA library."""
+def probe_providers(refresh: bool = True) -> dict[str, Any]:
+    """What `matchcut doctor` reports: onnxruntime version, the providers it offers ("available"), the ones
+    that really load here ("usable", best first) and why the others do not ("unusable"), what a session for
+    each of the auto, cuda and tensorrt requests runs on ("active": a list, or the error line it raises), and
+    the GPU name from nvidia-smi (None without one). refresh: probe afresh and rewrite the machine cache, so
+    doctor always tells the truth after a driver or library change. Never raises for a missing GPU or library.
+    """
     ort = _ort()
-    available = list(ort.get_available_providers())
-    model = _probe_model_bytes()
-    ort.set_default_logger_severity(3)
-    probes: dict[str, Any] = {}
+    probe = usable_providers(refresh=refresh)
+    available = list(probe.available)
+    active: dict[str, Any] = {}
     for request in ("auto", "cuda", "tensorrt"):
         try:
-            providers = DeviceOptions(provider=request, threads=1).providers(available, None)
-            so = ort.SessionOptions()
-            so.log_severity_level = 3
-            so.intra_op_num_threads = 1
-            sess = ort.InferenceSession(model, sess_options=so, providers=[n for n, _ in providers],
-                                        provider_options=[o for _, o in providers])
-            out = sess.run(None, {"x": np.ones((1, 4), np.float32)})[0]
-            if not np.allclose(out, 2.0):
-                probes[request] = f"wrong result from {sess.get_providers()[0]}"
-            else:
-                probes[request] = list(sess.get_providers())
-        except Exception as exc:  # ProviderError, or onnxruntime's own failure: report, never raise
-            probes[request] = f"error: {_first_line(exc)}"
-    gpu_active = any(isinstance(v, list) and any(p in GPU_ORDER for p in v) for v in probes.values())
+            active[request] = DeviceOptions(provider=request).requested(available, probe.unusable)
+        except ProviderError as exc:  # the explicit request that cannot load: its one line is the finding
+            active[request] = f"error: {_first_line(exc)}"
     return {
         "onnxruntime": ort.__version__,
         "device": ort.get_device(),
         "available": available,
-        "active": probes,
+        "usable": list(probe.usable),
+        "unusable": dict(probe.unusable),
+        "active": active,
         "gpu": gpu_name(0),
-        "gpu_usable": gpu_active,
+        "gpu_usable": probe.gpu,
         "tensorrt": _tensorrt_version(),
         "cuda_provider_listed": CUDA in available,
+        "probe_cache": str(settings.provider_probe_file()) if probe.key else None,
+        "probe_cached": probe.cached,
     }
 
 
