@@ -6,7 +6,8 @@ import pytest
 
 from matchcut.continuity.align import AlignmentError, align, scaled_homography
 from matchcut.continuity.compare import compare, display
-from matchcut.continuity.planted import make_pair, photo
+from matchcut.testing.photos import photo
+from matchcut.testing.planted import make_pair
 
 
 def test_recovers_the_known_homography():
@@ -29,8 +30,9 @@ def test_nothing_in_common_says_so_with_the_match_count():
     flat = np.full((200, 260, 3), 0.4, np.float32)
     with pytest.raises(AlignmentError, match=r"no alignment found: \d+ feature match\(es\), \d+ consistent"):
         compare(flat, noise, person=False)
+    a, b = photo("camera", colorspace="linear"), photo("coffee", colorspace="linear")
     with pytest.raises(AlignmentError, match="no alignment found"):
-        compare(photo("camera")[:256, :256], photo("coffee")[:256, :256], person=False)
+        compare(a[:256, :256], b[:256, :256], person=False)
 
 
 def test_different_resolution_and_aspect_ratio():
@@ -39,9 +41,9 @@ def test_different_resolution_and_aspect_ratio():
     big_a = cv2.resize(pair.a, (960, 720), interpolation=cv2.INTER_CUBIC)[:, 80:880]  # long side > 720: rescaled
     c = compare(big_a, pair.b, person=False)
     assert c.size_b == (240, 320)
-    from matchcut.continuity.planted import iou
+    from matchcut.testing.metrics import region_iou
 
-    assert any(iou(r.box, pair.boxes[0]) >= 0.3 for r in c.regions)
+    assert any(region_iou(r.box, pair.boxes[0]) >= 0.3 for r in c.regions)
     for r in c.regions:
         x, y, w, h = r.box
         assert 0 <= x and 0 <= y and x + w <= 320 and y + h <= 240

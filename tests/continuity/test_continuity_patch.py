@@ -4,7 +4,8 @@ import numpy as np
 
 from matchcut.continuity.compare import compare
 from matchcut.continuity.patch import feathered_matte, patch_region
-from matchcut.continuity.planted import iou, make_pair
+from matchcut.testing.metrics import region_iou
+from matchcut.testing.planted import make_pair
 
 
 def test_patch_restores_the_planted_region():
@@ -12,8 +13,8 @@ def test_patch_restores_the_planted_region():
     pair = make_pair("astronaut", seed=4, size=size, changes=("paste",), noise=0.0, light=1.0)
     clean = make_pair("astronaut", seed=4, size=size, changes=(), noise=0.0, light=1.0)
     c = compare(pair.a, pair.b, person=False)
-    region = max(c.regions, key=lambda r: iou(r.box, pair.boxes[0]))
-    assert iou(region.box, pair.boxes[0]) >= 0.3
+    region = max(c.regions, key=lambda r: region_iou(r.box, pair.boxes[0]))
+    assert region_iou(region.box, pair.boxes[0]) >= 0.3
     composite, patch = patch_region(pair.a, pair.b, c.alignment, region, c.fit)
     x, y, w, h = pair.boxes[0]
     inner = (slice(y + 3, y + h - 3), slice(x + 3, x + w - 3))

@@ -3,8 +3,8 @@
 import pytest
 
 from matchcut.continuity.compare import compare
-from matchcut.continuity.planted import make_pair
 from matchcut.runtime import DeviceOptions
+from matchcut.testing.planted import make_pair
 
 
 @pytest.mark.zoo

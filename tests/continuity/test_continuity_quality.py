@@ -3,11 +3,12 @@
 import numpy as np
 
 from matchcut.continuity.compare import compare
-from matchcut.continuity.planted import QUALITY_SIZE, iou, jpeg_round_trip, make_pair, measure_quality
+from matchcut.testing.metrics import region_iou
+from matchcut.testing.planted import QUALITY_SIZE, jpeg_round_trip, make_pair, measure_quality
 
 
 def test_planted_changes_found_despite_camera_light_noise_and_compression():
-    # The figures of docs/quality.md, printed by the same function `python -m matchcut.continuity.planted` runs.
+    # The figures of docs/quality.md, printed by the same function `python -m matchcut.testing.planted` runs.
     clean, q85, q70 = (measure_quality(jpeg) for jpeg in (0, 85, 70))
     for q in (clean, q85, q70):
         print("continuity:", q.summary())
@@ -45,4 +46,4 @@ def test_clipped_highlights_are_compared_only_as_bounds():
     dark.b[y - 20:y + 20, x - 20:x + 20] = 0.02
     dark.a, dark.b = jpeg_round_trip(dark.a, 85), jpeg_round_trip(dark.b, 85)
     c2 = compare(dark.a, dark.b, person=False)
-    assert any(iou(r.box, (x - 20, y - 20, 40, 40)) >= 0.3 for r in c2.regions)
+    assert any(region_iou(r.box, (x - 20, y - 20, 40, 40)) >= 0.3 for r in c2.regions)

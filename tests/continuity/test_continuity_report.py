@@ -5,7 +5,7 @@ import re
 
 from matchcut.continuity.compare import compare
 from matchcut.continuity.report import comparison_dict, write_report
-from matchcut.continuity.planted import make_pair
+from matchcut.testing.planted import make_pair
 
 
 def test_report_is_offline_and_matches_the_json(tmp_path):

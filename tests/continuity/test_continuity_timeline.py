@@ -6,13 +6,14 @@ import json
 import opentimelineio as otio
 import pytest
 
-from matchcut.continuity.planted import iou, make_pair
 from matchcut.continuity.timeline import read_cuts
 from matchcut.errors import InputError
 from matchcut.frames import write_plate
 from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
+from matchcut.testing.metrics import region_iou
+from matchcut.testing.planted import make_pair
 
 
 def _timeline(folder):
@@ -138,7 +139,7 @@ def test_fcp7_xml_through_otio_adapter_end_to_end(tmp_path):
     data, page = _run(tmp_path, xml.name)
     [comp] = data["comparisons"]
     assert comp["label"] == "sh010 / sh020" and comp["a"]["frame"] == 1004 and comp["b"]["frame"] == 2001
-    assert any(iou(tuple(r["box"]), pair.boxes[0]) >= 0.3 for r in comp["regions"])
+    assert any(region_iou(tuple(r["box"]), pair.boxes[0]) >= 0.3 for r in comp["regions"])
     assert data["skipped"] == [{"label": "sh020 / sh030", "reason": "media offline"}]
     assert data["offline"][0]["clip"] == "sh030" and html.escape(offline[0].offline) in page
 
@@ -174,7 +175,7 @@ def test_edl_media_by_comment_or_clip_name_end_to_end(tmp_path):
     data, page = _run(tmp_path, edl.name)
     [comp] = data["comparisons"]
     assert comp["label"] == "sh010 / sh020" and comp["a"]["frame"] == 1004 and comp["b"]["frame"] == 2001
-    assert any(iou(tuple(r["box"]), pair.boxes[0]) >= 0.3 for r in comp["regions"])
+    assert any(region_iou(tuple(r["box"]), pair.boxes[0]) >= 0.3 for r in comp["regions"])
     assert data["skipped"] == [{"label": "sh020 / sh030", "reason": "media offline"}]
     assert html.escape(offline[0].offline) in page
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import skimage.data
 
 from matchcut import color
 from matchcut.errors import InputError, SettingError
 from matchcut.matching import METHODS, ColorFit, apply_color, fit_color
 from matchcut.matching.lab import lab_to_rgb, rgb_to_lab
+from matchcut.testing.photos import LINEAR_REC709, photo as load_photo
 
-WORKING = "Linear Rec.709 (sRGB)"
+WORKING = LINEAR_REC709
 
 
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
     """coffee(), linear Rec.709, with a scene-linear highlight and a negative (out-of-gamut) pixel."""
-    lin = color.convert(skimage.data.coffee().astype(np.float32) / 255, color.SRGB_DISPLAY, WORKING)
+    lin = load_photo("coffee", colorspace="linear")
     lin[0, 0] = [6.0, 4.0, 2.5]
     lin[0, 1] = [-0.01, 0.003, 0.0]
     return lin

@@ -8,15 +8,16 @@ import pytest
 from matchcut.errors import SettingError, ShapeMismatchError
 from matchcut.matte.composite import composite, estimate_foreground, light_wrap, match_foreground, premultiply
 from matchcut.matte.fit import fit_image
-from matchcut.matte.quality import photo, screen_background, soft_alpha
 from matchcut.matte.settings import mask_to_plate
+from matchcut.testing.mattes import screen_background, soft_alpha
+from matchcut.testing.photos import photo
 
 H, W = 96, 128
 
 
 def test_foreground_estimation_removes_old_background():
     alpha = soft_alpha(H, W)
-    fg = photo("coffee", H, W)
+    fg = photo("coffee", colorspace="scene_linear", size=(H, W))
     bg = screen_background(H, W, "green")
     shot = fg * alpha[..., None] + bg * (1 - alpha[..., None])
     est = estimate_foreground(shot, alpha)
@@ -29,7 +30,8 @@ def test_foreground_estimation_removes_old_background():
 
 def test_premultiply_and_over_match_known_comp():
     alpha = soft_alpha(H, W)
-    fg, bg = photo("coffee", H, W), photo("rocket", H, W)
+    fg = photo("coffee", colorspace="scene_linear", size=(H, W))
+    bg = photo("rocket", colorspace="scene_linear", size=(H, W))
     rgba = premultiply(fg, alpha)
     assert rgba.shape == (H, W, 4) and np.allclose(rgba[..., 3], alpha)
     comp = composite(rgba, bg)
@@ -48,7 +50,7 @@ def test_light_wrap_only_on_the_edge():
 
 def test_match_foreground_moves_toward_background():
     alpha = np.ones((H, W), np.float32)
-    fg = photo("coffee", H, W)
+    fg = photo("coffee", colorspace="scene_linear", size=(H, W))
     bg = fg * np.array([0.5, 0.7, 1.3], np.float32)
     out = match_foreground(fg, alpha, bg, "mkl", 1.0)
     assert np.abs(out.mean((0, 1)) - bg.mean((0, 1))).max() < 0.25 * np.abs(fg.mean((0, 1)) - bg.mean((0, 1))).max()

@@ -8,15 +8,17 @@ import pytest
 from matchcut.errors import SettingError
 from matchcut.matte.despill import despill
 from matchcut.matte.keying import classify_screen_color, detect_screen, key_screen, levels, soften
-from matchcut.matte.quality import errors, photo, screen_background, screen_shot, sky_shot, soft_alpha
 from matchcut.matte.settings import choose_mode
+from matchcut.testing.mattes import screen_background, screen_shot, sky_shot, soft_alpha
+from matchcut.testing.metrics import matte_errors
+from matchcut.testing.photos import photo
 
 H, W = 128, 192
 
 
 @pytest.fixture(scope="module")
 def truth():
-    return soft_alpha(H, W), photo("coffee", H, W)
+    return soft_alpha(H, W), photo("coffee", colorspace="scene_linear", size=(H, W))
 
 
 @pytest.mark.parametrize("screen", ["green", "blue"])
@@ -25,7 +27,7 @@ def test_key_recovers_known_alpha(truth, screen, uneven):
     alpha, fg = truth
     shot = screen_shot(fg, alpha, screen, uneven=uneven, noise=0.02, seed=3)
     pulled, found, _ = key_screen(shot)
-    e = errors(pulled, alpha)
+    e = matte_errors(pulled, alpha)
     assert found == screen
     # Bounds from docs/quality.md (Matte): mean absolute error under 0.035 per pixel, IoU at 0.5 over 0.95.
     assert e["sad"] * 1000 / alpha.size < 0.035
@@ -35,8 +37,8 @@ def test_key_recovers_known_alpha(truth, screen, uneven):
 def test_uneven_screen_surface_beats_flat_colour(truth):
     alpha, fg = truth
     shot = screen_shot(fg, alpha, "green", uneven=0.5, noise=0.02, seed=4)
-    flat = errors(key_screen(shot, uneven=False)[0], alpha)
-    surface = errors(key_screen(shot, uneven=True)[0], alpha)
+    flat = matte_errors(key_screen(shot, uneven=False)[0], alpha)
+    surface = matte_errors(key_screen(shot, uneven=True)[0], alpha)
     assert surface["sad"] < 0.7 * flat["sad"]
 
 
@@ -48,15 +50,15 @@ def test_clean_plate_keys_uneven_screen(truth):
     assert found == "blue"
     # A colour-difference key is exact only where the foreground's own colour difference is 0 (greys); the
     # coffee's browns leave ~0.016 per pixel at the soft edge. The flat screen colour misses by far more.
-    assert errors(pulled, alpha)["sad"] * 1000 / alpha.size < 0.02
-    assert errors(pulled, alpha)["sad"] < 0.5 * errors(key_screen(shot, uneven=False)[0], alpha)["sad"]
+    assert matte_errors(pulled, alpha)["sad"] * 1000 / alpha.size < 0.02
+    assert matte_errors(pulled, alpha)["sad"] < 0.5 * matte_errors(key_screen(shot, uneven=False)[0], alpha)["sad"]
 
 
 def test_auto_detection_and_non_screen(truth):
     alpha, fg = truth
     assert detect_screen(screen_shot(fg, alpha, "green"))[0] == "green"
     assert detect_screen(screen_shot(fg, alpha, "blue"))[0] == "blue"
-    assert detect_screen(photo("rocket", H, W))[0] is None
+    assert detect_screen(photo("rocket", colorspace="scene_linear", size=(H, W)))[0] is None
     red = fg * alpha[..., None] + np.array([0.5, 0.04, 0.04], np.float32) * (1 - alpha[..., None])
     with pytest.raises(SettingError, match="not a green or blue screen"):
         key_screen(red)
@@ -79,7 +81,8 @@ def test_auto_mode_keys_a_screen_the_subject_fills_the_bottom_of(screen):
     y, x = np.mgrid[0:H, 0:W].astype(np.float32)
     body = ((x - W / 2) / (W * 0.62)) ** 2 + ((y - H * 1.1) / (H * 0.7)) ** 2 < 1
     head = ((x - W / 2) / (W * 0.15)) ** 2 + ((y - H * 0.35) / (H * 0.22)) ** 2 < 1
-    shot = screen_shot(photo("astronaut", H, W), (body | head).astype(np.float32), screen, uneven=0.5, noise=0.06)
+    fg = photo("astronaut", colorspace="scene_linear", size=(H, W))
+    shot = screen_shot(fg, (body | head).astype(np.float32), screen, uneven=0.5, noise=0.06)
     mode, why = choose_mode(shot)
     assert mode == "screen" and why.startswith(f"{screen} on 3 of 4 sides"), why
 
@@ -97,7 +100,7 @@ def test_auto_mode_does_not_key_a_blue_sky(sky, curve):
 @pytest.mark.parametrize("name", ["rocket", "astronaut", "coffee", "chelsea"])
 def test_auto_mode_on_real_photos(name):
     # rocket: a real deep blue sky over the top of the frame, fading toward the horizon down both sides.
-    assert choose_mode(photo(name, H, W))[0] == "person"
+    assert choose_mode(photo(name, colorspace="scene_linear", size=(H, W)))[0] == "person"
 
 
 def test_black_white_points_and_softness():

@@ -7,8 +7,9 @@ import pytest
 
 from matchcut.color import SCENE_LINEAR, SRGB_DISPLAY, convert
 from matchcut.matte.person import raw_person_matte, refine_matte, temporal_smooth, trimap
-from matchcut.matte.quality import person_errors, photo
 from matchcut.runtime import DeviceOptions
+from matchcut.testing.mattes import person_errors
+from matchcut.testing.photos import photo
 
 CPU = DeviceOptions(provider="cpu")
 pytestmark = pytest.mark.zoo
@@ -35,7 +36,8 @@ def test_refined_matte_beats_raw_on_sad(size):
 
 
 def test_guided_refinement_keeps_sure_regions():
-    display = np.clip(convert(photo("astronaut", 128, 128), SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
+    image = photo("astronaut", colorspace="scene_linear", size=(128, 128))
+    display = np.clip(convert(image, SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
     matte = np.zeros((128, 128), np.float32)
     matte[32:96, 32:96] = 1.0
     matte[40:88, 40:48] = 0.5  # an unsure strip inside
@@ -45,7 +47,8 @@ def test_guided_refinement_keeps_sure_regions():
 
 
 def test_no_person_gives_empty_matte():
-    display = np.clip(convert(photo("coffee", 128, 128), SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
+    image = photo("coffee", colorspace="scene_linear", size=(128, 128))
+    display = np.clip(convert(image, SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
     matte, present = raw_person_matte(display, device=CPU)
     assert not present and matte.shape == (128, 128) and not matte.any()
     assert not refine_matte(display, matte, "closed-form").any()
@@ -53,7 +56,8 @@ def test_no_person_gives_empty_matte():
 
 def test_temporal_smoothing_stops_boil_on_static_subject():
     rng = np.random.default_rng(0)
-    base = np.clip(convert(photo("astronaut", 160, 160), SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
+    image = photo("astronaut", colorspace="scene_linear", size=(160, 160))
+    base = np.clip(convert(image, SCENE_LINEAR, SRGB_DISPLAY), 0, 1)
     frames = [np.clip(base + rng.normal(0, 0.03, base.shape).astype(np.float32), 0, 1) for _ in range(4)]
     raw = [refine_matte(f, raw_person_matte(f, device=CPU)[0], "guided") for f in frames]
     smooth = [raw[0]]

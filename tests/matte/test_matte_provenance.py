@@ -11,7 +11,8 @@ from matchcut.frames import read_metadata, write_plate
 from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
-from matchcut.matte.quality import photo, screen_shot, soft_alpha
+from matchcut.testing.mattes import screen_shot, soft_alpha
+from matchcut.testing.photos import photo
 
 H, W = 96, 144
 
@@ -35,7 +36,7 @@ def _run(tmp_path, frames, **params):
 
 @pytest.mark.parametrize("mode", ["auto", "screen"])
 def test_screen_key_records_the_keyer_and_no_model(tmp_path, mode):
-    alpha, fg = soft_alpha(H, W), photo("coffee", H, W)
+    alpha, fg = soft_alpha(H, W), photo("coffee", colorspace="scene_linear", size=(H, W))
     _run(tmp_path, [screen_shot(fg, alpha, "green", noise=0.02, seed=f) for f in (1, 2)], mode=mode)
     for name in ("m.0001", "fg.0002"):
         meta = read_metadata(tmp_path / f"out/{name}.exr")
@@ -50,11 +51,12 @@ def test_screen_key_records_the_keyer_and_no_model(tmp_path, mode):
 @pytest.mark.zoo
 def test_person_matte_records_every_model_with_its_sha256(tmp_path, zoo_model):
     models = [zoo_model(m) for m in ("selfie-segmentation", "face-detection", "face-landmarks")]
-    from matchcut.matte.quality import astronaut_truth
     from matchcut.runtime import DeviceOptions
+    from matchcut.testing.mattes import astronaut_truth
 
     image, truth = astronaut_truth(160, DeviceOptions(provider="cpu"))
-    shot = image * truth[..., None] + photo("rocket", 160, 160) * (1 - truth[..., None])
+    back = photo("rocket", colorspace="scene_linear", size=(160, 160))
+    shot = image * truth[..., None] + back * (1 - truth[..., None])
     sink = _run(tmp_path, [shot, shot], mode="auto")
     assert any("auto picked person" in e["message"] for e in sink.of("info"))
     meta = read_metadata(tmp_path / "out/m.0002.exr")

@@ -7,8 +7,9 @@ from matchcut import color
 from matchcut.errors import ShapeMismatchError
 from matchcut.frames import Plate
 from matchcut.retime.blend import choose_model, interpolate_display, interpolate_plates
-from matchcut.retime.quality import psnr
-from matchcut.retime.samples import layered_frame, layered_matte, photo, warped_frame
+from matchcut.testing.metrics import psnr
+from matchcut.testing.photos import photo
+from matchcut.testing.sequences import layered_frame, layered_matte, warped_frame
 
 CPU = {"provider": "cpu"}
 SIZE = (96, 128)
@@ -16,7 +17,7 @@ SIZE = (96, 128)
 
 @pytest.fixture(scope="module")
 def img():
-    return photo("astronaut")
+    return photo("astronaut", colorspace="srgb")
 
 
 def _linear(display):
@@ -44,7 +45,7 @@ def test_alpha_follows_the_motion_and_extra_layers_pass_with_a_warning(zoo_model
     """A real photo crossing another with its own soft matte as alpha (known at every time): the rebuilt
     alpha lands where the foreground really is at the middle time, far closer than a blend of the two."""
     zoo_model("rife-4.25")
-    back = photo("coffee")
+    back = photo("coffee", colorspace="srgb")
     plates = []
     for k in (0, 2):
         rgb = layered_frame(back, img, SIZE, k)

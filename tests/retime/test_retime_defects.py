@@ -7,12 +7,13 @@ from matchcut.errors import ShapeMismatchError
 from matchcut.frames import Plate, open_source, write_plate
 from matchcut.retime.cuts import cut_distance, is_cut
 from matchcut.retime.defects import check_sizes, find_defects, scan
-from matchcut.retime.samples import photo, warped_frame
+from matchcut.testing.photos import photo
+from matchcut.testing.sequences import warped_frame
 
 
 @pytest.fixture(scope="module")
 def img():
-    return photo("astronaut")
+    return photo("astronaut", colorspace="srgb")
 
 
 def _sequence(folder, img, count=8, edit=None):
@@ -80,7 +81,7 @@ def test_mixed_sizes_are_named(tmp_path, img):
 
 def test_cut_between_two_photos_but_not_across_motion(img):
     a, b = warped_frame(img, (128, 160), 0), warped_frame(img, (128, 160), 4)
-    other = warped_frame(photo("coffee"), (128, 160), 0)
+    other = warped_frame(photo("coffee", colorspace="srgb"), (128, 160), 0)
     assert cut_distance(a, b) < 0.2
     assert not is_cut(a, b)
     assert is_cut(a, other)

@@ -3,14 +3,14 @@ scored on the same frames in one run (figures in docs/quality.md)."""
 
 import pytest
 
-from matchcut.retime.quality import measure
+from matchcut.testing.sequences import measure_quality
 
 
 @pytest.mark.zoo
 def test_rife_beats_both_baselines(zoo_model):
     zoo_model("rife-4.25")
     zoo_model("rife-hdv3")
-    scores = measure(device={"provider": "cpu"})
+    scores = measure_quality(device={"provider": "cpu"})
     blend, dis = scores["50/50 blend"], scores["DIS flow + warp"]
     assert blend["frames"] == dis["frames"] == 8
     for model in ("rife-4.25", "rife-hdv3"):

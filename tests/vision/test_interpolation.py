@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matchcut.errors import ModelNotFoundError, PixelValueError, SettingError, ShapeMismatchError
+from matchcut.testing.metrics import psnr
 from matchcut.vision.interpolation import carry, interpolate, interpolate_motion, padded_size, warp
 
 CPU = {"provider": "cpu"}
@@ -28,10 +29,6 @@ def _shift(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
     h, w = image.shape[:2]
     matrix = np.float32([[1, 0, dx], [0, 1, dy]])
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 # --- tiny exported IFNets (random weights; no zoo needed) ------------------------------------------------
@@ -206,5 +203,6 @@ def test_interpolated_frame_beats_a_blend(zoo_model, model_id, timestep, size, d
     assert out.shape == truth.shape and out.dtype == np.float32
     blend = (1 - timestep) * frame0 + timestep * frame1
     inner = (slice(24, -24), slice(24, -24))  # away from the reflected borders
-    gain = _psnr(out[inner], truth[inner]) - _psnr(blend[inner], truth[inner])
+    gain = (psnr(out[inner], truth[inner], clip=False, dtype=np.float64)
+            - psnr(blend[inner], truth[inner], clip=False, dtype=np.float64))
     assert gain >= least_gain, f"{model_id} at t={timestep}: only {gain:.1f} dB better than a blend"

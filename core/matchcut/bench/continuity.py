@@ -14,7 +14,7 @@ def bench_continuity(quick: bool = False) -> Result:
 
     from matchcut.continuity.compare import compare
     from matchcut.continuity.detect import ssim_regions
-    from matchcut.continuity.planted import make_pair
+    from matchcut.testing.planted import make_pair
     from matchcut.continuity.report import comparison_dict, write_report
 
     repeat = 1 if quick else 3

@@ -16,17 +16,18 @@ def bench_matte(quick: bool = False) -> Result:
     from matchcut.color import SCENE_LINEAR, SRGB_DISPLAY, convert
     from matchcut.matte.keying import key_screen
     from matchcut.matte.person import raw_person_matte, refine_matte
-    from matchcut.matte.quality import astronaut_truth, photo, screen_shot, soft_alpha
     from matchcut.matte.shot import finish_frame
     from matchcut.runtime import DeviceOptions
+    from matchcut.testing.mattes import astronaut_truth, screen_shot, soft_alpha
+    from matchcut.testing.photos import photo
     from matchcut.tools.matte import MatteTool
 
     cpu = DeviceOptions(provider="cpu")
     h, w = HD
     values = {c.name: c.default for c in MatteTool.controls}
-    alpha, fg = soft_alpha(h, w), photo("coffee", h, w)
+    alpha, fg = soft_alpha(h, w), photo("coffee", colorspace="scene_linear", size=(h, w))
     screen = screen_shot(fg, alpha, "green", uneven=0.3, noise=0.02)
-    bg = photo("rocket", h, w)
+    bg = photo("rocket", colorspace="scene_linear", size=(h, w))
     # The person shot: the astronaut cut at 512 px (the truth's cost is not what is measured), scaled to 1080.
     import cv2
 

@@ -14,9 +14,10 @@ def _pair() -> tuple[np.ndarray, np.ndarray]:
     import cv2
 
     from matchcut import color
-    from matchcut.retime.samples import photo, warped_frame
+    from matchcut.testing.photos import photo
+    from matchcut.testing.sequences import warped_frame
 
-    big = cv2.resize(photo("astronaut"), (HD[1] + 64, HD[0] + 64), interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(photo("astronaut", colorspace="srgb"), (HD[1] + 64, HD[0] + 64), interpolation=cv2.INTER_CUBIC)
     return tuple(color.convert(warped_frame(big, HD, k, pan=(6.0, 3.0), wobble=4.0), color.SRGB_DISPLAY,
                                color.SCENE_LINEAR) for k in (0, 2))
 

@@ -1,4 +1,4 @@
-"""Helpers every demo step uses: run the CLI as a user would, show plates, score against a known answer."""
+"""Helpers every demo step uses: run the CLI as a user would, show plates (scores: matchcut.testing.metrics)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,3 @@ def display(pixels: np.ndarray, colorspace: str) -> np.ndarray:
 
     return color.convert(np.ascontiguousarray(pixels[..., :3]), colorspace, color.SRGB_DISPLAY)
 
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two display-referred images in [0, 1] (clipped)."""
-    mse = float(np.mean((np.clip(a, 0, 1) - np.clip(b, 0, 1)) ** 2))
-    return 10 * np.log10(1.0 / max(mse, 1e-12))

@@ -17,8 +17,9 @@ from matchcut.demo.report import Report
 
 def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     from matchcut import color
-    from matchcut.continuity.planted import iou, make_pair
     from matchcut.frames import read_plate, write_plate
+    from matchcut.testing.metrics import region_iou
+    from matchcut.testing.planted import make_pair
 
     folder = out_dir / "footage" / "continuity"
     pair = make_pair("astronaut", seed=0, size=(540, 960))
@@ -46,18 +47,18 @@ def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
                      "ranked regions)</a></p>")
     rows, found = [], 0
     for box, kind in zip(pair.boxes, pair.kinds):
-        best = max(regions, key=lambda r: iou(tuple(r["box"]), box), default=None)
-        score = iou(tuple(best["box"]), box) if best else 0.0
+        best = max(regions, key=lambda r: region_iou(tuple(r["box"]), box), default=None)
+        score = region_iou(tuple(best["box"]), box) if best else 0.0
         found += score >= 0.3
         rows.append([kind, ", ".join(map(str, box)), best["id"] if best and score >= 0.3 else "missed",
                      best["category"] if best and score >= 0.3 else "", f"{score:.2f}"])
-    fps = sum(1 for r in regions if not any(iou(tuple(r["box"]), b) >= 0.3 for b in pair.boxes))
+    fps = sum(1 for r in regions if not any(region_iou(tuple(r["box"]), b) >= 0.3 for b in pair.boxes))
     report.table(sec, ["planted", "box (x, y, w, h)", "region", "category guess", "IoU"], rows)
     report.text(sec, f"{found} of {len(pair.boxes)} planted changes found (IoU >= 0.3), {fps} other region(s) "
                      f"flagged; {seconds:.1f} s through the CLI.")
     # Patch the pasted prop from the reference.
     paste = pair.boxes[pair.kinds.index("paste")]
-    target = max(regions, key=lambda r: iou(tuple(r["box"]), paste))
+    target = max(regions, key=lambda r: region_iou(tuple(r["box"]), paste))
     fix = out_dir / "continuity" / "sh020_fix.####.exr"
     args = ["continuity", "--a", a_pat, "--b", b_pat, "--report", str(out_dir / "continuity" / "report_patch"),
             "--patch", str(target["id"]), "--output", str(fix), "--device", "cpu", "--no-person"]

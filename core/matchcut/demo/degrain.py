@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matchcut.demo.common import display, psnr, run_cli
+from matchcut.demo.common import display, run_cli
 from matchcut.demo.report import Report
+from matchcut.testing.metrics import psnr
 
 
 def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:

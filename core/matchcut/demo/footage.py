@@ -26,16 +26,6 @@ class Shot:
     description: str
 
 
-def _photo(name: str) -> np.ndarray:
-    """A scikit-image sample photo as float32 (H, W, 3) sRGB-encoded values in [0, 1]."""
-    import skimage.data
-
-    img = getattr(skimage.data, name)()
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., :3], dtype=np.float32) / 255.0
-
-
 def _camera_move(img: np.ndarray, size: tuple[int, int], t: float, pan: tuple[float, float], zoom: float) -> np.ndarray:
     """One frame of a slow push-in and pan over `img`, output (height, width, 3), bilinear, sub-pixel."""
     import cv2
@@ -79,8 +69,9 @@ def make_shot(
     """
     from matchcut import color
     from matchcut.frames import Plate, write_plate
+    from matchcut.testing.photos import photo as load_photo
 
-    src = _photo(photo)
+    src = load_photo(photo, colorspace="srgb")
     rng = np.random.default_rng(seed)
     folder = out_dir / name
     folder.mkdir(parents=True, exist_ok=True)

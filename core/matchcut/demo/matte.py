@@ -29,21 +29,23 @@ def _gray(matte: np.ndarray) -> np.ndarray:
 def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     from matchcut.color import SCENE_LINEAR, resolve_colorspace
     from matchcut.frames import read_plate
-    from matchcut.matte.quality import astronaut_truth, errors, photo, screen_shot, soft_alpha
     from matchcut.runtime import DeviceOptions
+    from matchcut.testing.mattes import astronaut_truth, screen_shot, soft_alpha
+    from matchcut.testing.metrics import matte_errors
+    from matchcut.testing.photos import photo
 
     space = resolve_colorspace(SCENE_LINEAR)
     footage, out = out_dir / "footage", out_dir / "matte"
     h, w = 360, 640
-    alpha, fg = soft_alpha(h, w, seed=7), photo("coffee", h, w)
+    alpha, fg = soft_alpha(h, w, seed=7), photo("coffee", colorspace="scene_linear", size=(h, w))
     gs = _write_sequence(footage, "sh030_greenscreen",
                          [screen_shot(fg, alpha, "green", uneven=0.5, noise=0.02, seed=f) for f in FRAMES])
-    bg = photo("rocket", 480, 480)  # another size and aspect: fitted by "fill"
+    bg = photo("rocket", colorspace="scene_linear", size=(480, 480))  # another size and aspect: fitted by "fill"
     from matchcut.frames import write_plate
 
     write_plate(footage / "bg_rocket.exr", bg, channels=("R", "G", "B"))
     image, truth = astronaut_truth(384, DeviceOptions(provider="cpu"))
-    street = photo("chelsea", 384, 384)
+    street = photo("chelsea", colorspace="scene_linear", size=(384, 384))
     person = _write_sequence(footage, "sh040_person",
                              [image * truth[..., None] + street * (1 - truth[..., None])] * len(FRAMES))
 
@@ -62,7 +64,7 @@ def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
         seconds = time.perf_counter() - t0
         report.pre(sec, "$ matchcut " + " ".join(args) + "\n" + proc.stderr.strip()[-600:])
         matte = read_plate(out / tag / "matte.1002.exr").pixels[..., 0]
-        e = errors(matte, known)
+        e = matte_errors(matte, known)
         rows.append([label, f"{e['sad']:.2f}", f"{e['mse']:.4f}", f"{e['grad']:.3f}", f"{e['iou']:.3f}",
                      f"{seconds / len(FRAMES):.2f}"])
         shot = read_plate(pattern.replace("####", "1002")).pixels

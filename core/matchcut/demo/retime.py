@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from matchcut.demo.common import display, psnr, run_cli
+from matchcut.demo.common import display, run_cli
 from matchcut.demo.report import Report
+from matchcut.testing.metrics import psnr
 
 SIZE = (360, 480)
 FRAMES = range(1001, 1013)
@@ -22,10 +23,11 @@ def _footage(folder: Path) -> tuple[str, dict[int, np.ndarray]]:
     and a corrupt file; return its pattern and the true display-referred frames (the known answer)."""
     from matchcut import color
     from matchcut.frames import Plate, write_plate
-    from matchcut.retime.samples import layered_frame, photo
+    from matchcut.testing.photos import photo
+    from matchcut.testing.sequences import layered_frame
 
     folder.mkdir(parents=True, exist_ok=True)
-    back, front = photo("coffee"), photo("chelsea")
+    back, front = photo("coffee", colorspace="srgb"), photo("chelsea", colorspace="srgb")
     truth = {}
     for f in FRAMES:
         truth[f] = layered_frame(back, front, SIZE, (f - FRAMES[0]) * 0.75)
@@ -40,7 +42,8 @@ def _footage(folder: Path) -> tuple[str, dict[int, np.ndarray]]:
 def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     from matchcut import color
     from matchcut.frames import read_plate
-    from matchcut.retime.samples import layered_frame, photo
+    from matchcut.testing.photos import photo
+    from matchcut.testing.sequences import layered_frame
 
     pattern, truth = _footage(out_dir / "footage" / "sh030")
     out_pattern = str(out_dir / "fill" / "sh030_fill.####.exr")
@@ -77,7 +80,8 @@ def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     run_cli(args, log)
     sec = report.section("matchcut retime: sh030 at half speed")
     made = display(read_plate(retimed.replace("####", "1002")).pixels, color.SCENE_LINEAR)
-    exact = layered_frame(photo("coffee"), photo("chelsea"), SIZE, 0.375)  # source 1001.5 at 0.75 per frame
+    back, front = photo("coffee", colorspace="srgb"), photo("chelsea", colorspace="srgb")
+    exact = layered_frame(back, front, SIZE, 0.375)  # source 1001.5 at 0.75 per frame
     report.text(sec, "$ matchcut " + " ".join(args) + f": 4 source frames -> 7 frames numbered from 1001. "
                      f"Frame 1002 (source 1001.5) against the known answer: {psnr(made, exact):.2f} dB; a "
                      f"cross-dissolve gives {psnr(0.5 * (truth[1001] + truth[1002]), exact):.2f} dB.")

@@ -1,65 +1,15 @@
-"""Test and demo footage with a known answer: a real photograph moved by a known smooth non-rigid motion."""
+"""Moved to matchcut.testing (photos.photo, sequences). Only tests/tools still imports this name; delete this file
+once test_tool_fill.py and test_tool_retime.py use photos.photo(name, colorspace="srgb") and sequences."""
 
 from __future__ import annotations
 
-import numpy as np
+from matchcut.testing.sequences import warped_frame
+
+__all__ = ["photo", "warped_frame"]
 
 
-def photo(name: str = "astronaut") -> np.ndarray:
-    """A scikit-image sample photograph as float32 (H, W, 3) sRGB-encoded display values in [0, 1]."""
-    import skimage.data
+def photo(name: str = "astronaut"):
+    """``matchcut.testing.photos.photo(name, colorspace="srgb")``: display values, as this helper gave."""
+    from matchcut.testing.photos import photo as load
 
-    img = getattr(skimage.data, name)()
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return np.ascontiguousarray(img[..., :3], dtype=np.float32) / np.float32(255.0)
-
-
-def warped_frame(img: np.ndarray, size: tuple[int, int], time: float, *, pan: tuple[float, float] = (3.0, 1.5),
-                 wobble: float = 2.0, wavelength: float = 90.0) -> np.ndarray:
-    """The frame at ``time`` (in frames; any real number) of ``img`` moving by a known non-rigid motion.
-
-    The sample point of output pixel (x, y) is ``(x, y) + margin + time * (pan + wobble * field(x, y))``, a
-    pan plus a smooth swirl whose displacement grows linearly in time, so the true in-between of frames k and
-    k + 1 is exactly ``warped_frame(img, size, k + 0.5)``. ``img``: float32 (H, W, 3) display values, larger
-    than ``size`` (height, width) by the motion; returns float32 (height, width, 3), bilinear, in [0, 1].
-    """
-    import cv2
-
-    height, width = size
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    fx = np.sin(2 * np.pi * yy / wavelength) * np.cos(2 * np.pi * xx / (1.3 * wavelength))
-    fy = np.cos(2 * np.pi * xx / wavelength) * np.sin(2 * np.pi * yy / (1.7 * wavelength))
-    margin = np.float32(8)
-    map_x = xx + margin + np.float32(time) * (np.float32(pan[0]) + np.float32(wobble) * fx)
-    map_y = yy + margin + np.float32(time) * (np.float32(pan[1]) + np.float32(wobble) * fy)
-    out = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.ascontiguousarray(np.clip(out, 0, 1), dtype=np.float32)
-
-
-def layered_frame(background: np.ndarray, foreground: np.ndarray, size: tuple[int, int], time: float, *,
-                  velocity: tuple[float, float] = (-6.0, 2.0)) -> np.ndarray:
-    """A frame of two real photos in known motion with occlusion: ``background`` moving by warped_frame
-    (pan plus swirl, wobble 1) and an elliptical soft-edged piece of ``foreground`` crossing it at
-    ``velocity`` px per frame, its texture moving with it. Both images float32 (H, W, 3) display values in
-    [0, 1]; returns float32 (height, width, 3) in [0, 1], exact at any real ``time``."""
-    import cv2
-
-    height, width = size
-    back = warped_frame(background, size, time, wobble=1.0)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    matte = layered_matte(size, time, velocity=velocity)[..., None]
-    map_x = xx - np.float32(velocity[0] * time) + np.float32(80)
-    map_y = yy - np.float32(velocity[1] * time) + np.float32(60)
-    front = cv2.remap(foreground, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return np.ascontiguousarray(np.clip(back * (1 - matte) + front * matte, 0, 1), dtype=np.float32)
-
-
-def layered_matte(size: tuple[int, int], time: float, *, velocity: tuple[float, float] = (-6.0, 2.0)) -> np.ndarray:
-    """The soft elliptical matte of ``layered_frame``'s foreground at ``time``: float32 (height, width) in [0, 1]."""
-    height, width = size
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    cx, cy = width * 0.6 + velocity[0] * time, height * 0.45 + velocity[1] * time
-    rx, ry = width * 0.22, height * 0.21
-    radius = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
-    return np.ascontiguousarray(np.clip(1.0 - (radius - 1.0) * 8.0, 0.0, 1.0), dtype=np.float32)
+    return load(name, colorspace="srgb")

@@ -1,0 +1,8 @@
+"""Known answers for tests, `matchcut bench` and `make demo`: sample photos, synthetic footage, the metrics.
+
+Nothing here runs in a tool. Modules (each imported on its own; importing this package imports none of them):
+photos (the one scikit-image photo loader, in an explicit colour space), metrics (PSNR, SSIM, matte errors,
+region IoU), mattes (screen shots and person shots with a known alpha), planted (continuity pairs with
+planted changes), sequences (a photo in known motion, and the retime quality run), baselines (the 50/50
+blend and DIS-flow warp RIFE is measured against).
+"""
