@@ -1,21 +1,16 @@
-# Matchcut menu.py: GUI only. Adds the Matchcut menu (Nodes toolbar and Nodes menu) with a node per worker tool,
-# and the GUI callbacks: knobChanged (controls, model choice, inputs) and updateUI (an upstream edit -> stale).
+# Matchcut menu.py: GUI only. Adds the Matchcut menu (Nodes toolbar) with a node per tool the worker describes
+# and "Refresh tools", and the GUI callbacks: knobChanged (controls, model choice, inputs) and updateUI (an
+# upstream edit -> stale). Start-up never waits on the worker for more than a few seconds: the descriptions are
+# cached per worker build, and a missing, hung or mismatched worker gives the menu with a one-line error.
 try:
     import nuke
     import matchcut_nuke.host as _matchcut_host
-    from matchcut_nuke import descriptions as _matchcut_descriptions, knobs as _matchcut_knobs
-
-    def _add(tool):
-        return lambda: _matchcut_host.create_node(tool)
 
     nuke.addKnobChanged(_matchcut_host.knob_changed, nodeClass="Group")
     nuke.addUpdateUI(_matchcut_host.update_ui, nodeClass="Group")
-    _toolbar = nuke.menu("Nodes").addMenu("Matchcut")
+    _matchcut_host.build_menu()
+except Exception as _exc:  # nothing here may break Nuke's start
     try:
-        _tools = _matchcut_knobs.tools_by_name(_matchcut_descriptions.ask_worker(["tools"]))
-        for _name in sorted(_tools, key=lambda n: _matchcut_knobs.LABELS.get(n, n)):
-            _toolbar.addCommand(_matchcut_knobs.LABELS.get(_name, _name), _add(_tools[_name]))
-    except Exception as _exc:  # a missing worker must not break Nuke's start
-        nuke.tprint("Matchcut: worker not available ({})".format(_exc))
-except Exception:
-    pass
+        nuke.tprint("Matchcut: the menu could not be made ({})".format(_exc))
+    except Exception:
+        pass

@@ -113,8 +113,11 @@ class JobRun(object):
         self.state = events.JobState()
         self._lines = queue.Queue()
         self.stderr = collections.deque(maxlen=STDERR_LINES)
-        self.process = subprocess.Popen(run_command(exe, job_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        bufsize=1, env=env, **process_options())
+        try:
+            self.process = subprocess.Popen(run_command(exe, job_path), stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, bufsize=1, env=env, **process_options())
+        except OSError as exc:
+            raise WorkerError("cannot start the Matchcut worker {}: {}".format(exe, exc))
         self._threads = [threading.Thread(target=self._pump, args=(self.process.stdout, True), daemon=True,
                                           name="matchcut-events"),
                          threading.Thread(target=self._pump, args=(self.process.stderr, False), daemon=True,

@@ -32,7 +32,7 @@ def internal_nodes(tool: Dict[str, Any]) -> List[Dict[str, Any]]:
     specs: List[Dict[str, Any]] = [{"class": "Input", "knobs": {"name": name}} for name in inputs]
     sources = []
     for name in knobs.tool_outputs(tool):
-        if tool.get("frameless") and name == "regions":
+        if tool.get("frameless") and name == knobs.REGIONS_OUTPUT:
             specs.append({"class": "NoOp", "knobs": {"name": REGIONS_NODE}, "inputs": {0: through}})
             sources.append(REGIONS_NODE)
         else:

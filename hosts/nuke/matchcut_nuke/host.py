@@ -9,7 +9,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import nuke
 
-from matchcut_nuke import cache, descriptions, events, graph, job_plan, jobs, knobs, node_status, regions, state, worker
+from matchcut_nuke import cache, descriptions, graph, job_plan, knobs, node_status, regions, state
+from matchcut_nuke.client import events, jobs, tools, worker
 
 STATE_KNOB = "matchcut_state"
 TOOL_KNOB = "matchcut_tool"
@@ -25,14 +26,22 @@ def saved_state(group: Any) -> Dict[str, Any]:
     return state.load_state(group[STATE_KNOB].value())
 
 
+def describe_timeout() -> float:
+    """How long a first question for the tools may wait: a few seconds in the GUI (an artist is waiting; the
+    answer is usually cached), the worker's query timeout on a farm (`nuke -x`, where no menu asked first)."""
+    return tools.STARTUP_TIMEOUT if nuke.GUI else worker.QUERY_TIMEOUT
+
+
 def tool_for(group: Any) -> Dict[str, Any]:
-    """The node's tool description; for a Model node, apply with the chosen model's manifest controls."""
+    """The node's tool description; for a model-running node (the Model node), with the chosen model's manifest
+    controls. Raises worker.WorkerError (no tools from the worker) or RuntimeError (it lacks this tool)."""
     name = group[TOOL_KNOB].value() or saved_state(group)["tool"]
-    model = ""
-    if name == "apply":
-        model = group["model"].value() if group.knob("model") is not None else ""
-        model = model or saved_state(group)["values"].get("model") or ""
-    return descriptions.describe_tool(name, model)
+    tool = descriptions.describe_tool(name, timeout=describe_timeout())
+    param = tools.model_param(tool)
+    if not param:
+        return tool
+    model = group[param].value() if group.knob(param) is not None else ""
+    return descriptions.describe_tool(name, model or saved_state(group)["values"].get(param) or "")
 
 
 # --- building a node ----------------------------------------------------------------------------------------
@@ -103,13 +112,14 @@ def build_internals(group: Any, tool: Dict[str, Any]) -> None:
 
 
 def create_node(tool: Dict[str, Any], model: str = "") -> Any:
-    """A Group for ``tool`` (one entry of `matchcut tools --json`); for apply (the Model node), with the chosen
-    ``model``'s controls."""
+    """A Group for ``tool`` (one entry of `matchcut tools --json`); for a model-running tool (the Model node),
+    with the chosen ``model``'s controls."""
     group = nuke.nodes.Group()
     group.setName(knobs.node_name(tool), True)
     build_internals(group, tool)
-    saved = {"model": model} if model else {}
-    if tool["name"] == "apply":
+    param = tools.model_param(tool)
+    saved = {param: model} if model and param else {}
+    if param:
         tool = descriptions.pick_model(tool, model)
     add_adapter_knobs(group, tool, saved)
     for spec in descriptions.tool_specs(tool, saved):
@@ -120,19 +130,18 @@ def create_node(tool: Dict[str, Any], model: str = "") -> Any:
 
 def finish_node(group: Any, tool: Dict[str, Any]) -> None:
     """After a node's knobs were made: the Model node's list of its model's controls, the saved state, the status."""
-    if tool["name"] == "apply":
+    if tools.model_param(tool):
         group[MODEL_CONTROLS_KNOB].setValue(knobs.encode_control_names(tool))
     save_state(group, tool)
     refresh_status(group, tool)
 
 
-def rebuild_model_controls(group: Any) -> Dict[str, Any]:
-    """After the Model node's model changed: drop the old model's knobs, add the new manifest's controls (values
-    saved for them earlier come back)."""
+def rebuild_model_controls(group: Any, tool: Dict[str, Any]) -> Dict[str, Any]:
+    """After the Model node's model changed (``tool``: its description with the new model's controls): drop the
+    old model's knobs, add the new manifest's controls (values saved for them earlier come back)."""
     saved = saved_state(group)
     for name in knobs.decode_control_names(group[MODEL_CONTROLS_KNOB].value()):
         remove_control(group, name)
-    tool = tool_for(group)
     for spec in knobs.knob_specs([c for c in tool["controls"] if c.get("model_control")]):
         remove_control(group, spec["name"])
         add_control(group, spec, saved["values"])
@@ -267,7 +276,7 @@ def refresh_status(group: Any, tool: Optional[Dict[str, Any]] = None) -> str:
     try:
         tool = tool or tool_for(group)
         key = plan_job(group, tool)["key"]
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, worker.WorkerError) as exc:
         text, valid, flag = node_status.assess_failure(str(exc), isinstance(exc, job_plan.InputMissing))
     else:
         text, valid, flag = node_status.assess_result(saved_state(group), key)
@@ -294,23 +303,29 @@ def render_input(node: Any, path: str, start: int, end: int) -> None:
         nuke.delete(write)
 
 
-def run_worker(group: Any, tool: Dict[str, Any], exe: str, job_path: str) -> events.RunState:
-    """Run the job out of process behind a ProgressTask; the dialog's cancel or the Cancel button stops it."""
-    task = nuke.ProgressTask("Matchcut " + tool["name"])
-    task.setMessage("starting the worker")
-    proc = worker.start(exe, job_path)
-    _RUNNING[group.name()] = proc
+def run_worker(group: Any, tool: Dict[str, Any], exe: str, job_path: str) -> events.JobState:
+    """Run the job out of process (client JobRun) behind a ProgressTask; the dialog's cancel or the Cancel button
+    stops it (the client's cancel: asked first, killed after its grace). The final state's error is one line,
+    with the worker's last stderr lines when it died."""
+    label = tool.get("label") or tool["name"]
+    task = nuke.ProgressTask("Matchcut " + label)
+    task.setMessage(events.progress_text(events.JobState(), label))
+    try:
+        run = worker.JobRun(exe, job_path)
+    except OSError as exc:  # not executable, gone since it was found
+        failed = events.JobState()
+        failed.status, failed.error = "error", "cannot start the Matchcut worker {}: {}".format(exe, exc)
+        return failed
+    _RUNNING[group.name()] = run
     _CANCEL_REQUESTS.discard(group.name())
     set_status(group, "processing")
 
-    def on_event(run: events.RunState, event: Dict[str, Any]) -> None:
-        task.setProgress(events.progress_percent(run))
-        message = events.progress_message(event)
-        if message is not None:
-            task.setMessage(message)
+    def on_event(now: events.JobState) -> None:
+        task.setProgress(int(now.fraction * 100))
+        task.setMessage(events.progress_text(now, label))
 
     try:
-        return worker.follow(proc, on_event, lambda: task.isCancelled() or group.name() in _CANCEL_REQUESTS)
+        return worker.follow(run, on_event, lambda: task.isCancelled() or group.name() in _CANCEL_REQUESTS)
     finally:
         _RUNNING.pop(group.name(), None)
         _CANCEL_REQUESTS.discard(group.name())
@@ -325,21 +340,22 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     try:
         tool = tool_for(group)
         plan = plan_job(group, tool, first, last)
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, worker.WorkerError) as exc:
         return fail(group, None, "", str(exc), interactive)
     if node_status.is_current(saved_state(group), plan["key"]):
         refresh_status(group, tool)
         return True
-    exe = worker.find_worker()
-    if exe is None:
-        return fail(group, tool, plan["key"], "Matchcut worker not found: set MATCHCUT_WORKER", interactive)
+    try:
+        exe = worker.find_worker()
+    except worker.WorkerError as exc:
+        return fail(group, tool, plan["key"], str(exc), interactive)
     folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
     os.makedirs(folder, exist_ok=True)
     files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
     set_status(group, "rendering inputs")
     for name, node in plan["connected"].items():
         render_input(node, files["inputs"][name], *plan["renders"][name])
-    run = run_worker(group, tool, exe, jobs.write_job(files["job"], os.path.join(folder, "job.json")))
+    run = run_worker(group, tool, exe, jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"]))
     if run.status == "cancelled":
         unwire(group)
         save_state(group, tool, last_run={"key": plan["key"], "status": "cancelled", "message": ""})
@@ -348,12 +364,14 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     if run.status != "done":
         unwire(group)
         return fail(group, tool, plan["key"], run.error or "the worker exited without a result", interactive)
+    for warning in run.warnings:
+        nuke.tprint("Matchcut {}: {}".format(group.name(), warning))
     outputs = files["outputs"]
     wired = wire_result(group, outputs, plan)
     save_state(group, tool, plan["key"], job_plan.describe_result(
         plan, job_plan.result_files(tool, outputs, plan, wired), outputs, run.artifacts))
     if tool.get("frameless"):
-        note_continuity(group, run.artifacts)
+        note_regions(group, tool, run.artifacts)
     refresh_status(group, tool)
     return True
 
@@ -397,10 +415,11 @@ def cancel(group: Any) -> None:
         set_status(group, "cancelling")
 
 
-def note_continuity(group: Any, artifacts: Dict[str, Any]) -> Any:
-    """The continuity report (regions.summarise_report) on the node: a Text2 overlay per region on B (the
-    'regions' output), the lines on the Regions knob, and a sticky note next to the node."""
-    report = regions.summarise_report(artifacts)
+def note_regions(group: Any, tool: Dict[str, Any], artifacts: Dict[str, Any]) -> Any:
+    """A frameless tool's report (regions.summarise_report, e.g. continuity's) on the node: a Text2 overlay per
+    region on the main input (the 'regions' output), the lines on the Regions knob, and a sticky note next to
+    the node."""
+    report = regions.summarise_report(artifacts, tool.get("label") or tool["name"])
     group["regions"].setValue(report["text"])
     group.begin()
     try:
@@ -416,6 +435,47 @@ def note_continuity(group: Any, artifacts: Dict[str, Any]) -> Any:
     note = nuke.nodes.StickyNote(label=report["note"])
     note.setXYpos(group.xpos() + 120, group.ypos())
     return note
+
+
+# --- the menu -----------------------------------------------------------------------------------------------
+
+MENU = "Matchcut"
+
+
+def _creator(tool: Dict[str, Any]) -> Any:
+    return lambda: create_node(tool)
+
+
+def build_menu(refresh: bool = False, timeout: Optional[float] = None) -> str:
+    """The Matchcut menu of the Nodes toolbar: a command per tool the worker describes, by label (from the cache
+    at start-up: Nuke never waits on the worker more than a few seconds), then "Refresh tools". A missing,
+    hung or mismatched worker gives the menu with Refresh tools only and a one-line message in the script
+    editor; the message ("" when all is well) is returned."""
+    menu = nuke.menu("Nodes").addMenu(MENU)
+    menu.clearMenu()
+    entries, message = descriptions.menu_entries(refresh, timeout)
+    for label, tool in entries:
+        menu.addCommand(label, _creator(tool))
+    menu.addSeparator()
+    menu.addCommand(descriptions.REFRESH_LABEL, refresh_menu)
+    if message:
+        nuke.tprint("Matchcut: " + message)
+    return message
+
+
+def refresh_menu() -> str:
+    """Refresh tools: forget the session's answers, ask the worker again (it gets longer than at start-up: the
+    artist asked), rebuild the menu and bring the Matchcut nodes up to the answer (knobs a node lacks because
+    the worker was missing when the script was opened). A failure shows in a message too."""
+    descriptions.refresh_descriptions()
+    message = build_menu(refresh=True, timeout=descriptions.REFRESH_TIMEOUT)
+    if message and nuke.GUI:
+        nuke.message("Matchcut: " + message)
+    if descriptions.tools_loaded():
+        for node in nuke.allNodes("Group", recurseGroups=True):
+            if is_matchcut(node) and node.knob(STATE_KNOB) is not None:
+                restore_node(node)
+    return message
 
 
 # --- callbacks ----------------------------------------------------------------------------------------------
@@ -443,8 +503,9 @@ def knob_changed() -> None:
         restore_node(node)
         return
     try:
-        tool = rebuild_model_controls(node) if (name == "model" and node.knob(MODEL_CONTROLS_KNOB) is not None) \
-            else tool_for(node)
+        tool = tool_for(node)
+        if name == tools.model_param(tool) and node.knob(MODEL_CONTROLS_KNOB) is not None:
+            tool = rebuild_model_controls(node, tool)
     except Exception as exc:
         set_status(node, "error: " + node_status.first_line(exc))
         return

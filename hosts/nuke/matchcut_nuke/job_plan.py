@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Iterable, List, Tuple
 
-from matchcut_nuke import cache, jobs, knobs, timing
+from matchcut_nuke import cache, knobs, timing
+from matchcut_nuke.client import jobs, tools
 
 
 class InputMissing(ValueError):
@@ -20,44 +21,68 @@ def check_inputs(tool: Dict[str, Any], connected: Iterable[str]) -> None:
         raise InputMissing("connect the {} input{}".format(" and ".join(missing), "s" if len(missing) > 1 else ""))
 
 
+def pick_frames(tool: Dict[str, Any], params: Dict[str, Any],
+                ranges: Dict[str, Tuple[int, int]]) -> Dict[str, int]:
+    """A frameless tool's frame per connected input that names a ``frames_param``: the frame set in that
+    parameter (a range text), else for a shot (role shot: the one before the cut) its last frame, for the main
+    shot and the rest their first. Raises ValueError naming a text that is no range."""
+    chosen = {}
+    for spec in tools.input_specs(tool):
+        name, param = spec["name"], spec.get("frames_param")
+        if param and name in ranges:
+            last = spec.get("role") == "shot"
+            chosen[name] = timing.pick_frame(params.get(param) or "", ranges[name][1 if last else 0], last=last)
+    return chosen
+
+
 def plan_job(tool: Dict[str, Any], params: Dict[str, Any], first: int, last: int, handles: int,
              ranges: Dict[str, Tuple[int, int]], upstream: str) -> Dict[str, Any]:
-    """What Process would do for the range ``first..last``: ``params`` (a continuity node's with the compared
+    """What Process would do for the range ``first..last``: ``params`` (a frameless node's with the compared
     frames filled in), ``renders`` (input -> frames to render), ``frames`` (the job's), ``result`` (the result's
     frames), the cache ``key``, ``first``, ``last`` and ``handles``. ``ranges`` gives each connected input's own
-    frames, ``upstream`` the hash of what is connected (cache.join_upstream). A continuity node compares A's
-    last frame with B's first (or the frames set) and uses no handles. Raises ValueError with a one-line reason
-    (a retime without speed, a reversed range, unreadable frames)."""
+    frames, ``upstream`` the hash of what is connected (cache.join_upstream). The frames rendered and the
+    result's follow the tool's timing (handles, after the range only for a tool that numbers its result from
+    its first frame; another frame count for one that retimes). A frameless node (a comparison) renders one
+    frame per input (``pick_frames``: A's last against B's first) and uses no handles. Raises ValueError with a
+    one-line reason (a retime without speed, a reversed range, unreadable frames)."""
+    main = tools.main_input(tool)
     if tool.get("frameless"):
-        fa = timing.pick_frame(params.get("frames_a") or "", ranges["a"][1], last=True)
-        fb = timing.pick_frame(params.get("frames_b") or "", ranges["b"][0], last=False)
-        params = dict(params, frames_a=str(fa), frames_b=str(fb))
-        renders = {"a": (fa, fa), "b": (fb, fb)}
-        for name in ranges:
-            renders.setdefault(name, (fb, fb))
-        key = cache.cache_key(tool["name"], upstream, fa, fb, params)
-        return {"params": params, "renders": renders, "frames": (fb, fb), "result": (fb, fb), "key": key,
-                "first": first, "last": last, "handles": 0}
-    plate = ranges[knobs.tool_inputs(tool)[0]]
-    start, end = timing.render_range(tool["name"], first, last, handles, plate)
-    result = timing.output_range(tool["name"], params, start, end)
+        chosen = pick_frames(tool, params, ranges)
+        params = dict(params, **{spec["frames_param"]: str(chosen[spec["name"]])
+                                 for spec in tools.input_specs(tool) if spec["name"] in chosen})
+        frame = chosen.get(main, ranges[main][0] if main in ranges else first)
+        renders = {name: (chosen.get(name, frame),) * 2 for name in ranges}
+        other = next((chosen[n] for n in knobs.tool_inputs(tool) if n in chosen and n != main), frame)
+        key = cache.cache_key(tool["name"], upstream, other, frame, params)
+        return {"params": params, "renders": renders, "frames": (frame, frame), "result": (frame, frame),
+                "key": key, "first": first, "last": last, "handles": 0}
+    start, end = tools.render_range(tool, first, last, handles, ranges[main])
+    result = tools.output_range(tool, params, start, end)
     renders = {name: (start, end) for name in ranges}
     key = cache.cache_key(tool["name"], upstream, first, last, params, {"handles": handles, "render": [start, end]})
     return {"params": params, "renders": renders, "frames": (start, end), "result": result, "key": key,
             "first": first, "last": last, "handles": handles}
 
 
+def output_path(tool: Dict[str, Any], folder: str, name: str) -> str:
+    """Where output ``name`` goes in the cache ``folder``: frames as out_<name>.####.exr, a report in its own
+    folder, a JSON file as <tool>.json (its name when the tool has another)."""
+    kind = tools.output_kind(tool, name)
+    if kind == "report":
+        return os.path.join(folder, name)
+    if kind == "json":
+        return os.path.join(folder, (tool["name"] if name == "json" else name) + ".json")
+    return os.path.join(folder, "out_" + name + ".####.exr")
+
+
 def plan_files(tool: Dict[str, Any], folder: str, plan: Dict[str, Any], connected: List[str]) -> Dict[str, Any]:
     """The files of a run in the cache ``folder`` (absolute): ``inputs`` (input -> EXR pattern to render to),
-    ``outputs`` (output -> pattern or, for continuity, the report folder and JSON) and the ``job`` dict over the
-    plan's frames (handles 0: the rendered frames already include them)."""
+    ``outputs`` (every output the tool makes with what is ``connected`` and set: output -> ``output_path``) and
+    the ``job`` dict over the plan's frames (handles 0: the rendered frames already include them)."""
     inputs = {name: os.path.join(folder, name + ".####.exr") for name in connected}
-    outputs = {name: os.path.join(folder, "out_" + name + ".####.exr")
-               for name in knobs.job_outputs(tool, connected, plan["params"])}
-    if tool.get("frameless"):
-        outputs.update(report=os.path.join(folder, "report"), json=os.path.join(folder, "continuity.json"))
+    outputs = {name: output_path(tool, folder, name) for name in tools.job_outputs(tool, connected, plan["params"])}
     start, end = plan["frames"]
-    job = jobs.build_job(tool["name"], inputs, outputs, start, end, plan["params"])
+    job = jobs.build_job(tool["name"], inputs, outputs, jobs.format_range(start, end), plan["params"])
     return {"inputs": inputs, "outputs": outputs, "job": job}
 
 
@@ -71,12 +96,10 @@ def read_settings(outputs: Dict[str, str], plan: Dict[str, Any]) -> Dict[str, Di
 
 def result_files(tool: Dict[str, Any], outputs: Dict[str, str], plan: Dict[str, Any],
                  wired: Iterable[str]) -> Dict[str, str]:
-    """Output -> its first file, for the ``wired`` outputs (those a Read shows), plus a continuity node's JSON:
-    while these are on disk the result is."""
-    frame = plan["frames"][0] if tool.get("frameless") else plan["result"][0]
-    files = {name: jobs.frame_path(outputs[name], frame) for name in wired}
-    if tool.get("frameless"):
-        files["json"] = outputs["json"]
+    """Output -> its first file, for the ``wired`` outputs (those a Read shows), plus the JSON outputs (a
+    comparison's report data): while these are on disk the result is."""
+    files = {name: jobs.frame_path(outputs[name], plan["result"][0]) for name in wired}
+    files.update({name: path for name, path in outputs.items() if tools.output_kind(tool, name) == "json"})
     return files
 
 

@@ -1,15 +1,14 @@
 """Knob specs from the worker's descriptions (`matchcut tools --json`, `matchcut models info ID --json`), the
-inputs and outputs a node wires, and knob values turned into job parameters."""
+inputs and outputs a node wires (from the description's input and output specs), and knob values turned into
+job parameters."""
 from __future__ import annotations
 
 import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from matchcut_nuke import node_status, timing
+from matchcut_nuke import node_status
+from matchcut_nuke.client import tools
 
-#: Menu labels of the worker's tools (a tool the worker adds later is listed under its own name).
-LABELS = {"match": "Shot Match", "relight": "Relight", "matte": "Matte", "fill": "Fill Frames", "retime": "Retime",
-          "continuity": "Continuity Check", "apply": "Model"}
 #: Control type -> Nuke knob class name (nuke.Enumeration_Knob etc.).
 KNOB_CLASS = {"choice": "Enumeration_Knob", "enum": "Enumeration_Knob", "float": "Double_Knob",
               "int": "Int_Knob", "bool": "Boolean_Knob", "path": "File_Knob", "file": "File_Knob",
@@ -19,13 +18,9 @@ ADAPTER_KNOBS = ("matchcut", "matchcut_tool", "matchcut_state", "handles", "outp
                  "cancel", "regions", "show_regions", "model_controls")
 #: Suffix of the Boolean knob that switches an optional control (default None) on; off sends null.
 ENABLE_SUFFIX = "_enable"
-#: A frameless tool that declares no inputs (continuity) compares two shots: A (reference) and B.
-PAIR_INPUTS = ["a", "b"]
-#: The output a node shows by default where the first one is not the one a compositor wants: a keyer's
-#: premultiplied foreground (like Keylight's final result) rather than the bare matte.
-MAIN_OUTPUT = {"matte": "foreground"}
-#: A continuity node's outputs: B with the regions drawn, and with a patch region set, B patched and the patch.
-CONTINUITY_OUTPUTS = ["regions", "main", "patch"]
+#: Nuke's own output of a frameless tool (one that compares shots and writes a report): its main input with the
+#: report's regions drawn on it (Text2 overlays), offered before the tool's frame outputs.
+REGIONS_OUTPUT = "regions"
 
 
 def knob_specs(controls: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -45,70 +40,36 @@ def knob_specs(controls: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return specs
 
 
-def tools_by_name(data: Any) -> Dict[str, Dict[str, Any]]:
-    """`matchcut tools --json` as {name: tool}; accepts the worker's object form and a list of tools."""
-    items = data.values() if isinstance(data, dict) else data
-    return {tool["name"]: tool for tool in items}
-
-
 def tool_inputs(tool: Dict[str, Any]) -> List[str]:
-    """The node's inputs in order (Nuke input 0 first): the tool's inputs, optional ones included."""
-    inputs = list(tool.get("inputs") or [])
-    if not inputs:
-        inputs = list(PAIR_INPUTS) if tool.get("frameless") else ["plate"]
-    return inputs
+    """The node's inputs in order (Nuke input 0 first): the tool's inputs as it declares them, optional ones
+    included, command-line-only ones (an edit file) left out. The declared order, not main-first: a saved
+    script's wiring stays (a comparison's reference shot A is input 0, the shot B it checks input 1)."""
+    return [i["name"] for i in tool.get("input_specs") or [] if i.get("role") != "edit"]
 
 
 def required_inputs(tool: Dict[str, Any]) -> List[str]:
-    """The inputs that must be connected before Process."""
-    optional = set(tool.get("optional_inputs") or [])
-    return [name for name in tool_inputs(tool) if name not in optional]
+    """The inputs that must be connected before Process, in the node's order."""
+    required = set(tools.required_inputs(tool))
+    return [name for name in tool_inputs(tool) if name in required]
 
 
 def passthrough_input(tool: Dict[str, Any]) -> int:
-    """The input the node passes through when there is no current result: B for a pair, else the plate."""
-    return len(PAIR_INPUTS) - 1 if tool_inputs(tool) == PAIR_INPUTS else 0
+    """The input the node passes through when there is no current result: the tool's main input."""
+    return tool_inputs(tool).index(tools.main_input(tool))
 
 
 def tool_outputs(tool: Dict[str, Any]) -> List[str]:
-    """The outputs the node offers, the default one first: relight main, passes; matte foreground, matte, comp."""
+    """The outputs the node offers (a Read each), the default one first: of the frame outputs a job makes with
+    nothing but the main input, the one the tool names primary (a keyer's premultiplied foreground rather than
+    the bare matte), then those, then the ones that need more (a comp needs a background); a frameless tool's
+    "regions" overlay first. A report or JSON output has no Read (a tool with only those gets one empty "main"
+    Read, so the output menu is never empty)."""
+    frames = tools.frame_outputs(tool, [o["name"] for o in tools.output_specs(tool)])
+    plain = tools.frame_outputs(tool, tools.job_outputs(tool, [tools.main_input(tool)], {}))
+    names = tools.output_order(tool, plain) + [n for n in frames if n not in plain]
     if tool.get("frameless"):
-        return list(CONTINUITY_OUTPUTS)
-    names = list(tool.get("outputs") or []) or list(tool.get("output_kinds") or {}) or ["main"]
-    main = MAIN_OUTPUT.get(tool["name"])
-    if main in names:
-        names.remove(main)
-        names.insert(0, main)
-    return names
-
-
-def job_outputs(tool: Dict[str, Any], connected: List[str], params: Dict[str, Any]) -> List[str]:
-    """The frame outputs a job asks for: every output the tool can make with what is connected and set (a
-    matte's comp only with a background plate or colour)."""
-    if tool.get("frameless"):
-        return ["main", "patch"] if params.get("patch") is not None else []
-    names = tool_outputs(tool)
-    if tool["name"] == "matte" and "background" not in connected and params.get("background_color") is None:
-        names = [n for n in names if n != "comp"]
-    return names
-
-
-def model_tool(tool: Dict[str, Any], manifest: Dict[str, Any]) -> Dict[str, Any]:
-    """The Model node's description: the apply tool with the chosen model's manifest controls after its own
-    (a control named like one of apply's is left out: apply's wins, as in the worker)."""
-    own = {c["name"] for c in tool.get("controls", [])}
-    extra = [dict(c, model_control=True) for c in manifest.get("controls") or [] if c["name"] not in own]
-    return dict(tool, controls=list(tool.get("controls", [])) + extra, model=str(manifest.get("id", "")))
-
-
-def model_choices(models: Any) -> List[str]:
-    """Model ids for the Model node's menu from `matchcut models list --json`: image-to-image models first,
-    then studio models with other tasks (the worker's apply tool refuses fixed-size ones with a clear error)."""
-    entries = models.get("models", []) if isinstance(models, dict) else list(models)
-    builtin_tasks = ("segmentation", "face-detection", "face-landmarks", "interpolation")
-    first = [m["id"] for m in entries if m.get("task") == "image-to-image"]
-    rest = [m["id"] for m in entries if m.get("task") not in builtin_tasks and m["id"] not in first]
-    return first + rest
+        names = [REGIONS_OUTPUT] + [n for n in names if n != REGIONS_OUTPUT]
+    return names or ["main"]
 
 
 def param_value(spec: Dict[str, Any], raw: Any, enabled: bool = True) -> Any:
@@ -176,18 +137,21 @@ WATCHED_KNOBS = frozenset(("handles", "inputChange", "output", "mix", "show_regi
 
 
 def node_name(tool: Dict[str, Any]) -> str:
-    """The name a new node asks for: Matchcut_<tool>, Matchcut_Model for apply."""
-    return "Matchcut_" + ("Model" if tool["name"] == "apply" else tool["name"])
+    """The name a new node asks for: Matchcut_<tool>; Matchcut_Model for a tool that runs a chosen model (its
+    own controls come from that model)."""
+    return "Matchcut_" + ("Model" if tools.model_param(tool) else tool["name"])
 
 
-def offer_models(specs: List[Dict[str, Any]], installed: List[str], wanted: Optional[str]) -> List[Dict[str, Any]]:
-    """``specs`` with the "model" control made a menu of the ``installed`` model ids (plus ``wanted`` when it is
-    not installed, so a saved id is not lost), defaulting to ``wanted``, else the first installed id."""
+def offer_models(specs: List[Dict[str, Any]], installed: List[str], wanted: Optional[str],
+                 param: str) -> List[Dict[str, Any]]:
+    """``specs`` with the ``param`` control (the model id) made a menu of the ``installed`` model ids (plus
+    ``wanted`` when it is not installed, so a saved id is not lost), defaulting to ``wanted``, else the first
+    installed id."""
     choices = list(installed)
     if wanted and wanted not in choices:
         choices.append(wanted)
     return [dict(spec, knob="Enumeration_Knob", type="choice", choices=choices or [""],
-                 default=wanted or (choices[0] if choices else "")) if spec["name"] == "model" else spec
+                 default=wanted or (choices[0] if choices else "")) if spec["name"] == param else spec
             for spec in specs]
 
 
@@ -216,9 +180,11 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
         {"name": "matchcut", "knob": "Tab_Knob", "label": "Matchcut"},
         {"name": "matchcut_tool", "knob": "String_Knob", "label": "tool", "value": tool["name"], "hidden": True}]
     if not tool.get("frameless"):
+        where = "before and after" if tools.timing(tool)["handles_before"] else \
+            "after (this tool numbers its result from the first frame)"
         specs.append({"name": "handles", "knob": "Int_Knob", "label": "handles",
-                      "value": int(saved.get("handles", timing.DEFAULT_HANDLES.get(tool["name"], 0)) or 0),
-                      "tooltip": "frames rendered and processed before and after the range (retime: after only)"})
+                      "value": int(saved.get("handles", tools.default_handles(tool)) or 0),
+                      "tooltip": "frames rendered and processed {} the range".format(where)})
     specs += [{"name": "output", "knob": "Enumeration_Knob", "label": "output", "choices": names,
                "value": saved.get("output") if saved.get("output") in names else names[0]},
               {"name": "mix", "knob": "Double_Knob", "label": "mix", "min": 0, "max": 1,
@@ -233,7 +199,7 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
               {"name": "cancel", "knob": "PyScript_Knob", "label": "Cancel",
                "text": "import matchcut_nuke.host as h; h.cancel(nuke.thisNode())"},
               {"name": "matchcut_state", "knob": "String_Knob", "label": "state", "hidden": True}]
-    if tool["name"] == "apply":
+    if tools.model_param(tool):
         specs.append({"name": "model_controls", "knob": "String_Knob", "label": "model controls", "hidden": True})
     return specs
 

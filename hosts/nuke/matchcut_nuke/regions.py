@@ -1,4 +1,5 @@
-"""Continuity regions from the worker's JSON report, as lines for the node and boxes for Text overlays."""
+"""Regions from a frameless tool's JSON report (continuity's: what changed between shot A and shot B), as lines
+for the node and boxes for Text overlays."""
 from __future__ import annotations
 
 import json
@@ -6,20 +7,21 @@ from typing import Any, Dict, List, Tuple
 
 
 class ReportError(ValueError):
-    """The continuity JSON could not be read; the message names the file and what was expected."""
+    """The report's JSON could not be read; the message names the file and what was expected."""
 
 
 def read_regions(path: str) -> Tuple[List[Dict[str, Any]], int]:
-    """The regions of the first comparison in a `continuity.json` (id, category, score, box [x, y, w, h] in
-    B's pixels, top-left origin, on) and B's height; ReportError names the file when it is not a report."""
+    """The regions of the first comparison in a report's JSON (`continuity.json`: id, category, score, box
+    [x, y, w, h] in B's pixels, top-left origin, on) and B's height; ReportError names the file when it is not
+    a report."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
     except (OSError, ValueError) as exc:
-        raise ReportError("{}: cannot read the continuity report ({})".format(path, exc)) from None
+        raise ReportError("{}: cannot read the report ({})".format(path, exc)) from None
     comparisons = data.get("comparisons") if isinstance(data, dict) else None
     if not isinstance(comparisons, list):
-        raise ReportError("{}: expected a continuity report with 'comparisons'".format(path))
+        raise ReportError("{}: expected a report with 'comparisons'".format(path))
     if not comparisons:
         return [], 0
     first = comparisons[0]
@@ -45,18 +47,19 @@ def nuke_box(box: List[int], height: int) -> List[int]:
     return [x, height - (y + h), x + w, height - y]
 
 
-#: Name prefix of the Text2 overlay nodes a continuity node makes inside itself.
+#: Name prefix of the Text2 overlay nodes a frameless tool's node makes inside itself.
 OVERLAY_PREFIX = "matchcut_region_"
 
 
-def summarise_report(artifacts: Dict[str, Any]) -> Dict[str, Any]:
-    """What a continuity node shows from the worker's ``artifacts`` ("json": the report's JSON, "report": its
-    folder): ``lines`` (one per region), ``text`` for the Regions knob, ``overlays`` (a Text2 per region: name,
-    message, Nuke ``box``) and the sticky ``note``. Raises ReportError when the JSON cannot be read."""
+def summarise_report(artifacts: Dict[str, Any], label: str) -> Dict[str, Any]:
+    """What a frameless tool's node (labelled ``label``) shows from the worker's ``artifacts`` ("json": the
+    report's JSON, "report": its folder): ``lines`` (one per region), ``text`` for the Regions knob,
+    ``overlays`` (a Text2 per region: name, message, Nuke ``box``) and the sticky ``note``. Raises ReportError
+    when the JSON cannot be read."""
     found, height = read_regions(artifacts["json"]) if artifacts.get("json") else ([], 0)
     lines = [region_line(r) for r in found]
     overlays = [{"name": OVERLAY_PREFIX + str(r["id"]), "box": nuke_box(r["box"], height),
                  "message": "#{} {} {:.2f}".format(r["id"], r["category"], r["score"])} for r in found]
-    note = "Continuity report: {}".format(artifacts.get("report", "(none)"))
+    note = "{} report: {}".format(label, artifacts.get("report", "(none)"))
     return {"lines": lines, "text": "\n".join(lines) if lines else "no regions flagged", "overlays": overlays,
             "note": "\n".join([note] + lines)}

@@ -7,7 +7,8 @@ nuke module: Node, Group, Knob classes, nodes, execute, ProgressTask, message, d
   Node: setName(name, uncollide);  Knob: Class, name, label, value, setValue, setFlag, clearFlag, getFlag, setTooltip, setExpression, setVisible,
         setEnabled, toScript;  Array_Knob.setRange;  Enumeration_Knob.values, setValues, numValues, enumName
   module: nodes.<Class>(**knobs), root, allNodes, toNode, delete, execute(node, start, end, incr), message,
-        tprint, menu(name).addMenu/addCommand, ProgressTask(message).setMessage/setProgress/isCancelled, GUI, INVISIBLE,
+        tprint, menu(name).addMenu/addCommand/addSeparator/clearMenu,
+        ProgressTask(message).setMessage/setProgress/isCancelled, GUI, INVISIBLE,
         addOnCreate / addKnobChanged / addUpdateUI / addBeforeRender (call, args, kwargs, nodeClass), thisNode,
         thisKnob
 Knob names per node class are the real ones (Read: file first last origfirst origlast before after; Write: file
@@ -235,7 +236,14 @@ _root._children, _root._inputs, _root._parent = _ALL, {}, None
 
 
 def root(): return _root
-def allNodes(filter=None, group=None): return [n for n in _ALL if filter is None or n.Class() == filter]
+def allNodes(filter=None, group=None, recurseGroups=False):
+    found, todo = [], list(_ALL)
+    while todo:
+        node = todo.pop(0)
+        found.append(node)
+        if recurseGroups:
+            todo.extend(getattr(node, "_children", []))
+    return [n for n in found if filter is None or n.Class() == filter]
 def toNode(name): return next((n for n in _ALL if n.name() == name), None)
 
 
@@ -292,6 +300,17 @@ class Menu:
         if not (callable(command) or isinstance(command, str)):
             raise TypeError("addCommand(name, command: callable or str)")
         self.items[str(name)] = command
+
+    def addSeparator(self, **kwargs):
+        self._separators = getattr(self, "_separators", 0) + 1
+        self.items["-{}".format(self._separators)] = None
+
+    def clearMenu(self):
+        self.items.clear()
+
+    def _commands(self):
+        """Test control: the command names in order, separators left out."""
+        return [name for name, command in self.items.items() if command is not None]
 
 
 _menus = {}

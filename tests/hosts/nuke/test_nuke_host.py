@@ -9,6 +9,7 @@ import runpy
 import shutil
 import stat
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -18,8 +19,11 @@ ROOT = HERE.parents[2]
 WORKER = ROOT / ".venv" / "bin" / "matchcut"
 sys.path.insert(0, str(ROOT / "hosts" / "nuke"))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # tests/hosts: fake_tool
 
 import fake_nuke  # noqa: E402
+import fake_tool  # noqa: E402
+from matchcut_nuke.client import jobs as cjobs, tools as ctools  # noqa: E402
 
 
 def write_exr(path, pixels):
@@ -42,31 +46,45 @@ def read_exr(path):
 
 @pytest.fixture(scope="module")
 def descriptions():
-    """The real worker's tool descriptions, asked once (each host reload would ask again)."""
+    """The real worker's `matchcut tools --json`, asked once (each host reload would ask again)."""
     import subprocess
     return json.loads(subprocess.check_output([str(WORKER), "tools", "--json"], text=True))
 
 
 @pytest.fixture
-def host(monkeypatch, tmp_path, descriptions):
+def bare_host(monkeypatch, tmp_path):
+    """host.py on the fake `nuke`, a fresh session: no tools asked yet, an empty description cache."""
     monkeypatch.setitem(sys.modules, "nuke", fake_nuke)
     sys.modules.pop("matchcut_nuke.host", None)
     import matchcut_nuke.host as host
     fake_nuke.reset()
     fake_nuke.execute_hook = render_from_read
     monkeypatch.setattr(host, "CACHE_ROOT", str(tmp_path / "cache"))
+    # the descriptions' cache (not MATCHCUT_CACHE_DIR: the worker finds its models there)
+    monkeypatch.setattr(host.descriptions, "cache_dir", lambda: str(tmp_path / "descriptions"))
     monkeypatch.setenv("MATCHCUT_WORKER", str(WORKER))
-    from matchcut_nuke import descriptions as worker_descriptions
-    worker_descriptions.refresh_descriptions()  # each test starts from the worker's real tool list only
-    worker_descriptions._DESCRIPTIONS[("tools",)] = descriptions
-    for script in ("init.py", "menu.py"):  # what Nuke runs at start: the callbacks and the menu
+    host.descriptions.refresh_descriptions()
+    yield host, fake_nuke
+    host.descriptions.refresh_descriptions()
+
+
+def start_nuke():
+    """What Nuke runs at start: init.py (the callbacks a farm needs too), then menu.py (GUI: the menu)."""
+    for script in ("init.py", "menu.py"):
         runpy.run_path(str(ROOT / "hosts" / "nuke" / script))
-    return host, fake_nuke
+
+
+@pytest.fixture
+def host(bare_host, descriptions):
+    host, nuke = bare_host
+    host.descriptions._SESSION.update(tools=tools(descriptions), note="")  # the worker's real tools, asked once
+    start_nuke()
+    return host, nuke
 
 
 def render_from_read(write, start, end):
     """What nuke.execute(Write) does for a Write fed by a Read: one file per frame at the Write's pattern."""
-    from matchcut_nuke.jobs import frame_path
+    frame_path = cjobs.frame_path
     source = write.input(0)
     for frame in range(start, end + 1):
         shutil.copyfile(frame_path(source["file"].value(), frame), frame_path(write["file"].value(), frame))
@@ -100,8 +118,7 @@ def frames_on_disk(folder, prefix):
 
 
 def tools(descriptions):
-    from matchcut_nuke.knobs import tools_by_name
-    return tools_by_name(descriptions)
+    return ctools.tools_from(descriptions)
 
 
 def fake_worker(tmp_path, lines, code=0, sleep=0.0):
@@ -160,6 +177,34 @@ def test_process_shows_worker_one_line_error(host, tmp_path, monkeypatch, descri
     assert not host.process(group, 1, 1, interactive=True)
     assert group["status"].value() == "error: plate.1001.exr: missing" and ("message", "Matchcut: plate.1001.exr: missing") in nuke.calls
     assert group.node("matchcut_valid")["which"].value() == 0 and group["label"].value() == "ERROR"
+
+
+def test_a_worker_that_dies_mid_job_says_so_with_its_last_stderr_lines(host, tmp_path, monkeypatch, descriptions):
+    host, nuke = host
+    lines = ["loading CUDA...", '{"event": "start", "total": 3}', '{"event": "frame", "frame": 1, "index": 1, "total": 3}']
+    script = fake_worker(tmp_path, lines)
+    text = pathlib.Path(script).read_text().replace("sys.exit(0)", "sys.stderr.write('CUDA error: out of memory\\n'); "
+                                                                   "sys.stderr.flush(); os.kill(os.getpid(), 9)")
+    pathlib.Path(script).write_text(text.replace("import signal,", "import os, signal,"))
+    monkeypatch.setenv("MATCHCUT_WORKER", script)
+    group = host.create_node(tools(descriptions)["fill"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1, 2, 3], grey(0.2)))
+    assert not host.process(group, 1, 3, interactive=False)
+    status = group["status"].value()
+    assert status.startswith("error: the Matchcut worker was stopped by signal 9") and "CUDA error: out of memory" in status
+    assert "\n" not in status and "loading CUDA" not in status  # stray stdout is shown only when stderr is empty
+    assert group.node("matchcut_read_main")["file"].value() == "" and group["label"].value() == "ERROR"
+    assert json.loads(group[host.STATE_KNOB].value())["cache_key"] == ""  # no result recorded
+
+
+def test_no_worker_gives_the_one_line_error_naming_the_setting(host, tmp_path, monkeypatch, descriptions):
+    host, nuke = host
+    monkeypatch.setenv("MATCHCUT_WORKER", str(tmp_path / "nowhere" / "matchcut"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    group = host.create_node(tools(descriptions)["fill"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1], grey(0.2)))
+    assert not host.process(group, 1, 1, interactive=False)
+    assert group["status"].value().startswith("error: no Matchcut worker found") and "MATCHCUT_WORKER" in group["status"].value()
 
 
 # --- 1. handles and retime numbering ----------------------------------------------------------------------
@@ -229,13 +274,6 @@ def test_matte_wires_every_output_with_foreground_first(host, tmp_path, descript
     assert group["output"].getValue() == 2.0  # the Switch's `parent.output` expression picks input 2
 
 
-def test_matte_without_background_asks_no_comp(host, descriptions):
-    from matchcut_nuke import knobs
-    matte = tools(descriptions)["matte"]
-    assert knobs.job_outputs(matte, ["plate"], {"background_color": None}) == ["foreground", "matte"]
-    assert knobs.job_outputs(matte, ["plate"], {"background_color": [0, 0, 1]}) == ["foreground", "matte", "comp"]
-
-
 @pytest.mark.zoo
 def test_relight_wires_main_and_passes(host, tmp_path, descriptions, zoo_model):
     host, nuke = host
@@ -265,9 +303,9 @@ def test_model_node_builds_knobs_from_the_manifest_and_switches_models(host, tmp
     zoo_model("degrain-small")
     nuke.root()["first_frame"].setValue(1)
     nuke.root()["last_frame"].setValue(2)
-    host.descriptions._DESCRIPTIONS[("models", "info", "studio-sharpen")] = STUDIO
-    real_list = host.descriptions.ask_worker(["models", "list"])
-    host.descriptions._DESCRIPTIONS[("models", "list")] = {"models": real_list["models"] + [STUDIO]}
+    host.descriptions._MODELS[("models", "info", "studio-sharpen")] = STUDIO
+    real_list = host.descriptions.ask_models(["models", "list"])
+    host.descriptions._MODELS[("models", "list")] = {"models": real_list["models"] + [STUDIO]}
     apply = tools(descriptions)["apply"]
     group = host.create_node(apply, model="degrain-small")
     nuke.run_callbacks("onCreate", group)  # what a script load does: nothing changes for a current node
@@ -328,7 +366,7 @@ def test_on_create_restores_missing_and_changed_knobs_from_state_and_keeps_unkno
 
 def test_restore_keeps_an_uninstalled_model_id_and_a_state_that_does_not_fit(host, descriptions):
     host, nuke = host
-    host.descriptions._DESCRIPTIONS[("models", "list")] = {"models": []}
+    host.descriptions._MODELS[("models", "list")] = {"models": []}
     group = host.create_node(tools(descriptions)["apply"], model="studio-gone")
     assert group["model"].value() == "studio-gone"
     saved = json.loads(group[host.STATE_KNOB].value())
@@ -378,8 +416,8 @@ def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_pat
     # init.py registered onCreate and beforeRender (they must run on a farm); menu.py the GUI ones and the menu
     assert [c[3] for c in nuke._callbacks["onCreate"]] == ["Group"] and len(nuke._callbacks["beforeRender"]) == 1
     assert [c[3] for c in nuke._callbacks["knobChanged"] + nuke._callbacks["updateUI"]] == ["Group", "Group"]
-    assert sorted(nuke.menu("Nodes").items["Matchcut"].items) == ["Continuity Check", "Fill Frames", "Matte", "Model",
-                                                                 "Relight", "Retime", "Shot Match"]
+    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Apply Model", "Continuity", "Frame Fill", "Matte",
+                                                                "Relight", "Retime", "Shot Match", "Refresh tools"]
     nuke.root()["first_frame"].setValue(1001)
     nuke.root()["last_frame"].setValue(1002)
     group = host.create_node(tools(descriptions)["match"])
@@ -478,8 +516,84 @@ def test_cancel_button_signals_the_worker_which_exits_cleanly(host, tmp_path, mo
 
     monkeypatch.setattr(nuke.ProgressTask, "setProgress", press_cancel)
     assert not host.process(group, 1, 1, interactive=False)
-    assert procs and procs[0].returncode == 130  # the worker's SIGINT handler ran: a clean exit, not a kill
+    assert procs and procs[0].process.returncode == 130  # the worker's SIGINT handler ran: a clean exit, not a kill
     assert group["status"].value() == host.node_status.CANCELLED and group.name() not in host._RUNNING
+
+
+# --- 8. start-up, the menu and a tool no adapter knows -------------------------------------------------------
+
+def script_worker(tmp_path, body):
+    """A shell script standing in for the worker (one that hangs, one of another version, one that describes a
+    tool no adapter knows)."""
+    path = tmp_path / "bin" / "matchcut"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_start_up_with_a_hung_worker_gives_the_menu_and_one_line_in_a_few_seconds(bare_host, tmp_path, monkeypatch):
+    host, nuke = bare_host
+    monkeypatch.setenv("MATCHCUT_WORKER", script_worker(tmp_path, "sleep 30"))
+    start = time.monotonic()
+    start_nuke()
+    assert time.monotonic() - start < 8  # the client's start-up timeout is 5 s
+    printed = [c[1] for c in nuke.calls if c[0] == "tprint"]
+    assert len(printed) == 1 and "no answer in 5 s" in printed[0] and "\n" not in printed[0]
+    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Refresh tools"]
+    assert len(nuke._callbacks["knobChanged"]) == 1 and len(nuke._callbacks["beforeRender"]) == 1
+    # the worker is fixed: Refresh tools asks again and the menu fills
+    monkeypatch.setenv("MATCHCUT_WORKER", str(WORKER))
+    nuke.menu("Nodes").items["Matchcut"].items["Refresh tools"]()
+    assert "Shot Match" in nuke.menu("Nodes").items["Matchcut"]._commands()
+    assert not [c for c in nuke.calls if c[0] == "message"]
+
+
+def test_a_worker_describing_version_99_says_update_the_adapter_in_the_menu(bare_host, tmp_path, monkeypatch):
+    host, nuke = bare_host
+    answer = json.dumps({"matchcut_tools": 99, "matchcut": "9.0", "tools": {}})
+    monkeypatch.setenv("MATCHCUT_WORKER", script_worker(tmp_path, "echo '{}'".format(answer)))
+    start_nuke()
+    printed = [c[1] for c in nuke.calls if c[0] == "tprint"]
+    assert len(printed) == 1 and printed[0].startswith("Matchcut: the Matchcut worker 9.0 describes its tools in version 99")
+    assert "update the adapter" in printed[0]
+    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Refresh tools"]
+    nuke.menu("Nodes").items["Matchcut"].items["Refresh tools"]()  # asked by the artist: a message too
+    assert [c[1] for c in nuke.calls if c[0] == "message"][-1].endswith("update the adapter (Matchcut > Refresh tools asks again)")
+
+
+def test_a_node_loaded_without_a_worker_gets_its_knobs_after_refresh(bare_host, tmp_path, monkeypatch, descriptions):
+    host, nuke = bare_host
+    host.descriptions._SESSION.update(tools=tools(descriptions), note="")
+    group = host.create_node(tools(descriptions)["match"])
+    group.removeKnob(group["strength"])  # as a script opened where the worker was missing keeps it
+    host.descriptions.refresh_descriptions()
+    monkeypatch.setenv("MATCHCUT_WORKER", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    start_nuke()
+    nuke.run_callbacks("updateUI", group)
+    assert group["status"].value().startswith("error: no Matchcut worker found")
+    monkeypatch.setenv("MATCHCUT_WORKER", str(WORKER))
+    nuke.menu("Nodes").items["Matchcut"].items["Refresh tools"]()
+    assert group["strength"].value() == 1.0 and group["status"].value() == "waiting: connect the plate and reference inputs"
+
+
+def test_a_tool_no_adapter_knows_appears_in_the_menu_and_makes_its_node(bare_host, tmp_path, monkeypatch):
+    host, nuke = bare_host
+    answer = tmp_path / "tools.json"
+    answer.write_text(json.dumps(fake_tool.described()))
+    monkeypatch.setenv("MATCHCUT_WORKER", script_worker(tmp_path, "cat {}".format(answer)))
+    start_nuke()
+    menu = nuke.menu("Nodes").items["Matchcut"]
+    assert "Match Grain" in menu._commands() and not [c for c in nuke.calls if c[0] == "tprint"]
+    group = menu.items["Match Grain"]()
+    assert group.name() == "Matchcut_grain" and group[host.TOOL_KNOB].value() == "grain"
+    assert isinstance(group["amount"], nuke.Double_Knob) and group["amount"].value() == 1.0
+    assert isinstance(group["seed"], nuke.Int_Knob) and group["seed_enable"].value() is False
+    assert isinstance(group["response"], nuke.Enumeration_Knob) and group["response"].values() == ["film", "digital"]
+    assert [n.name() for n in group.nodes() if n.Class() == "Input"] == ["plate", "reference", "mask"]
+    assert group["output"].values() == ["main", "grain"] and group["handles"].value() == 1
+    assert group["status"].value() == "waiting: connect the plate and reference inputs"
 
 
 def test_fake_rejects_wrong_api(host):

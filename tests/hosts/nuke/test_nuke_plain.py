@@ -1,35 +1,103 @@
-"""Plain modules of the Nuke adapter: job building, cache keys, events, state, knob specs (no Nuke needed)."""
+"""Plain modules of the Nuke adapter: plans, cache keys, state, knob specs, the menu and descriptions (no Nuke
+needed). The worker client they use (matchcut_nuke.client) is tested in tests/hosts/client."""
 import ast
 import json
+import os
 import pathlib
+import stat
+import subprocess
 import sys
+import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
+HERE = pathlib.Path(__file__).resolve().parent
+WORKER = ROOT / ".venv" / "bin" / "matchcut"
 sys.path.insert(0, str(ROOT / "hosts" / "nuke"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/hosts: fake_tool
 
-from matchcut_nuke import (cache, descriptions, events, graph, job_plan, jobs, knobs, node_status,  # noqa: E402
-                           regions, state, timing)
+import fake_tool  # noqa: E402
+from matchcut_nuke import (cache, descriptions, graph, job_plan, knobs, node_status, regions, state,  # noqa: E402
+                           timing)
+from matchcut_nuke.client import tools as ctools, worker as cworker  # noqa: E402
 
 
-def test_build_job_round_trips_through_the_worker_spec(tmp_path):
-    from matchcut.jobs import spec as spec_module  # the worker's own reader checks our job
-    job = jobs.build_job("apply", {"plate": str(tmp_path / "in.####.exr")}, {"plate": str(tmp_path / "out.####.exr")},
-                         1001, 1010, {"model": "degrain-small"}, handles=2)
-    path = jobs.write_job(job, str(tmp_path / "job.json"))
+def describe(name, inputs=(("plate", "main", True),), outputs=(("main", "plate"),), controls=(), primary=("main",),
+             frameless=False, handles=0, handles_before=True, retimes=False, label=""):
+    """A tool description as `matchcut tools --json` gives it (version 2), from short tuples: inputs
+    (name, role, required[, frames_param]), outputs (name, kind[, needs])."""
+    input_specs = [{"name": i[0], "role": i[1], "required": i[2], "label": i[0].title(), "help": "", "pick": False,
+                    "frames_param": i[3] if len(i) > 3 else "", "flag": ""} for i in inputs]
+    output_specs = [{"name": o[0], "kind": o[1], "label": o[0].title(), "help": "", "needs": list(o[2]) if len(o) > 2 else [],
+                     "extra": False, "flag": ""} for o in outputs]
+    return {"name": name, "label": label or name.title(), "category": "color", "description": "",
+            "inputs": [i["name"] for i in input_specs if i["role"] != "edit"],
+            "optional_inputs": [i["name"] for i in input_specs if not i["required"] and i["role"] != "edit"],
+            "input_specs": input_specs, "outputs": [o["name"] for o in output_specs],
+            "output_kinds": {o["name"]: o["kind"] for o in output_specs}, "output_specs": output_specs,
+            "primary_outputs": list(primary), "artifacts": [],
+            "timing": {"handles": handles, "handles_before": handles_before, "retimes": retimes},
+            "frameless": frameless, "controls": [dict({"ui": ""}, **c) for c in controls]}
+
+
+MATCH = describe("match", inputs=(("plate", "main", True), ("reference", "still", True, "reference_frame"),
+                                  ("mask", "frames", False)), controls=[
+    {"name": "strength", "type": "float", "default": 1.0, "min": 0, "max": 1},
+    {"name": "reference_frame", "type": "int", "default": None, "ui": "host"}], label="Shot Match")
+APPLY = describe("apply", controls=[{"name": "model", "type": "string", "default": "", "ui": "model"}],
+                 label="Apply Model")
+CONTINUITY = describe("continuity", frameless=True, primary=("main",),
+                      inputs=(("a", "shot", True, "frames_a"), ("b", "main", True, "frames_b"), ("timeline", "edit", False)),
+                      outputs=(("report", "report"), ("json", "json"), ("main", "plate", ["param:patch"]),
+                               ("patch", "pass", ["param:patch"])),
+                      controls=[{"name": "frames_a", "type": "string", "default": "", "ui": "host"},
+                                {"name": "frames_b", "type": "string", "default": "", "ui": "host"},
+                                {"name": "patch", "type": "int", "default": None, "ui": "followup"}])
+FILL = describe("fill", handles=2, label="Frame Fill")
+RETIME = describe("retime", handles=1, handles_before=False, retimes=True,
+                  controls=[{"name": "speed", "type": "float", "default": None}])
+MATTE = describe("matte", inputs=(("plate", "main", True), ("background", "frames", False)), primary=("comp", "foreground"),
+                 outputs=(("foreground", "plate"), ("matte", "matte"), ("comp", "plate", ["input:background", "param:background_color"])),
+                 controls=[{"name": "background_color", "type": "color", "default": None}])
+
+
+def make_script(tmp_path, body, name="matchcut"):
+    """An executable shell script standing in for the worker (a hung one, one of another version)."""
+    path = tmp_path / "bin" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    """No session answers, an empty description cache, no worker on PATH unless a test sets MATCHCUT_WORKER."""
+    monkeypatch.setenv("MATCHCUT_CACHE_DIR", str(tmp_path / "cache"))  # where descriptions.cache_dir is
+    monkeypatch.delenv("MATCHCUT_WORKER", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the shell's tools, no matchcut
+    descriptions.refresh_descriptions()
+    yield
+    descriptions.refresh_descriptions()
+
+
+@pytest.fixture(scope="module")
+def real_tools():
+    """The real worker's tools ({name: tool}), asked once."""
+    return ctools.tools_from(cworker.query(str(WORKER), ["tools", "--json"]))
+
+
+def test_plan_files_job_is_read_by_the_worker_spec(tmp_path):
+    from matchcut.jobs import spec as spec_module  # the worker's own reader checks the job a node writes
+    from matchcut_nuke.client import jobs as cjobs
+    plan = job_plan.plan_job(FILL, {}, 1002, 1004, 2, {"plate": (1001, 1010)}, "u")
+    files = job_plan.plan_files(FILL, str(tmp_path), plan, ["plate"])
+    path = cjobs.write_json_atomic(str(tmp_path / "job.json"), files["job"])
     data = json.loads(pathlib.Path(path).read_text())
-    assert data["matchcut_job"] == spec_module.SUPPORTED_VERSIONS[-1] and data["frames"] == "1001-1010"
+    assert data["matchcut_job"] == spec_module.SUPPORTED_VERSIONS[-1] and data["frames"] == "1001-1006"  # clamped to the plate
     spec = spec_module.load_job(path)
-    assert spec.tool == "apply" and spec.frames == list(range(1001, 1011)) and spec.handles == 2
-    assert not list(tmp_path.glob(".job-*"))
-
-
-def test_build_job_rejects_relative_paths_and_reversed_ranges(tmp_path):
-    with pytest.raises(ValueError, match="absolute"):
-        jobs.build_job("apply", {"plate": "in.####.exr"}, {}, 1, 2, {})
-    with pytest.raises(ValueError, match="first <= last"):
-        jobs.build_job("apply", {}, {}, 5, 1, {})
+    assert spec.tool == "fill" and spec.frames == list(range(1001, 1007)) and spec.handles == 0
 
 
 def test_cache_key_changes_with_each_input_and_folder_stays_inside(tmp_path):
@@ -43,19 +111,6 @@ def test_cache_key_changes_with_each_input_and_folder_stays_inside(tmp_path):
     assert folder.startswith(str(tmp_path) + "/")
 
 
-def test_events_fold_progress_artifacts_and_one_line_error():
-    run = events.RunState()
-    lines = ['{"event": "start", "tool": "match"}', "stray text", "", '{"event": "frame", "fraction": 0.5}',
-             '{"event": "warning", "message": "clipped"}', '{"event": "done", "artifacts": {"lut": "/x/a.cube"}}']
-    for line in lines:
-        event = events.parse_line(line)
-        if event:
-            events.apply_event(run, event)
-    assert run.status == "done" and run.fraction == 1.0 and run.artifacts == {"lut": "/x/a.cube"} and run.warnings == ["clipped"]
-    failed = events.apply_event(events.RunState(), {"event": "error", "message": "plate.1001.exr: missing\nmore", "exit_code": 3})
-    assert failed.status == "error" and failed.error == "plate.1001.exr: missing"
-
-
 def test_state_survives_round_trip_and_garbage_and_keeps_unknown_keys():
     text = state.dump_state("match", {"strength": 0.5, "mode": "lut"}, "k1", {"first": 1}, {"future": [1, 2]})
     assert state.load_state(text) == {"tool": "match", "values": {"strength": 0.5, "mode": "lut"}, "cache_key": "k1",
@@ -63,27 +118,6 @@ def test_state_survives_round_trip_and_garbage_and_keeps_unknown_keys():
     assert state.load_state("{not json") == {"tool": "", "values": {}, "cache_key": "", "result": {}, "extra": {}}
     assert state.load_state('["x"]')["values"] == {}
     assert state.merge_values({"old": 5, "strength": 0.5}, {"strength": 0.7}) == {"old": 5, "strength": 0.7}
-
-
-def test_render_range_handles_and_clamping():
-    assert timing.render_range("fill", 1002, 1004, 2) == (1000, 1006)
-    assert timing.render_range("fill", 1002, 1004, 2, (1001, 1005)) == (1001, 1005)
-    assert timing.render_range("retime", 1002, 1004, 1, (1001, 1010)) == (1002, 1005)  # no head handle
-    assert timing.render_range("match", 1001, 1001, 0, (1001, 1001)) == (1001, 1001)
-    with pytest.raises(ValueError, match="first <= last"):
-        timing.render_range("fill", 5, 1, 0)
-
-
-@pytest.mark.parametrize("params", [{"speed": 0.5}, {"speed": 2.0}, {"speed": 0.37}, {"fps_from": 24.0, "fps_to": 30.0},
-                                    {"fps_from": 30.0, "fps_to": 24.0}])
-def test_retime_output_range_matches_the_worker_plan(params):
-    from matchcut.retime.timing import retime_sources, retime_step
-    step = retime_step(params.get("speed"), params.get("fps_from"), params.get("fps_to"))
-    plan = retime_sources(list(range(1001, 1025)), step)
-    assert timing.output_range("retime", params, 1001, 1024) == (min(plan), max(plan))
-    assert timing.output_range("fill", params, 1001, 1024) == (1001, 1024)
-    with pytest.raises(ValueError, match="Speed"):
-        timing.output_range("retime", {"speed": None}, 1, 2)
 
 
 def test_pick_frame_for_continuity():
@@ -134,10 +168,8 @@ def test_host_code_parses_with_python_39_grammar():
         ast.parse(path.read_text(), feature_version=(3, 9))
 
 
-def test_knob_specs_inputs_and_outputs_from_the_real_worker_tools_json():
-    import subprocess
-    exe = ROOT / ".venv" / "bin" / "matchcut"
-    tools = knobs.tools_by_name(json.loads(subprocess.check_output([str(exe), "tools", "--json"], text=True)))
+def test_knob_specs_inputs_and_outputs_from_the_real_worker_tools_json(real_tools):
+    tools = real_tools
     specs = {s["name"]: s for s in knobs.knob_specs(tools["apply"]["controls"])}
     assert specs["model"]["knob"] == "String_Knob" and specs["tile"]["knob"] == "Int_Knob" and specs["tile"]["min"] == 0
     assert specs["overlap"]["optional"] and not specs["tile"]["optional"]
@@ -145,47 +177,130 @@ def test_knob_specs_inputs_and_outputs_from_the_real_worker_tools_json():
         knobs.knob_specs(tool["controls"])
     assert knobs.tool_outputs(tools["matte"]) == ["foreground", "matte", "comp"]
     assert knobs.tool_outputs(tools["relight"]) == ["main", "passes"] and knobs.tool_outputs(tools["retime"]) == ["main"]
+    assert knobs.tool_outputs(tools["continuity"]) == ["regions", "main", "patch"]
     assert knobs.tool_inputs(tools["continuity"]) == ["a", "b"] and knobs.passthrough_input(tools["continuity"]) == 1
     assert knobs.required_inputs(tools["match"]) == ["plate", "reference"]
-    merged = knobs.model_tool(tools["apply"], {"id": "m", "controls": [{"name": "tile", "type": "int"},
-                                                                       {"name": "amount", "type": "float", "default": 1.0}]})
+    assert knobs.tool_inputs(tools["match"]) == ["plate", "reference", "mask"] and knobs.passthrough_input(tools["match"]) == 0
+    assert knobs.node_name(tools["apply"]) == "Matchcut_Model" and knobs.node_name(tools["match"]) == "Matchcut_match"
+    handles = {name: {s["name"]: s for s in knobs.adapter_specs(t, {})}.get("handles", {}).get("value")
+               for name, t in tools.items()}
+    assert handles["fill"] == 2 and handles["retime"] == 1 and handles["match"] == 0 and handles["continuity"] is None
+    merged = ctools.with_model_controls(tools["apply"], {"id": "m", "controls": [
+        {"name": "tile", "type": "int"}, {"name": "amount", "type": "float", "default": 1.0}]})
     assert [c["name"] for c in merged["controls"]] == ["model", "tile", "overlap", "amount"] and merged["model"] == "m"
 
 
-@pytest.mark.zoo
-def test_real_worker_runs_a_built_job_and_events_parse(tmp_path, zoo_model):
-    import subprocess
-    import numpy as np
-    import OpenImageIO as oiio
-    zoo_model("degrain-small")
-    for frame in (1, 2):
-        out = oiio.ImageOutput.create(str(tmp_path / f"in.{frame:04d}.exr"))
-        out.open(str(tmp_path / f"in.{frame:04d}.exr"), oiio.ImageSpec(64, 64, 3, "float"))
-        out.write_image(np.full((64, 64, 3), 0.18, np.float32))
-        out.close()
-    job = jobs.build_job("apply", {"plate": str(tmp_path / "in.####.exr")}, {"main": str(tmp_path / "out.####.exr")},
-                         1, 2, {"model": "degrain-small"})
-    path = jobs.write_job(job, str(tmp_path / "job.json"))
-    exe = ROOT / ".venv" / "bin" / "matchcut"
-    proc = subprocess.run([str(exe), "run", path, "--events", "jsonl"], capture_output=True, text=True)
-    run = events.RunState()
-    for line in proc.stdout.splitlines():
-        event = events.parse_line(line)
-        if event:
-            events.apply_event(run, event)
-    assert run.status == "done", proc.stdout + proc.stderr
-    assert (tmp_path / "out.0001.exr").exists() and (tmp_path / "out.0002.exr").exists()
+def test_matte_asks_its_comp_only_with_a_background_plate_or_colour(real_tools, tmp_path):
+    matte = real_tools["matte"]
+    for connected, params, outputs in ((["plate"], {"background_color": None}, ["foreground", "matte"]),
+                                       (["plate"], {"background_color": [0, 0, 1]}, ["foreground", "matte", "comp"]),
+                                       (["plate", "background"], {}, ["foreground", "matte", "comp"])):
+        plan = job_plan.plan_job(matte, params, 1, 2, 0, {name: (1, 2) for name in connected}, "u")
+        assert list(job_plan.plan_files(matte, str(tmp_path), plan, connected)["outputs"]) == outputs
+
+
+# --- a tool no adapter knows, start-up and the worker's versions ------------------------------------------
+
+def test_a_tool_no_adapter_knows_appears_from_its_description_alone(tmp_path, monkeypatch, fresh):
+    answer = tmp_path / "tools.json"
+    answer.write_text(json.dumps(fake_tool.described()))
+    monkeypatch.setenv("MATCHCUT_WORKER", make_script(tmp_path, "cat {}".format(answer)))
+    entries, message = descriptions.menu_entries()
+    assert message == "" and "Match Grain" in [label for label, _ in entries]
+    assert [label for label, _ in entries] == sorted((label for label, _ in entries), key=str.lower)
+    grain = dict(entries)["Match Grain"]
+    specs = {s["name"]: s for s in descriptions.tool_specs(grain)}
+    amount = specs["amount"]
+    assert amount["knob"] == "Double_Knob" and amount["default"] == 1.0 and (amount["min"], amount["max"]) == (0.0, 4.0)
+    assert specs["seed"]["knob"] == "Int_Knob" and specs["seed"]["optional"]
+    assert knobs.enable_spec(specs["seed"])["name"] == "seed_enable"
+    assert specs["response"]["knob"] == "Enumeration_Knob" and specs["response"]["choices"] == ["film", "digital"]
+    assert knobs.tool_inputs(grain) == ["plate", "reference", "mask"]
+    assert knobs.required_inputs(grain) == ["plate", "reference"]
+    assert knobs.tool_outputs(grain) == ["main", "grain"] and knobs.node_name(grain) == "Matchcut_grain"
+    adapter = {s["name"]: s for s in knobs.adapter_specs(grain, {})}
+    assert adapter["handles"]["value"] == 1 and adapter["output"]["choices"] == ["main", "grain"]
+    with pytest.raises(job_plan.InputMissing, match="connect the reference input"):
+        job_plan.check_inputs(grain, ["plate"])
+    params = knobs.job_params(grain, {"amount": (2.0, True), "seed": (7, False), "response": ("digital", True)})
+    assert params == {"amount": 2.0, "seed": None, "response": "digital"}
+    plan = job_plan.plan_job(grain, params, 1001, 1003, 1, {"plate": (1000, 1010), "reference": (1001, 1001)}, "u")
+    assert plan["frames"] == plan["result"] == (1000, 1004) and plan["renders"]["reference"] == (1000, 1004)
+    files = job_plan.plan_files(grain, str(tmp_path / "run"), plan, ["plate", "reference"])
+    assert list(files["outputs"]) == ["main", "grain"] and files["job"]["tool"] == "grain"
+    assert files["job"]["frames"] == "1000-1004" and set(files["job"]["inputs"]) == {"plate", "reference"}
+    nodes = [s["knobs"].get("name") for s in graph.internal_nodes(grain)]
+    assert nodes[:3] == ["plate", "reference", "mask"] and {"matchcut_read_main", "matchcut_read_grain"} <= set(nodes)
+
+
+def test_start_up_with_a_hung_worker_gives_a_one_line_error_in_a_few_seconds(tmp_path, monkeypatch, fresh):
+    monkeypatch.setenv("MATCHCUT_WORKER", make_script(tmp_path, "sleep 30"))
+    start = time.monotonic()
+    entries, message = descriptions.menu_entries()
+    assert time.monotonic() - start < ctools.STARTUP_TIMEOUT + 3
+    assert entries == [] and "no answer in 5 s" in message and "Refresh tools" in message and "\n" not in message
+    start = time.monotonic()  # the failure is kept: a node callback does not wait again
+    with pytest.raises(cworker.WorkerError, match="no answer"):
+        descriptions.describe_tool("match")
+    assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize("answer, says", [
+    ({"matchcut_tools": 99, "matchcut": "9.0", "tools": {}}, "update the adapter"),
+    ({"matchcut_tools": 1, "matchcut": "0.0.9", "tools": {}}, "update the worker environment"),
+    ({"match": {"name": "match"}}, "older than this adapter"),  # the first format had no version at all
+])
+def test_a_worker_of_another_version_says_which_side_to_update(tmp_path, monkeypatch, fresh, answer, says):
+    monkeypatch.setenv("MATCHCUT_WORKER", make_script(tmp_path, "echo '{}'".format(json.dumps(answer))))
+    entries, message = descriptions.menu_entries()
+    assert entries == [] and says in message and "\n" not in message
+
+
+def test_descriptions_are_cached_on_disk_per_worker_and_refresh_asks_again(tmp_path, monkeypatch, fresh):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("MATCHCUT_WORKER", make_script(tmp_path, 'echo "$@" >> {}\nexec {} "$@"'.format(log, WORKER)))
+    first, _ = descriptions.menu_entries()
+    descriptions.refresh_descriptions()  # a new Nuke session: the disk cache answers
+    again, _ = descriptions.menu_entries()
+    assert [label for label, _ in again] == [label for label, _ in first] and "Shot Match" in dict(first)
+    assert log.read_text().count("tools --json") == 1
+    assert list((tmp_path / "cache" / "nuke").glob("tools-*.json"))
+    descriptions.menu_entries(refresh=True)
+    assert log.read_text().count("tools --json") == 2
+
+
+PROBE = """
+import json, os, runpy, sys
+sys.path.insert(0, sys.argv[1])
+import matchcut_nuke.client.tools as t
+from matchcut_nuke import descriptions
+entries, message = descriptions.menu_entries()
+sys.path.append(sys.argv[2])  # then Nuke (the fake) runs the folder's init.py and menu.py
+import fake_nuke
+sys.modules["nuke"] = fake_nuke
+runpy.run_path(os.path.join(sys.argv[1], "init.py"))
+runpy.run_path(os.path.join(sys.argv[1], "menu.py"))
+print(json.dumps({"labels": [label for label, _ in entries], "message": message, "client": t.__file__,
+                  "menu": fake_nuke.menu("Nodes").items["Matchcut"]._commands(),
+                  "modules": sorted(m for m in sys.modules if m.split(".")[0] in ("matchcut", "numpy"))}))
+"""
+
+
+def test_the_assembled_folder_runs_with_the_standard_library_alone(tmp_path):
+    out = tmp_path / "nuke_path"
+    subprocess.run([str(WORKER), "hosts", "build", "nuke", "--out", str(out)], check=True, capture_output=True)
+    assert (out / "matchcut_nuke" / "client" / "worker.py").is_file() and (out / "menu.py").is_file()
+    env = dict(os.environ, MATCHCUT_WORKER=str(WORKER), MATCHCUT_CACHE_DIR=str(tmp_path / "cache"))
+    # -I -S: no site-packages, no PYTHONPATH, no current folder: the standard library and the built folder only
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", PROBE, str(out), str(HERE)], capture_output=True,
+                          text=True, env=env, cwd=str(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["message"] == "" and "Shot Match" in found["labels"] and found["modules"] == []
+    assert found["client"].startswith(str(out)) and found["menu"] == found["labels"] + ["Refresh tools"]
 
 
 # --- decisions moved out of host.py: each on plain data ----------------------------------------------------
-
-MATCH = {"name": "match", "inputs": ["plate", "reference", "mask"], "optional_inputs": ["mask"], "controls": [
-    {"name": "strength", "type": "float", "default": 1.0, "min": 0, "max": 1},
-    {"name": "reference_frame", "type": "int", "default": None}]}
-APPLY = {"name": "apply", "inputs": ["plate"], "controls": [{"name": "model", "type": "str", "default": ""}]}
-CONTINUITY = {"name": "continuity", "frameless": True, "controls": [{"name": "frames_a", "type": "str", "default": ""},
-                                                                     {"name": "patch", "type": "str", "default": None}]}
-
 
 def test_node_digest_is_the_upstream_hash_of_class_knob_scripts_and_inputs():
     base = cache.node_digest("Read", {"file": "'a.exr'", "first": "1"}, [None])
@@ -205,7 +320,7 @@ def test_default_cache_root_follows_the_core(tmp_path):
 
 
 def test_job_params_and_saved_values_from_knob_readings():
-    tool = knobs.model_tool(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
+    tool = ctools.with_model_controls(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
     readings = {"model": ("m", True), "amount": (2.0, True)}
     assert knobs.job_params(tool, readings) == {"model": "m"}  # a model control at its default is not sent
     assert knobs.job_params(tool, dict(readings, amount=(3.0, True))) == {"model": "m", "amount": 3}
@@ -234,13 +349,14 @@ def test_adapter_specs_per_tool_and_from_saved_values():
     names = [s["name"] for s in knobs.adapter_specs(MATCH, {})]
     assert names == ["matchcut", "matchcut_tool", "handles", "output", "mix", "status", "process", "cancel",
                      "matchcut_state"]
-    fill = {s["name"]: s for s in knobs.adapter_specs({"name": "fill"}, {})}
+    fill = {s["name"]: s for s in knobs.adapter_specs(FILL, {})}
+    assert fill["handles"]["value"] == 2 and "before and after" in fill["handles"]["tooltip"]
+    assert "after (this tool" in {s["name"]: s for s in knobs.adapter_specs(RETIME, {})}["handles"]["tooltip"]
     assert fill["handles"]["value"] == 2 and fill["output"]["value"] == "main" and fill["mix"]["value"] == 1.0
     assert fill["matchcut_tool"]["hidden"] and fill["status"]["text"] == node_status.NOT_PROCESSED
-    matte = {"name": "matte", "outputs": ["matte", "foreground", "comp"]}
-    saved = {s["name"]: s for s in knobs.adapter_specs(matte, {"handles": 3, "output": "comp", "mix": 0.5})}
+    saved = {s["name"]: s for s in knobs.adapter_specs(MATTE, {"handles": 3, "output": "comp", "mix": 0.5})}
     assert saved["handles"]["value"] == 3 and saved["output"]["value"] == "comp" and saved["mix"]["value"] == 0.5
-    assert {s["name"]: s for s in knobs.adapter_specs(matte, {"output": "gone"})}["output"]["value"] == "foreground"
+    assert {s["name"]: s for s in knobs.adapter_specs(MATTE, {"output": "gone"})}["output"]["value"] == "foreground"
     cont = {s["name"]: s for s in knobs.adapter_specs(CONTINUITY, {"show_regions": False})}
     assert "handles" not in cont and cont["show_regions"]["value"] is False and "regions" in cont
     assert [s["name"] for s in knobs.adapter_specs(APPLY, {})][-1] == "model_controls"
@@ -248,14 +364,14 @@ def test_adapter_specs_per_tool_and_from_saved_values():
 
 
 def test_model_menu_node_name_watched_knobs_and_control_names():
-    specs = knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a", "b"], "gone")
+    specs = knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a", "b"], "gone", "model")
     assert specs[0]["knob"] == "Enumeration_Knob" and specs[0]["choices"] == ["a", "b", "gone"] and specs[0]["default"] == "gone"
-    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a"], None)[0]["default"] == "a"
-    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), [], None)[0]["choices"] == [""]
+    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), ["a"], None, "model")[0]["default"] == "a"
+    assert knobs.offer_models(knobs.knob_specs(APPLY["controls"]), [], None, "model")[0]["choices"] == [""]
     assert knobs.node_name(APPLY) == "Matchcut_Model" and knobs.node_name(MATCH) == "Matchcut_match"
     watched = knobs.watched_knobs(MATCH)
     assert {"strength", "reference_frame_enable", "handles", "inputChange"} <= watched and "xpos" not in watched
-    tool = knobs.model_tool(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
+    tool = ctools.with_model_controls(APPLY, {"id": "m", "controls": [{"name": "amount", "type": "int", "default": 2}]})
     assert knobs.decode_control_names(knobs.encode_control_names(tool)) == ["amount"]
     assert knobs.decode_control_names("{broken") == [] and knobs.decode_control_names("") == []
 
@@ -301,16 +417,18 @@ def test_check_inputs_names_the_missing_required_ones():
 
 
 def test_plan_job_ranges_handles_retime_and_cache_key():
-    fill = job_plan.plan_job({"name": "fill"}, {}, 1002, 1004, 2, {"plate": (1001, 1005)}, "plate:h")
+    fill = job_plan.plan_job(FILL, {}, 1002, 1004, 2, {"plate": (1001, 1005)}, "plate:h")
     assert fill["renders"] == {"plate": (1001, 1005)} and fill["frames"] == fill["result"] == (1001, 1005)
     assert (fill["first"], fill["last"], fill["handles"]) == (1002, 1004, 2)
-    retime = job_plan.plan_job({"name": "retime"}, {"speed": 0.5}, 1002, 1004, 1, {"plate": (1001, 1010)}, "plate:h")
-    assert retime["frames"] == (1002, 1005) and retime["result"] == (1002, 1008)
-    keys = {job_plan.plan_job({"name": "fill"}, {}, 1002, 1004, h, {"plate": (990, 1100)}, u)["key"]
+    # the key a node made before the tools described their timing: a saved result stays up to date
+    assert fill["key"] == cache.cache_key("fill", "plate:h", 1002, 1004, {}, {"handles": 2, "render": [1001, 1005]})
+    retime = job_plan.plan_job(RETIME, {"speed": 0.5}, 1002, 1004, 1, {"plate": (1001, 1010)}, "plate:h")
+    assert retime["frames"] == (1002, 1005) and retime["result"] == (1002, 1008)  # no head handle
+    keys = {job_plan.plan_job(FILL, {}, 1002, 1004, h, {"plate": (990, 1100)}, u)["key"]
             for h, u in ((2, "plate:h"), (1, "plate:h"), (2, "plate:other"))}
     assert len(keys) == 3 and fill["key"] not in keys  # the plate's own range changed the rendered range
     with pytest.raises(ValueError, match="Speed"):
-        job_plan.plan_job({"name": "retime"}, {}, 1, 2, 0, {"plate": (1, 2)}, "")
+        job_plan.plan_job(RETIME, {}, 1, 2, 0, {"plate": (1, 2)}, "")
 
 
 def test_plan_job_for_continuity_compares_a_last_with_b_first():
@@ -319,11 +437,15 @@ def test_plan_job_for_continuity_compares_a_last_with_b_first():
     assert plan["params"]["frames_a"] == "1003" and plan["params"]["frames_b"] == "1010" and plan["handles"] == 0
     chosen = job_plan.plan_job(CONTINUITY, {"frames_a": "1001-1002"}, 1, 1, 0, {"a": (1001, 1003), "b": (1010, 1011)}, "u")
     assert chosen["renders"]["a"] == (1002, 1002) and chosen["key"] != plan["key"]
+    assert plan["key"] == cache.cache_key("continuity", "u", 1003, 1010, dict(plan["params"]))  # as before
+    bad = {"frames_b": "abc"}
+    with pytest.raises(ValueError, match="abc"):
+        job_plan.plan_job(CONTINUITY, bad, 1, 1, 0, {"a": (1, 3), "b": (10, 11)}, "u")
 
 
 def test_plan_files_read_settings_and_result(tmp_path):
     folder = str(tmp_path / "cache" / "Matchcut_matte" / "k")
-    matte = {"name": "matte", "outputs": ["matte", "foreground", "comp"]}
+    matte = MATTE
     plan = job_plan.plan_job(matte, {"background_color": None}, 1001, 1002, 0, {"plate": (1001, 1002)}, "u")
     files = job_plan.plan_files(matte, folder, plan, ["plate"])
     assert files["inputs"] == {"plate": folder + "/plate.####.exr"}
@@ -338,15 +460,10 @@ def test_plan_files_read_settings_and_result(tmp_path):
     assert result == {"first": 1001, "last": 1002, "files": first, "outputs": files["outputs"], "artifacts": {"lut": "x"}}
     cont = job_plan.plan_job(CONTINUITY, {"patch": None}, 1, 1, 0, {"a": (1, 3), "b": (10, 11)}, "u")
     cfiles = job_plan.plan_files(CONTINUITY, folder, cont, ["a", "b"])
-    assert set(cfiles["outputs"]) == {"report", "json"}
+    assert cfiles["outputs"] == {"report": folder + "/report", "json": folder + "/continuity.json"}
+    patched = job_plan.plan_job(CONTINUITY, {"patch": 2}, 1, 1, 0, {"a": (1, 3), "b": (10, 11)}, "u")
+    assert list(job_plan.plan_files(CONTINUITY, folder, patched, ["a", "b"])["outputs"]) == ["report", "json", "main", "patch"]
     assert job_plan.result_files(CONTINUITY, cfiles["outputs"], cont, []) == {"json": folder + "/continuity.json"}
-
-
-def test_progress_percent_and_message():
-    run = events.apply_event(events.RunState(), {"event": "frame", "fraction": 0.456})
-    assert events.progress_percent(run) == 45
-    assert events.progress_message({"event": "frame", "frame": 1002, "index": 2, "total": 3}) == "frame 1002 (2 of 3)"
-    assert events.progress_message({"event": "warning", "message": "x"}) is None
 
 
 def test_summarise_report_gives_lines_overlays_and_note(tmp_path):
@@ -354,17 +471,18 @@ def test_summarise_report_gives_lines_overlays_and_note(tmp_path):
     path.write_text(json.dumps({"comparisons": [{"size_b": [288, 224], "regions": [
         {"id": 1, "box": [32, 155, 41, 43], "score": 0.8669, "category": "disappeared", "on": "set"},
         {"id": 2, "box": [0, 0, 10, 10], "score": 0.5, "category": "moved", "on": ""}]}]}))
-    report = regions.summarise_report({"json": str(path), "report": "/r/report"})
+    report = regions.summarise_report({"json": str(path), "report": "/r/report"}, "Continuity")
     assert report["lines"] == ["#1 disappeared 0.87 on set at x 32 y 155 w 41 h 43", "#2 moved 0.50 on unknown at x 0 y 0 w 10 h 10"]
     assert report["text"] == "\n".join(report["lines"])
     assert report["overlays"][0] == {"name": "matchcut_region_1", "message": "#1 disappeared 0.87", "box": [32, 26, 73, 69]}
     assert report["note"] == "Continuity report: /r/report\n" + report["text"]
-    empty = regions.summarise_report({})
+    empty = regions.summarise_report({}, "Continuity")
     assert empty["text"] == "no regions flagged" and empty["overlays"] == [] and empty["note"] == "Continuity report: (none)"
 
 
 def test_internal_nodes_wire_inputs_outputs_mix_and_validity():
-    specs = graph.internal_nodes({"name": "matte", "inputs": ["plate", "background"], "outputs": ["matte", "foreground"]})
+    specs = graph.internal_nodes(describe("matte", inputs=(("plate", "main", True), ("background", "frames", False)),
+                                          outputs=(("matte", "matte"), ("foreground", "plate")), primary=("foreground",)))
     by_name = {s["knobs"].get("name", s["class"]): s for s in specs}
     made = set()
     for spec in specs:  # every input names a node made before it
@@ -391,8 +509,8 @@ def test_overlay_nodes_chain_from_upstream():
 
 
 def test_descriptions_describe_tools_models_and_menus(monkeypatch):
-    monkeypatch.setattr(descriptions, "_DESCRIPTIONS", {
-        ("tools",): {"apply": APPLY, "match": MATCH},
+    monkeypatch.setattr(descriptions, "_SESSION", {"tools": {"apply": APPLY, "match": MATCH}, "note": ""})
+    monkeypatch.setattr(descriptions, "_MODELS", {
         ("models", "list"): {"models": [{"id": "sharpen", "task": "image-to-image"}, {"id": "seg", "task": "segmentation"}]},
         ("models", "info", "sharpen"): {"id": "sharpen", "controls": [{"name": "amount", "type": "int", "default": 2}]}})
     assert descriptions.describe_tool("match") is MATCH
@@ -400,21 +518,31 @@ def test_descriptions_describe_tools_models_and_menus(monkeypatch):
         descriptions.describe_tool("fill")
     model = descriptions.describe_tool("apply", "sharpen")
     assert [c["name"] for c in model["controls"]] == ["model", "amount"] and model["model"] == "sharpen"
+    assert descriptions.describe_tool("match", "sharpen") is MATCH  # a tool that runs no chosen model
     assert descriptions.installed_models() == ["sharpen"]
     assert descriptions.tool_specs(APPLY)[0]["choices"] == ["sharpen"]
     assert descriptions.tool_specs(APPLY, {"model": "gone"})[0]["choices"] == ["sharpen", "gone"]
-    assert descriptions.pick_model(APPLY)["model"] == "sharpen"
+    assert descriptions.pick_model(APPLY)["model"] == "sharpen" and descriptions.pick_model(MATCH) is MATCH
+    assert descriptions.menu_entries() == ([("Apply Model", APPLY), ("Shot Match", MATCH)], "")
     descriptions.refresh_descriptions()
-    assert descriptions._DESCRIPTIONS == {}
+    assert descriptions._SESSION == {} and descriptions._MODELS == {}
 
 
-def test_descriptions_without_a_worker(monkeypatch):
-    monkeypatch.setattr(descriptions, "_DESCRIPTIONS", {})
-    monkeypatch.setenv("MATCHCUT_WORKER", "")
-    monkeypatch.setenv("PATH", "")
-    with pytest.raises(RuntimeError, match="MATCHCUT_WORKER"):
-        descriptions.ask_worker(["tools"])
+def test_descriptions_without_a_worker(fresh):
+    entries, message = descriptions.menu_entries()
+    assert entries == [] and "MATCHCUT_WORKER" in message and "\n" not in message
+    with pytest.raises(cworker.WorkerError, match="MATCHCUT_WORKER"):
+        descriptions.describe_tool("match")
     assert descriptions.installed_models() == []
+    assert descriptions.model_manifest("studio-gone") == {"id": "studio-gone", "controls": []}
+
+
+def test_a_models_question_that_hangs_is_waited_for_once(tmp_path, monkeypatch, fresh):
+    monkeypatch.setenv("MATCHCUT_WORKER", make_script(tmp_path, "sleep 30"))
+    monkeypatch.setattr(descriptions, "MODELS_TIMEOUT", 0.5)
+    assert descriptions.installed_models() == []
+    start = time.monotonic()
+    assert descriptions.installed_models() == [] and time.monotonic() - start < 0.5
 
 
 def test_first_line_of_an_error_is_never_empty():
