@@ -1,4 +1,5 @@
-"""`matchcut hosts install|uninstall resolve`: per-user folders, filled-in scripts, never over an artist's files."""
+"""`matchcut hosts install|uninstall resolve`: per-user folders, scripts generated per tool with their paths filled
+in, the package with its client, never over an artist's files."""
 
 from __future__ import annotations
 
@@ -51,6 +52,17 @@ def test_install_writes_scripts_with_paths_filled_in(tmp_path, capsys):
     assert "local MATCHCUT_PYTHON = [==[/env/bin/python]==]" in lua and "[==[{}]==]".format(dest / "Matchcut") in lua
     lib = sorted(p.name for p in (dest / "Matchcut" / "matchcut_resolve").iterdir())
     assert "host.py" in lib and "free.lua" in lib and "freerun.py" in lib and "__pycache__" not in lib
+    assert "worker.py" not in lib and (dest / "Matchcut" / "matchcut_resolve" / "client" / "worker.py").is_file()
+    # one script per tool and page, named by the tool's label, as before the scripts were generated
+    assert sorted(p.name for p in (dest / "Utility" / "Matchcut").iterdir()) == [
+        "Apply Model.py", "Continuity.py", "Frame Fill.py", "Matchcut Tools.py", "Matte.py", "Relight.py",
+        "Retime.py", "Shot Match.py"]
+    assert sorted(p.name for p in (dest / "Color" / "Matchcut").iterdir()) == ["Matte.py", "Relight.py", "Shot Match.py"]
+    assert sorted(p.name for p in (dest / "Edit" / "Matchcut").iterdir()) == ["Continuity.py", "Frame Fill.py",
+                                                                            "Retime.py"]
+    assert len(list((dest / "Utility" / "Matchcut (free)").glob("*.lua"))) == 7
+    assert "TOOL = None" in (dest / "Utility" / "Matchcut" / "Matchcut Tools.py").read_text()
+    assert "local TOOL = [==[fill]==]" in (dest / "Utility" / "Matchcut (free)" / "Frame Fill.lua").read_text()
     for page in ("Utility", "Color", "Edit"):
         assert list((dest / page / "Matchcut").glob("*.py"))
     manifest = json.loads((dest / "Matchcut" / "installed.json").read_text())
@@ -88,9 +100,16 @@ def test_an_artists_file_is_never_replaced_without_force(tmp_path, capsys):
     assert code == 0 and "replaced: {}".format(mine) in out and "TOOL = 'relight'" in mine.read_text()
 
 
+def _copy_adapter(tmp_path):
+    """hosts/resolve and the client beside it (hosts/common), copied: an adapter source to edit."""
+    for part in ("resolve", "common"):
+        shutil.copytree(ROOT / "hosts" / part, tmp_path / "src" / "hosts" / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "src" / "hosts" / "resolve"
+
+
 def test_upgrade_replaces_our_files_but_not_edited_ones(tmp_path, capsys):
-    source = tmp_path / "src"
-    shutil.copytree(SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
+    source = _copy_adapter(tmp_path)
     dest = tmp_path / "Scripts"
     assert _cli(["hosts", "install", "resolve", "--dest", str(dest), "--source", str(source)], capsys)[0] == 0
     (source / "matchcut_resolve" / "timing.py").write_text((source / "matchcut_resolve" / "timing.py").read_text() + "\n")
@@ -98,10 +117,18 @@ def test_upgrade_replaces_our_files_but_not_edited_ones(tmp_path, capsys):
     assert code == 0 and "replaced: {}".format(dest / "Matchcut" / "matchcut_resolve" / "timing.py") in out
     edited = dest / "Edit" / "Matchcut" / "Retime.py"
     edited.write_text(edited.read_text() + "# tweaked by the artist\n")
-    (source / "Scripts" / "Edit" / "Matchcut" / "Retime.py").write_text(
-        (source / "Scripts" / "Edit" / "Matchcut" / "Retime.py").read_text() + "# new release\n")
+    (source / "templates" / "tool.py").write_text((source / "templates" / "tool.py").read_text() + "# new release\n")
     code, _, err = _cli(["hosts", "install", "resolve", "--dest", str(dest), "--source", str(source)], capsys)
     assert code == 4 and "Retime.py" in err and "tweaked by the artist" in edited.read_text()
+    assert "new release" not in (dest / "Edit" / "Matchcut" / "Frame Fill.py").read_text()  # nothing half-installed
+    # the client is part of the package: a change to it is an upgrade too
+    client = source.parent / "common" / "client" / "events.py"
+    client.write_text(client.read_text() + "\n")
+    code, out, _ = _cli(["hosts", "install", "resolve", "--dest", str(dest), "--source", str(source), "--force"],
+                        capsys)
+    assert code == 0 and "replaced: {}".format(dest / "Matchcut" / "matchcut_resolve" / "client" / "events.py") in out
+    assert "new release" in edited.read_text()
+    edited.write_text(edited.read_text() + "# tweaked again\n")
     code, out, _ = _cli(["hosts", "uninstall", "resolve", "--dest", str(dest)], capsys)
     assert code == 0 and "kept (edited since it was installed): {}".format(edited) in out
     assert edited.is_file() and not (dest / "Color").exists() and not (dest / "Matchcut" / "matchcut_resolve").exists()
@@ -138,4 +165,64 @@ def test_the_installed_studio_script_opens_its_dialog(tmp_path):
                           cwd=str(tmp_path), timeout=120)
     assert done.returncode == 0, done.stdout
     lib_file, title = done.stdout.strip().splitlines()[-2:]
-    assert lib_file.startswith(str(dest / "Matchcut")) and title == "Matchcut: relight"
+    assert lib_file.startswith(str(dest / "Matchcut")) and title == "Matchcut: Relight"
+
+
+def test_the_installed_package_carries_its_client(tmp_path):
+    """The installed lib works without the checkout: only it (and the standard library) on sys.path."""
+    dest = tmp_path / "Scripts"
+    hosts_cli.install(SOURCE, dest, worker="/env/bin/matchcut", python="/env/bin/python")
+    lib = dest / "Matchcut"
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "import matchcut_resolve, matchcut_resolve.client as client\n"
+            "from matchcut_resolve.client import events, jobs, tools, worker\n"
+            "from matchcut_resolve import batch, dialog, freerun, host, results, widgets\n"
+            "print(client.__file__); print(worker.CANCEL_GRACE, client.DESCRIPTION_VERSION)\n"
+            "print(len(matchcut_resolve.__path__), any('matchcut' in p and 'site-packages' in p for p in sys.path))\n")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(lib)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, cwd=str(tmp_path), timeout=60)
+    assert done.returncode == 0, done.stdout
+    client_file, numbers, path = done.stdout.strip().splitlines()
+    assert client_file == str(lib / "matchcut_resolve" / "client" / "__init__.py")
+    assert numbers.split()[1] == "2" and path == "1 False"  # no path into the checkout's hosts/common
+
+
+def test_scripts_follow_the_tools_the_worker_describes(tmp_path, capsys, monkeypatch):
+    """A tool the core gains gets its scripts at the next install, one the worker loses has its removed; an
+    edited one stays."""
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "hosts"))
+    import fake_tool
+
+    dest = tmp_path / "Scripts"
+    with_grain = fake_tool.described()
+    actions = dict((p, a) for a, p in hosts_cli.install(SOURCE, dest, description=with_grain))
+    grain = [dest / "Utility" / "Matchcut" / "Match Grain.py", dest / "Color" / "Matchcut" / "Match Grain.py",
+             dest / "Utility" / "Matchcut (free)" / "Match Grain.lua"]
+    assert all(actions[p] == "write" for p in grain) and not (dest / "Edit" / "Matchcut" / "Match Grain.py").exists()
+    assert "TOOL = 'grain'" in grain[1].read_text() and "local TOOL = [==[grain]==]" in grain[2].read_text()
+    grain[2].write_text(grain[2].read_text() + "-- the artist's\n")
+    code, out, _ = _cli(["hosts", "install", "resolve", "--dest", str(dest)], capsys)  # the real worker: no grain
+    assert code == 0 and "removed: {}".format(grain[0]) in out and "removed: {}".format(grain[1]) in out
+    assert not grain[0].exists() and not grain[1].exists() and grain[2].is_file()
+    code, out, _ = _cli(["hosts", "uninstall", "resolve", "--dest", str(dest)], capsys)
+    assert "kept (edited since it was installed): {}".format(grain[2]) in out
+
+
+def test_tools_that_cannot_name_a_script_and_sources_that_are_not_the_adapter(tmp_path):
+    from matchcut.errors import SettingError
+
+    described = {"matchcut_tools": 2, "tools": {"x": {"name": "x", "label": "a/b", "category": "color"}}}
+    with pytest.raises(SettingError, match="cannot name a script file"):
+        hosts_cli.plan_install(SOURCE, tmp_path, description=described)
+    twice = {"matchcut_tools": 2, "tools": {"x": {"label": "Same"}, "y": {"label": "Same"}}}
+    with pytest.raises(SettingError, match="same label 'Same'"):
+        hosts_cli.plan_install(SOURCE, tmp_path, description=twice)
+    alone = tmp_path / "resolve"
+    shutil.copytree(SOURCE, alone, ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(SettingError, match="no worker client beside it"):
+        hosts_cli.plan_install(alone, tmp_path / "d")
+    with pytest.raises(SettingError, match="named resolve"):
+        hosts_cli.plan_install(ROOT / "hosts" / "nuke", tmp_path / "d")
+    (alone / "templates" / "tool.py").unlink()
+    with pytest.raises(SettingError, match="not the Resolve adapter"):
+        hosts_cli.plan_install(alone, tmp_path / "d")

@@ -1,10 +1,14 @@
 """`matchcut hosts install|uninstall resolve`: put the Resolve scripts and their package in Resolve's Scripts folder.
 
-The scripts go to the per-user Fusion Scripts folder (Utility for every page, Color and Edit for those pages;
-the free version's Lua stubs in Utility), the package to ``<Scripts>/Matchcut``. The installer writes the
-package's folder, this worker's ``matchcut`` and its Python into the scripts, and records what it wrote in
-``<Scripts>/Matchcut/installed.json``: a file it wrote and nobody changed since is its own to replace or
-remove; any other file in the way is the artist's and stays untouched unless ``--force`` is given.
+The menu scripts are generated from the adapter's two templates (``hosts/resolve/templates/tool.py`` and
+``tool.lua``), one per tool this worker describes (``matchcut.tools.description``), named by the tool's label:
+in Utility for every page, in Color or Edit too for a tool of that category, the free version's Lua stubs in
+Utility; and the launcher that lists every tool. They go to the per-user Fusion Scripts folder; the package,
+with its copy of the worker client (``matchcut.adapters.assemble``), to ``<Scripts>/Matchcut``. The installer
+writes the tool, the package's folder, this worker's ``matchcut`` and its Python into the scripts, and records
+what it wrote in ``<Scripts>/Matchcut/installed.json``: a file it wrote and nobody changed since is its own to
+replace or remove (a tool the worker no longer has loses its scripts); any other file in the way is the
+artist's and stays untouched unless ``--force`` is given.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -26,15 +31,27 @@ HOSTS = ("resolve",)
 EDITIONS = ("both", "studio", "free")
 LIBRARY = "Matchcut"
 MANIFEST = "installed.json"
+PACKAGE = "matchcut_resolve"
 #: The per-user Fusion Scripts folder of DaVinci Resolve, per platform (Resolve's scripting README).
 SCRIPTS_FOLDERS = {
     "linux": ("HOME", ".local/share/DaVinciResolve/Fusion/Scripts"),
     "darwin": ("HOME", "Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
     "win32": ("APPDATA", "Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts"),
 }
-PY_PLACEHOLDERS = ('MATCHCUT_RESOLVE_LIB = ""', 'MATCHCUT_WORKER = ""')
-LUA_PLACEHOLDERS = ("local MATCHCUT_PYTHON = [==[]==]", "local MATCHCUT_RESOLVE_LIB = [==[]==]",
-                    "local MATCHCUT_WORKER = [==[]==]")
+#: The templates (paths in the adapter) the menu scripts are generated from.
+TEMPLATES = {".py": "templates/tool.py", ".lua": "templates/tool.lua"}
+#: Script folders under Scripts/: Utility (every page) for every tool; a tool's category adds its page.
+UTILITY = "Utility"
+CATEGORY_PAGES = {"color": "Color", "edit": "Edit"}
+FOLDERS = {".py": "Matchcut", ".lua": "Matchcut (free)"}
+#: The Python script that lists every tool (the template with no tool).
+LAUNCHER = "Matchcut Tools"
+PY_PLACEHOLDERS = ("TOOL = None", 'MATCHCUT_RESOLVE_LIB = ""', 'MATCHCUT_WORKER = ""')
+LUA_PLACEHOLDERS = ("local TOOL = [==[]==]", "local MATCHCUT_PYTHON = [==[]==]",
+                    "local MATCHCUT_RESOLVE_LIB = [==[]==]", "local MATCHCUT_WORKER = [==[]==]")
+#: What a tool's label may be to name a script file on every OS (and a tool's name to sit in a script).
+SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ()&+,._-]*$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 hosts_app = typer.Typer(help="Install the host adapters (DaVinci Resolve).", no_args_is_help=True)
 
@@ -53,13 +70,9 @@ def resolve_scripts_folder(platform: str | None = None, env: dict | None = None)
 
 def adapter_source() -> Path:
     """hosts/resolve of this checkout (the package is installed from source, editable or not)."""
-    import matchcut
+    from matchcut.adapters import hosts_root
 
-    source = Path(matchcut.__file__).resolve().parents[2] / "hosts" / "resolve"
-    if not (source / "matchcut_resolve").is_dir() or not (source / "Scripts").is_dir():
-        raise SettingError("--source", f"{source}: not the Resolve adapter (expected Scripts/ and matchcut_resolve/); "
-                           "give --source PATH/TO/hosts/resolve")
-    return source
+    return hosts_root() / "resolve"
 
 
 def default_worker() -> str:
@@ -69,39 +82,125 @@ def default_worker() -> str:
     return str(beside) if beside.is_file() else (shutil.which("matchcut") or str(beside))
 
 
-def _fill(text: str, rel: str, lib: str, worker: str, python: str) -> str:
-    if rel.endswith(".py"):
-        missing = [p for p in PY_PLACEHOLDERS if p not in text]
-        text = text.replace(PY_PLACEHOLDERS[0], f"MATCHCUT_RESOLVE_LIB = {lib!r}")
-        text = text.replace(PY_PLACEHOLDERS[1], f"MATCHCUT_WORKER = {worker!r}")
+def _assembled(source: Path) -> dict[str, bytes]:
+    """The adapter at ``source`` (hosts/resolve, beside hosts/common) with its client, as matchcut.adapters
+    assembles it; SettingError naming what is missing."""
+    from matchcut.adapters import assemble
+
+    source = source.absolute()
+    root = source.parent
+    problem = ""
+    if source.name != "resolve":
+        problem = "expected the adapter's folder, named resolve"
+    elif not (source / PACKAGE).is_dir() or not (source / TEMPLATES[".py"]).is_file():
+        problem = f"not the Resolve adapter (expected {PACKAGE}/ and {TEMPLATES['.py']})"
+    elif not (root / "common" / "client" / "__init__.py").is_file():
+        problem = f"no worker client beside it (expected {root / 'common' / 'client'})"
+    if problem:
+        raise SettingError("--source", f"{source}: {problem}; give --source PATH/TO/hosts/resolve")
+    return assemble("resolve", root)
+
+
+def _described(description: dict | None) -> dict[str, dict[str, Any]]:
+    """{name: tool} of ``matchcut tools --json`` (this worker's, in process, when ``description`` is None)."""
+    if description is None:
+        from matchcut.tools.description import describe_all
+
+        description = describe_all()
+    tools = description.get("tools") if isinstance(description, dict) else None
+    if not isinstance(tools, dict):
+        raise SettingError("tools", "the tools description has no 'tools' object")
+    return tools
+
+
+def menu_scripts(description: dict | None = None) -> list[tuple[str, Optional[str], str, str]]:
+    """Every menu script: (path under Scripts/, tool name or None for the launcher, label, suffix), in order.
+
+    One per tool and page: Utility for every tool, Color or Edit too by its category, in Python and in Lua;
+    and the Python launcher. SettingError for a label or name that cannot be a script's, or two tools of one
+    label."""
+    scripts: list[tuple[str, Optional[str], str, str]] = [
+        (f"{UTILITY}/{FOLDERS['.py']}/{LAUNCHER}.py", None, LAUNCHER, ".py")]
+    labels = {LAUNCHER: "the launcher"}
+    for name, tool in sorted(_described(description).items()):
+        label = str(tool.get("label") or name)
+        if not SAFE_NAME.match(str(name)):
+            raise SettingError("tools", f"tool name {name!r} cannot be written into a script")
+        if not SAFE_LABEL.match(label) or ".." in label:
+            raise SettingError("tools", f"tool {name!r}: label {label!r} cannot name a script file")
+        if label in labels:
+            raise SettingError("tools", f"tools {labels[label]} and {name!r} have the same label {label!r}")
+        labels[label] = repr(name)
+        pages = [UTILITY] + ([CATEGORY_PAGES[tool["category"]]] if tool.get("category") in CATEGORY_PAGES else [])
+        for suffix in (".py", ".lua"):
+            for page in (pages if suffix == ".py" else [UTILITY]):
+                scripts.append((f"{page}/{FOLDERS[suffix]}/{label}{suffix}", name, label, suffix))
+    return scripts
+
+
+def _header(label: str, rel: str, suffix: str) -> str:
+    page = rel.split("/", 1)[0]
+    if suffix == ".py":
+        where = " (every page)" if page == UTILITY else f" > {page}"
+        return (f"# Matchcut: {label}. DaVinci Resolve Studio, Workspace > Scripts{where}. Written by `matchcut hosts\n"
+                f"# install resolve` from {TEMPLATES[suffix]}; runs on Resolve's Python 3.9+ (ResolvePython 3.14\n"
+                "# on 21.1+).\n")
+    return (f"-- Matchcut: {label}, for the free DaVinci Resolve (21.1 and later run Python scripts in Studio only;\n"
+            f"-- Lua still runs). Written by `matchcut hosts install resolve` from {TEMPLATES[suffix]}. Runs the\n"
+            "-- worker on the item under the playhead with the tool's saved (or default) settings and shows where\n"
+            "-- the result is.\n")
+
+
+def _body(template: str, suffix: str) -> str:
+    """The template without its leading comment (each script gets its own header)."""
+    mark = "#" if suffix == ".py" else "--"
+    lines = template.splitlines(keepends=True)
+    while lines and lines[0].startswith(mark):
+        lines.pop(0)
+    return "".join(lines)
+
+
+def _fill(template: str, rel: str, tool: Optional[str], label: str, lib: str, worker: str, python: str) -> str:
+    """One menu script from its template: the header, the tool and the paths written in."""
+    suffix = Path(rel).suffix
+    text = _body(template, suffix)
+    placeholders = PY_PLACEHOLDERS if suffix == ".py" else LUA_PLACEHOLDERS
+    missing = [p for p in placeholders if p not in text]
+    if missing:
+        raise SettingError("--source", f"{TEMPLATES[suffix]}: the template lacks the installer's line {missing[0]!r}")
+    if suffix == ".py":
+        if tool is not None:
+            text = text.replace(PY_PLACEHOLDERS[0], f"TOOL = {tool!r}", 1)
+        text = text.replace(PY_PLACEHOLDERS[1], f"MATCHCUT_RESOLVE_LIB = {lib!r}", 1)
+        text = text.replace(PY_PLACEHOLDERS[2], f"MATCHCUT_WORKER = {worker!r}", 1)
     else:
         for value in (lib, worker, python):
             if "]==]" in value:
                 raise SettingError("--dest", f"{value}: a path containing ']==]' cannot be written into a Lua stub")
-        missing = [p for p in LUA_PLACEHOLDERS if p not in text]
-        for placeholder, value in zip(LUA_PLACEHOLDERS, (python, lib, worker)):
-            text = text.replace(placeholder, placeholder.replace("[==[]==]", f"[==[{value}]==]"))
-    if missing:
-        raise SettingError("--source", f"{rel}: the script lacks the installer's line {missing[0]!r}")
-    return text
+        for placeholder, value in zip(LUA_PLACEHOLDERS, (tool or "", python, lib, worker)):
+            text = text.replace(placeholder, placeholder.replace("[==[]==]", f"[==[{value}]==]"), 1)
+    return _header(label, rel, suffix) + text
 
 
-def plan_install(source: Path, dest: Path, edition: str = "both", worker: str = "", python: str = "") -> dict[Path, bytes]:
-    """Every file to write: target path -> content (scripts with the paths filled in, the package as is)."""
+def plan_install(source: Path, dest: Path, edition: str = "both", worker: str = "", python: str = "",
+                 description: dict | None = None) -> dict[Path, bytes]:
+    """Every file to write: target path -> content. The menu scripts generated from the templates for every
+    tool of ``description`` (`matchcut tools --json`; default: this worker's), the package with its client."""
     if edition not in EDITIONS:
         raise SettingError("--edition", f"unknown edition '{edition}'", EDITIONS)
+    adapter = _assembled(source)
     lib = dest / LIBRARY
-    files: dict[Path, bytes] = {}
+    worker, python = worker or default_worker(), python or sys.executable
     suffixes = {"both": (".py", ".lua"), "studio": (".py",), "free": (".lua",)}[edition]
-    for path in sorted((source / "Scripts").rglob("*")):
-        if path.is_file() and path.suffix in suffixes:
-            rel = path.relative_to(source / "Scripts").as_posix()
-            text = _fill(path.read_text(encoding="utf-8"), rel, str(lib), worker or default_worker(),
-                         python or sys.executable)
+    templates = {suffix: adapter[rel].decode("utf-8") for suffix, rel in TEMPLATES.items()}
+    files: dict[Path, bytes] = {}
+    for rel, tool, label, suffix in menu_scripts(description):
+        if suffix in suffixes:
+            text = _fill(templates[suffix], rel, tool, label, str(lib), worker, python)
             files[dest.joinpath(*rel.split("/"))] = text.encode("utf-8")
-    for path in sorted((source / "matchcut_resolve").iterdir()):
-        if path.is_file() and path.suffix in (".py", ".lua"):
-            files[lib / "matchcut_resolve" / path.name] = path.read_bytes()
+    for rel, data in sorted(adapter.items()):
+        if rel.startswith(PACKAGE + "/"):
+            files[lib.joinpath(*rel.split("/"))] = data
     return files
 
 
@@ -131,10 +230,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def install(source: Path, dest: Path, edition: str = "both", force: bool = False, dry_run: bool = False,
-            worker: str = "", python: str = "") -> list[tuple[str, Path]]:
-    """Install into ``dest``; returns (action, path) per file: "write", "same" or "replace". Nothing is written
-    when a file in the way is not Matchcut's own (FrameWriteError) unless ``force``."""
-    files = plan_install(source, dest, edition, worker, python)
+            worker: str = "", python: str = "", description: dict | None = None) -> list[tuple[str, Path]]:
+    """Install into ``dest``; returns (action, path) per file: "write", "same", "replace" or "remove" (a file
+    of an earlier install that this one no longer has, unchanged since). Nothing is written when a file in the
+    way is not Matchcut's own (FrameWriteError) unless ``force``."""
+    files = plan_install(source, dest, edition, worker, python, description)
     recorded = _recorded(dest)
     actions, conflicts = [], []
     for path, data in files.items():
@@ -150,6 +250,13 @@ def install(source: Path, dest: Path, edition: str = "both", force: bool = False
         else:
             conflicts.append(path)
             actions.append(("replace", path))
+    planned = {p.relative_to(dest).as_posix() for p in files}
+    gone = []
+    for rel, sha in sorted(recorded.items()):
+        path = dest.joinpath(*rel.split("/"))
+        if rel not in planned and path.is_file() and _sha(path.read_bytes()) == sha:
+            actions.append(("remove", path))
+            gone.append(rel)
     if conflicts and not force:
         more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
         raise FrameWriteError(str(conflicts[0]), f"exists and is not a file Matchcut installed (or was edited since){more}; "
@@ -157,12 +264,24 @@ def install(source: Path, dest: Path, edition: str = "both", force: bool = False
     if dry_run:
         return actions
     for action, path in actions:
-        if action != "same":
+        if action == "remove":
+            path.unlink()
+        elif action != "same":
             _write_atomic(path, files[path])
+    _prune(dest, [dest.joinpath(*rel.split("/")).parent for rel in gone])
+    kept = {rel: sha for rel, sha in recorded.items() if rel not in gone}
     manifest = {"matchcut_resolve_install": 1, "edition": edition,
-                "files": {**recorded, **{p.relative_to(dest).as_posix(): _sha(d) for p, d in files.items()}}}
+                "files": {**kept, **{p.relative_to(dest).as_posix(): _sha(d) for p, d in files.items()}}}
     _write_atomic(dest / LIBRARY / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return actions
+
+
+def _prune(dest: Path, folders: list[Path]) -> None:
+    """Remove the empty folders among ``folders`` and their parents, up to ``dest``."""
+    for folder in sorted(set(folders), key=lambda p: len(p.parts), reverse=True):
+        while folder != dest and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def uninstall(dest: Path) -> tuple[list[Path], list[Path]]:
@@ -180,10 +299,7 @@ def uninstall(dest: Path) -> tuple[list[Path], list[Path]]:
     manifest = dest / LIBRARY / MANIFEST
     if not kept:
         manifest.unlink(missing_ok=True)
-    for folder in sorted({p.parent for p in removed} | {dest / LIBRARY}, key=lambda p: len(p.parts), reverse=True):
-        while folder != dest and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+    _prune(dest, [p.parent for p in removed] + [dest / LIBRARY])
     return removed, kept
 
 
@@ -203,12 +319,13 @@ def install_command(
     worker: str = typer.Option("", "--worker", help="The matchcut executable the scripts run (default: this one)."),
     python: str = typer.Option("", "--python", help="The Python the Lua stubs run (default: this one)."),
 ) -> None:
-    """Copy the Resolve scripts into Resolve's Scripts folder (never over an artist's own files)."""
+    """Write the Resolve scripts (one per tool of this worker) into Resolve's Scripts folder (never over an
+    artist's own files)."""
     _check_host(host)
     dest = (dest or resolve_scripts_folder()).expanduser().absolute()
     actions = install(source or adapter_source(), dest, edition, force, dry_run, worker, python)
     verb = {"write": "would write" if dry_run else "wrote", "replace": "would replace" if dry_run else "replaced",
-            "same": "unchanged"}
+            "remove": "would remove" if dry_run else "removed", "same": "unchanged"}
     for action, path in actions:
         typer.echo(f"{verb[action]}: {path}")
     if not dry_run:

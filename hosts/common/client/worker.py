@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from . import events
 
@@ -110,6 +111,8 @@ class JobRun(object):
 
     def __init__(self, exe, job_path, env=None):
         self.job_path = job_path
+        self.grace = CANCEL_GRACE
+        self._cancel_sent = None
         self.state = events.JobState()
         self._lines = queue.Queue()
         self.stderr = collections.deque(maxlen=STDERR_LINES)
@@ -135,7 +138,12 @@ class JobRun(object):
             self._lines.put(None)  # the end of the event stream
 
     def poll(self, timeout=0.0):
-        """Apply the lines that arrived (waiting up to ``timeout`` s for the first); returns the state."""
+        """Apply the lines that arrived (waiting up to ``timeout`` s for the first); returns the state. A worker
+        still running ``grace`` seconds after a cancel was asked is killed here, so a host's timer or modal
+        loop never blocks on a cancel."""
+        if (self._cancel_sent is not None and time.monotonic() - self._cancel_sent > self.grace
+                and self.process.poll() is None):
+            self.kill()
         block = timeout > 0
         while True:
             try:
@@ -178,6 +186,8 @@ class JobRun(object):
         """Ask the worker to stop without waiting: SIGINT (terminate on Windows, which has no SIGINT for a child);
         it finishes no partial frame, and running the same job again resumes. ``poll`` reports the end."""
         self.state.cancel_requested = True
+        if self._cancel_sent is None:
+            self._cancel_sent = time.monotonic()
         if self.process.poll() is None:
             try:
                 if sys.platform == "win32":

@@ -1,4 +1,5 @@
-"""Matchcut for DaVinci Resolve: plain-Python timing, jobs, dialog specs, events and results (no Resolve import)."""
+"""Matchcut for DaVinci Resolve: plain-Python timing, jobs, dialog specs and results built from the worker's tool
+descriptions (no Resolve import but host.py's); the worker client is ``matchcut_resolve.client``."""
 
 import os as _os
 

@@ -1,5 +1,6 @@
 """A run of a tool over timeline items, the part that needs no Resolve: progress and summary, cancel, the
-worker loop (with the no-CDL retry of a shot match), and the per-item decisions made on plain values.
+worker loop (with the no-CDL retry of a tool whose CDL did not fit), and the per-item decisions made on plain
+values and the tool's description.
 
 host.Batch adds the Resolve steps (reading items, rendering, placing results) on top of this class.
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
-from matchcut_resolve import events, jobs, media, results, settings, widgets, worker
+from matchcut_resolve import jobs, media, results, settings, widgets
+from matchcut_resolve.client import events, tools, worker
 from matchcut_resolve.errors import HostError
 
 #: What makes one item fail without stopping the run over the others.
 FAILURES = (HostError, jobs.JobFailure, worker.WorkerError, OSError, ValueError)
+#: Seconds one tick waits for the worker's next event (the dialog's timer fires every 200 ms).
+POLL = 0.05
 
 
 def progress_prefix(tool: str, number: int, total: int, item_name: str) -> str:
@@ -49,16 +53,21 @@ def missing_input(input_name: str, choice: str) -> HostError:
                                            if choice == widgets.PREVIOUS else "no item " + choice))
 
 
-def needs_render(tool: str, input_name: str, extra: jobs.SourcePlan) -> bool:
-    """Whether Resolve renders an extra input to EXR first: media Matchcut cannot read, and movies for a
+def needs_render(tool: Dict[str, Any], input_name: str, extra: jobs.SourcePlan) -> bool:
+    """Whether Resolve renders a further input to EXR first: media Matchcut cannot read, and movies for a
     per-frame input (it is renumbered to the plate's frames, so it must be a sequence)."""
-    singles = jobs.SINGLE_FRAME_INPUTS.get(tool, ()) + (("a",) if tool == "continuity" else ())
-    return extra.needs_render or (input_name not in singles and media.clip_path(extra.pattern).is_movie)
+    per_frame = tools.input_role(tool, input_name) not in jobs.OWN_FRAMES_ROLES
+    return extra.needs_render or (per_frame and media.clip_path(extra.pattern).is_movie)
 
 
-def check_inputs(tool: str, extras: Dict[str, jobs.SourcePlan]) -> None:
-    if tool == "continuity" and "a" not in extras:
-        raise HostError("continuity: choose shot A (the previous item, or another)")
+def check_inputs(tool: Dict[str, Any], extras: Dict[str, jobs.SourcePlan]) -> None:
+    """HostError naming the first input the tool needs that the dialog left at (none)."""
+    main = tools.main_input(tool)
+    for input_name in tools.required_inputs(tool):
+        if input_name != main and input_name not in extras:
+            spec = tools.input_spec(tool, input_name)
+            raise HostError("{}: choose {} (the previous item, or another)".format(
+                widgets.label(tool), spec.get("label") or input_name))
 
 
 class Batch:
@@ -72,8 +81,9 @@ class Batch:
         self.failures = 0
         self.cancelled = False
         self.skipped = 0  # items never started because the run was cancelled
-        self.run: Optional[worker.Run] = None
-        self.states: List[events.RunState] = []
+        self.run: Optional[worker.JobRun] = None
+        self.states: List[events.JobState] = []
+        self._cancel_sent: Optional[float] = None  # when the running worker was asked to stop
         self._work: Iterator[str] = iter(())
 
     def tick(self) -> Optional[str]:
@@ -83,9 +93,12 @@ class Batch:
             return None
 
     def cancel(self) -> None:
+        """Ask the running worker to stop, without waiting (the dialog stays live): ``run_job`` sees it end,
+        and kills it when it has not stopped after the client's CANCEL_GRACE seconds."""
         self.cancelled = True
-        if self.run is not None:
-            self.run.cancel()
+        if self.run is not None and self._cancel_sent is None:
+            self.run.request_cancel()
+            self._cancel_sent = time.monotonic()
 
     def outcome(self) -> str:
         """The first line of the dialog's summary. "cancelled" only when the cancel stopped something: a job
@@ -105,7 +118,7 @@ class Batch:
     def note(self, item_name: str, lines: List[str]) -> None:
         self.summary.extend("{}: {}".format(item_name, line) for line in lines)
 
-    def settle(self, item_name: str, warnings: List[str], state: events.RunState) -> bool:
+    def settle(self, item_name: str, warnings: List[str], state: events.JobState) -> bool:
         """Note a finished job's warnings; True when its results are to be placed, False when it was cancelled;
         HostError with the worker's line when it failed."""
         self.note(item_name, ["warning: " + w for w in warnings + state.warnings])
@@ -117,21 +130,28 @@ class Batch:
         return True
 
     def run_job(self, plan: jobs.JobPlan):
-        """Write and run a job, yielding progress; returns the final RunState. A shot match whose correction is
-        not a CDL runs once more without it (the LUT still carries the grade; the frames are kept)."""
+        """Write and run a job, yielding progress; returns the final JobState. A job whose CDL artifact failed
+        only because the correction is not a CDL runs once more without it (its other artifacts still carry
+        the grade; the frames are kept)."""
         jobs.write_job(plan)
+        tool = plan.description
+        cdl = results.cdl_artifact(tool)
         for attempt in (1, 2):
-            self.run = worker.Run(self.exe, plan.job_path)
+            self.run, self._cancel_sent = worker.JobRun(self.exe, plan.job_path), None
+            if self.cancelled:
+                self.cancel()
             while True:
-                state = self.run.poll()
+                state = self.run.poll(timeout=POLL)
                 if state.finished:
                     break
-                yield events.progress_text(state, plan.tool)
-                time.sleep(0.05)
+                if self._cancel_sent is not None and time.monotonic() - self._cancel_sent > worker.CANCEL_GRACE:
+                    self.run.kill()  # it ignored the request (hung in a model): poll reports it cancelled
+                yield events.progress_text(state, widgets.label(tool))
             self.run = None
             self.states.append(state)
-            if attempt == 1 and state.status == "error" and plan.tool == "match" and results.cdl_not_fitting(state.error):
-                plan.job["params"].pop("cdl", None)
+            if attempt == 1 and state.status == "error" and cdl is not None and not self.cancelled and \
+                    results.cdl_not_fitting(state.error, cdl["param"]):
+                plan.job["params"].pop(cdl["param"], None)
                 jobs.write_job(plan)
                 self.summary.append("no CDL: {}".format(state.error))
                 continue

@@ -1,4 +1,5 @@
-"""The dialog: a UIManager window per tool built from the worker's controls, Run, Cancel, progress; the entry.
+"""The dialog: a UIManager window per tool built from the worker's description of it, Run, Cancel, progress;
+the Scripts menu's entry.
 
 It drives Fusion's UIManager objects that host.dispatcher hands it (it imports no Resolve module itself) and
 leaves every Resolve call to host.py.
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from matchcut_resolve import settings, widgets, worker
+from matchcut_resolve import settings, widgets
+from matchcut_resolve.client import tools, worker
 from matchcut_resolve.errors import HostError
 from matchcut_resolve.host import Batch, connect, context, current_item, dispatcher, labelled_items, scoped_items
 
@@ -60,24 +62,23 @@ def _options(tool: Dict[str, Any], own: List[Dict[str, Any]], specs: List[Dict[s
 
 
 def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str, model: str = "") -> Optional[str]:
-    """Show one tool's dialog until closed. Returns a model id when the apply tool's model changed (the caller
-    opens the dialog again with that model's controls), else None."""
+    """Show one tool's dialog until closed. Returns a model id when the model of a model-running tool changed
+    (the caller opens the dialog again with that model's controls), else None."""
     project, timeline = context(resolve)
     path = settings.settings_path()
     saved = settings.load(path).get(tool["name"], {})
-    models, model_controls = None, []
-    if any(c["name"] == "model" and c.get("type") == "string" for c in tool.get("controls", [])):
-        models = widgets.image_models(worker.run_json(exe, ["models", "list"]))
-        model = model or str(saved.get("model") or (models[0] if models else ""))
-        saved = dict(saved, model=model)
+    models = None
+    model_param = tools.model_param(tool)
+    if model_param:
+        models = tools.image_models(worker.query(exe, ["models", "list", "--json"]))
+        model = model or str(saved.get(model_param) or (models[0] if models else ""))
+        saved = dict(saved, **{model_param: model})
         if model:
-            model_controls = worker.run_json(exe, ["models", "info", model]).get("controls", [])
+            tool = tools.with_model_controls(tool, worker.query(exe, ["models", "info", model, "--json"]))
+    # the further inputs the tool needs default to the item before the cut (widgets.neighbour_inputs)
     own = widgets.own_specs(tool, saved, [widgets.PREVIOUS] + list(labelled_items(timeline)))
-    for spec in own:  # the second shot defaults to the one before the cut
-        if spec["control"] in ("input_a", "input_reference") and spec["control"] not in saved:
-            spec["index"] = spec["items"].index(widgets.PREVIOUS)
-    specs = widgets.tool_specs(tool, saved, models, model_controls)
-    win = build_window(ui, disp, "Matchcut: " + tool["name"], tool.get("description", ""), specs + own)
+    specs = widgets.tool_specs(tool, saved, models)
+    win = build_window(ui, disp, "Matchcut: " + widgets.label(tool), tool.get("description", ""), specs + own)
     found = win.GetItems()
     active: Dict[str, Any] = {"batch": None, "model": None, "route": None}
     timer = None
@@ -134,7 +135,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         batch = Batch(resolve, project, timeline, tool, items, options, exe)
         active["batch"] = batch
         found["mc_run"].Enabled, found["mc_cancel"].Enabled = False, True
-        status("{}: {} item(s)".format(tool["name"], len(items)))
+        status("{}: {} item(s)".format(widgets.label(tool), len(items)))
         if timer is not None:
             timer.Start()
             return
@@ -160,7 +161,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         disp.ExitLoop()
 
     def on_model(ev: Any) -> None:
-        chosen = found[widgets.PARAM_PREFIX + "model"].CurrentText
+        chosen = found[widgets.PARAM_PREFIX + str(model_param)].CurrentText
         if chosen and chosen != model and active["batch"] is None:
             active["model"] = chosen
             disp.ExitLoop()
@@ -170,7 +171,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     win.On.mc_close.Clicked = on_close
     getattr(win.On, WINDOW).Close = on_close
     if models is not None:
-        getattr(win.On, widgets.PARAM_PREFIX + "model").CurrentIndexChanged = on_model
+        getattr(win.On, widgets.PARAM_PREFIX + str(model_param)).CurrentIndexChanged = on_model
     if timer is not None:
         disp.On.Timeout = route("generic")
         getattr(disp.On, TIMER).Timeout = route("named")
@@ -180,9 +181,11 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     return active["model"]
 
 
-def pick_tool(ui: Any, disp: Any, tools: Dict[str, Dict[str, Any]]) -> Optional[str]:
-    """A small window listing the worker's tools (any new tool shows up here); the chosen name, or None."""
-    names = sorted(tools)
+def pick_tool(ui: Any, disp: Any, described: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """A small window listing the worker's tools by label (any new tool shows up here); the chosen tool's name,
+    or None."""
+    by_label = {widgets.label(tool): name for name, tool in described.items()}
+    names = sorted(by_label)
     win = disp.AddWindow({"ID": "MatchcutPick", "WindowTitle": "Matchcut", "Geometry": [200, 150, 320, 90]},
                          ui.VGroup([ui.ComboBox({"ID": "mc_tool"}),
                                     ui.HGroup([ui.Button({"ID": "mc_open", "Text": "Open"}),
@@ -192,7 +195,7 @@ def pick_tool(ui: Any, disp: Any, tools: Dict[str, Dict[str, Any]]) -> Optional[
     chosen: Dict[str, Optional[str]] = {"name": None}
 
     def on_open(ev: Any) -> None:
-        chosen["name"] = found["mc_tool"].CurrentText
+        chosen["name"] = by_label.get(found["mc_tool"].CurrentText)
         disp.ExitLoop()
 
     win.On.mc_open.Clicked = on_open
@@ -210,18 +213,19 @@ def main(resolve: Any = None, fusion: Any = None, bmd: Any = None, tool_name: Op
         resolve = connect(resolve)
         context(resolve)
         ui, disp = dispatcher(fusion, bmd, resolve)
-        exe = worker.require_worker()
-        tools = widgets.tools_by_name(worker.run_json(exe, ["tools"]))
+        exe = worker.find_worker()
+        # the worker's own description of its tools; one of another version says which side to update
+        described = tools.tools_from(worker.query(exe, ["tools", "--json"]))
         if tool_name is None:
-            tool_name = pick_tool(ui, disp, tools)
+            tool_name = pick_tool(ui, disp, described)
             if tool_name is None:
                 return 0
-        if tool_name not in tools:
-            raise HostError("the worker has no tool {!r} (it has {}); update Matchcut".format(
-                tool_name, ", ".join(sorted(tools))))
+        if tool_name not in described:
+            raise HostError("the worker has no tool {!r} (it has {}): run `matchcut hosts install resolve` again "
+                            "from the worker environment".format(tool_name, ", ".join(sorted(described))))
         model = ""
         while True:
-            model = run_dialog(resolve, ui, disp, tools[tool_name], exe, model) or ""
+            model = run_dialog(resolve, ui, disp, described[tool_name], exe, model) or ""
             if not model:
                 return 0
     except (HostError, worker.WorkerError) as exc:

@@ -3,8 +3,8 @@
 Usage: python -m matchcut_resolve.freerun FACTS.json  (FACTS: {"tool", "timeline", "item", "previous"}).
 The last lines on stdout are "matchcut-result-status: done|error|cancelled", "matchcut-result-message: ...",
 "matchcut-result-path: ..." (for the Lua stubs) and then JSON: {"matchcut_resolve": 1, "status", "message",
-"folder", "outputs", "artifacts", "warnings", "exit_code"}; the exit code is 0 when the job is done, else the
-worker's (or 1).
+"folder", "outputs", "artifacts", "warnings", "exit_code", "kinds", "primary", "artifact_names"}; the exit code
+is 0 when the job is done, else the worker's (or 1).
 """
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from typing import Any, Dict, List, Optional
 if not __package__:  # run as a file (the Lua stubs): the package's folder goes on the path
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from matchcut_resolve import jobs, results, settings, widgets, worker
-
-#: Which neighbour a stub uses for a tool's second input: continuity compares the previous item with the current
-#: one; shot match takes the previous item as the reference (the shot before the cut).
-PREVIOUS_AS = {"continuity": "a", "match": "reference"}
+from matchcut_resolve import jobs, media, results, settings, widgets
+from matchcut_resolve.client import tools, worker
 
 
 def plan_from_facts(facts: Dict[str, Any], tool: Dict[str, Any], saved: Dict[str, Any],
-                    root: Optional[str] = None) -> jobs.JobPlan:
-    """The job plan for a facts file, with the tool's saved values (Studio dialog) or its defaults."""
+                    root: Optional[str] = None, models: Optional[List[str]] = None) -> jobs.JobPlan:
+    """The job plan for a facts file, with the tool's saved values (Studio dialog) or its defaults.
+
+    The inputs the tool needs from another clip (widgets.neighbour_inputs: a shot match's reference,
+    continuity's A) are the previous item on the track; a model-running tool without a saved model takes the
+    first of ``models`` (the worker's image models)."""
     name = tool["name"]
     timeline = facts.get("timeline") or {}
     item = facts.get("item")
@@ -38,11 +39,11 @@ def plan_from_facts(facts: Dict[str, Any], tool: Dict[str, Any], saved: Dict[str
                               "render the item to EXR, or use the Studio scripts".format(
                                   plate.name, os.path.splitext(plate.pattern)[1] or "this"))
     extras = {}
-    second = PREVIOUS_AS.get(name)
-    if second:
+    for second in widgets.neighbour_inputs(tool):
         previous = facts.get("previous")
         if not isinstance(previous, dict):
-            raise jobs.JobFailure("{}: needs the previous item on the track as {}; there is none".format(name, second))
+            raise jobs.JobFailure("{}: needs the previous item on the track as {}; there is none".format(
+                name, tools.input_spec(tool, second).get("label") or second))
         extra = jobs.plan_source(previous, timeline, 0)
         if extra.needs_render:
             raise jobs.JobFailure("{}: {} cannot be read by Matchcut (render it to EXR first)".format(name, extra.name))
@@ -56,45 +57,52 @@ def plan_from_facts(facts: Dict[str, Any], tool: Dict[str, Any], saved: Dict[str
             default = next((c.get("default") for c in tool.get("controls", []) if c["name"] == spec["control"]), None)
             if default is not None:
                 params[spec["control"]] = default
-    if name == "apply" and not params.get("model"):
-        params["model"] = saved.get("model") or "degrain-small"
+    model = tools.model_param(tool)
+    if model and not params.get(model):
+        params[model] = saved.get(model) or (models[0] if models else "")
+        if not params[model]:
+            raise jobs.JobFailure("{}: no model installed to run (see `matchcut models list`)".format(name))
     out_root = root or saved.get("output") or settings.default_output()
     return jobs.build_job(tool, plate, extras, params, out_root, timeline, str(saved.get("provider") or "auto"))
 
 
 def run_plan(exe: str, plan: jobs.JobPlan, echo: Any = None) -> Dict[str, Any]:
-    """Write and run the job (blocking), printing progress to ``echo``; a shot match whose correction is not a
-    CDL runs again without it (the frames are kept, so that run only writes the LUT)."""
+    """Write and run the job (blocking), printing progress to ``echo``; a job whose CDL did not fit runs again
+    without it (the frames are kept, so that run only writes the other artifacts)."""
     jobs.write_job(plan)
-    state = worker.Run(exe, plan.job_path).wait()
-    if state.status == "error" and plan.tool == "match" and results.cdl_not_fitting(state.error):
-        plan.job["params"].pop("cdl", None)
+    state = worker.JobRun(exe, plan.job_path).wait()
+    cdl = results.cdl_artifact(plan.description)
+    if state.status == "error" and cdl is not None and results.cdl_not_fitting(state.error, cdl["param"]):
+        plan.job["params"].pop(cdl["param"], None)
         jobs.write_job(plan)
         note = state.error
-        state = worker.Run(exe, plan.job_path).wait()
+        state = worker.JobRun(exe, plan.job_path).wait()
         state.warnings.insert(0, "no CDL: " + str(note))
     if echo is not None:
         for line in state.infos + ["warning: " + w for w in state.warnings]:
             echo(line)
+    names = [a["name"] for a in plan.description.get("artifacts") or []]
     return {"matchcut_resolve": 1, "status": state.status, "message": state.error or "", "folder": plan.folder,
             "outputs": plan.outputs, "artifacts": state.artifacts, "warnings": state.warnings,
-            "exit_code": state.exit_code or (0 if state.status == "done" else 1)}
+            "exit_code": state.exit_code or (0 if state.status == "done" else 1),
+            "kinds": plan.kinds, "primary": tools.primary_output(plan.description, list(plan.kinds)),
+            "artifact_names": names}
 
 
 def result_path(result: Dict[str, Any]) -> str:
-    """What the artist opens: the report, else the main plate result (with its frames on disk), and any LUT/CDL."""
-    from matchcut_resolve import media
-
+    """What the artist opens: the report, else the primary result (with its frames on disk), and the tool's
+    artifacts (a LUT, a CDL)."""
     artifacts, outputs = result.get("artifacts") or {}, result.get("outputs") or {}
-    if artifacts.get("report"):
-        return str(artifacts["report"])
+    kinds = result.get("kinds") or {}
+    for name, kind in kinds.items():
+        if kind == "report" and (artifacts.get(name) or outputs.get(name)):
+            return str(artifacts.get(name) or outputs[name])
     parts = []
-    for name in ("comp", "main", "foreground") + tuple(outputs):
-        if name in outputs:
-            frames = media.frames_on_disk(outputs[name])
-            parts.append(outputs[name] + (" ({}-{})".format(frames[0], frames[-1]) if frames else ""))
-            break
-    parts += [str(artifacts[k]) for k in ("lut", "cdl") if artifacts.get(k)]
+    primary = result.get("primary")
+    if primary in outputs:
+        frames = media.frames_on_disk(outputs[primary])
+        parts.append(outputs[primary] + (" ({}-{})".format(frames[0], frames[-1]) if frames else ""))
+    parts += [str(artifacts[k]) for k in result.get("artifact_names") or [] if artifacts.get(k)]
     return "; ".join(parts) or str(result.get("folder") or "")
 
 
@@ -107,13 +115,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with open(args[0], encoding="utf-8") as handle:
             facts = json.load(handle)
-        exe = worker.require_worker(str(facts.get("worker") or ""))
-        tools = widgets.tools_by_name(worker.run_json(exe, ["tools"]))
+        exe = worker.find_worker(str(facts.get("worker") or ""))
+        described = tools.tools_from(worker.query(exe, ["tools", "--json"]))
         name = str(facts.get("tool") or "")
-        if name not in tools:
-            raise jobs.JobFailure("no tool {!r} in this worker (available: {})".format(name, ", ".join(sorted(tools))))
+        if name not in described:
+            raise jobs.JobFailure("no tool {!r} in this worker (available: {}): run `matchcut hosts install "
+                                  "resolve` again from the worker environment".format(
+                                      name, ", ".join(sorted(described))))
+        tool = described[name]
         saved = settings.load(settings.settings_path()).get(name, {})
-        plan = plan_from_facts(facts, tools[name], saved, facts.get("output") or None)
+        models = None
+        if tools.model_param(tool) and not saved.get(tools.model_param(tool)):
+            models = tools.image_models(worker.query(exe, ["models", "list", "--json"]))
+        plan = plan_from_facts(facts, tool, saved, facts.get("output") or None, models)
         for warning in (plan.plate.warnings if plan.plate else []):
             print("warning: " + warning)
         result = run_plan(exe, plan, echo=print)

@@ -315,7 +315,7 @@ class Batch(batch.Batch):
             if self.cancelled:
                 self.skipped = len(self.items) - number + 1
                 break
-            prefix = batch.progress_prefix(self.tool["name"], number, len(self.items), item.GetName())
+            prefix = batch.progress_prefix(widgets.label(self.tool), number, len(self.items), item.GetName())
             try:
                 for text in self._one(item):
                     yield prefix + text
@@ -363,10 +363,10 @@ class Batch(batch.Batch):
         extras = {}
         for input_name, other in self._extra_items(item).items():
             extra = jobs.plan_source(item_facts(other), self.tl, 0)
-            if batch.needs_render(tool["name"], input_name, extra):
+            if batch.needs_render(tool, input_name, extra):
                 extra = yield from self._render(other, extra, root)
             extras[input_name] = extra
-        batch.check_inputs(tool["name"], extras)
+        batch.check_inputs(tool, extras)
         plan = jobs.build_job(tool, plate, extras, opts.get("params", {}), root, self.tl, opts.get("provider", "auto"))
         state = yield from self.run_job(plan)
         if self.settle(item.GetName(), plate.warnings, state):
@@ -377,7 +377,8 @@ class Batch(batch.Batch):
         """Bring a finished job's outputs back: take or track, clip matte, bin, CDL, markers. Returns notes."""
         notes: List[str] = []
         pool = self.project.GetMediaPool()
-        for step in results.placement_steps(plan, state.artifacts, results.placement_of(plan.tool, self.options)):
+        tool = plan.description
+        for step in results.placement_steps(plan, state.artifacts, results.placement_of(tool, self.options)):
             action = step["action"]
             if action == "note":
                 notes.append(step["text"])
@@ -398,9 +399,9 @@ class Batch(batch.Batch):
                     notes.append(results.placed_line(step, item.GetStart()))
                 else:
                     notes.append(results.placed_line(step))
-        notes += results.artifact_lines(state.artifacts)
-        node = results.cdl_node(plan.tool, self.options, state.artifacts)
+        notes += results.artifact_lines(tool, state.artifacts)
+        node = results.cdl_node(tool, self.options, state.artifacts)
         if node is not None:
-            apply_cdl(item, results.read_cdl(state.artifacts["cdl"], node))
+            apply_cdl(item, results.read_cdl(results.cdl_file(tool, state.artifacts), node))
             notes.append(results.cdl_line(node))
         return notes

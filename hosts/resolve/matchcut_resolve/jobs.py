@@ -8,18 +8,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import media, timing
+from matchcut_resolve.client import jobs as client_jobs
+from matchcut_resolve.client import tools
 
-JOB_VERSION = 1
 ITEM_KEYS = ("name", "file_path", "clip_start", "clip_end", "clip_fps", "clip_frames", "record_start", "duration",
              "source_start", "source_end", "source_start_time", "source_end_time", "left_offset", "right_offset",
              "track", "unique_id")
-#: Inputs a tool reads once (a still or one chosen frame), not frame by frame alongside the plate.
-SINGLE_FRAME_INPUTS = {"match": ("reference",)}
+#: Input roles read as they are (one frame of a still, another shot's own range), not frame by frame beside
+#: the plate: they are passed as the media's own pattern, never linked or rendered for being a movie.
+OWN_FRAMES_ROLES = ("still", "shot")
+#: The worker's rate parameters of a tool that retimes (its protocol, matchcut_resolve.client.tools.retime_step).
+RETIME_PARAMS = ("speed", "fps_from", "fps_to")
 
 
 class JobFailure(ValueError):
@@ -94,12 +96,6 @@ def rendered_source(plan: SourcePlan, pattern: str, first: int, last: int) -> So
     return SourcePlan(plan.name, pattern, rng, t0.timeline_fps, False, rendered=True, facts=plan.facts)
 
 
-def safe_name(text: str) -> str:
-    """A file-name-safe version of a clip, timeline or project name (never empty, never a path)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
-    return cleaned[:80] or "untitled"
-
-
 def job_key(tool: str, params: Dict[str, Any], inputs: Dict[str, str], frames: str) -> str:
     """12 hex digits that change with the tool, any parameter, input or frame range: the result folder's
     name, so the same settings reuse (and resume) the same result."""
@@ -109,31 +105,30 @@ def job_key(tool: str, params: Dict[str, Any], inputs: Dict[str, str], frames: s
 
 def result_folder(root: str, project: str, timeline: str, item: str, tool: str, key: str) -> str:
     """``root/<project>/<timeline>/<item>_<tool>_<key>``; names are sanitised so none can leave ``root``."""
+    safe = client_jobs.safe_name
     root = os.path.abspath(root)
-    path = os.path.join(root, safe_name(project), safe_name(timeline), "{}_{}_{}".format(safe_name(item), tool, key))
+    path = os.path.join(root, safe(project), safe(timeline), "{}_{}_{}".format(safe(item), tool, key))
     if not path.startswith(root + os.sep):
         raise JobFailure("result folder for {!r} leaves {}".format(item, root))
     return path
 
 
-def output_names(tool: Dict[str, Any], inputs: Dict[str, str]) -> Dict[str, str]:
-    """Output name -> kind (plate, matte, pass, report, json) for a tool's job; a comp only with a background."""
-    if tool.get("frameless"):
-        return {"report": "report", "json": "json"}
-    kinds = dict(tool.get("output_kinds") or {}) or {name: "plate" for name in tool.get("outputs") or ["main"]}
-    if tool.get("name") == "matte" and "background" not in inputs:
-        kinds.pop("comp", None)
-    return kinds
+def output_names(tool: Dict[str, Any], inputs: Dict[str, str], params: Dict[str, Any]) -> Dict[str, str]:
+    """Output name -> kind (plate, matte, pass, report, json) for a tool's job: the outputs whose ``needs`` the
+    wired inputs or set parameters meet (a matte's comp only with a background), extra ones included."""
+    return {name: tools.output_kind(tool, name) for name in tools.job_outputs(tool, list(inputs), params)}
 
 
 class JobPlan:
-    """A job ready to write: the job dict, its folder and path, output patterns and kinds, input links."""
+    """A job ready to write: the job dict, its folder and path, output patterns and kinds, input links, and the
+    tool's description (``description``) it was built from."""
 
     def __init__(self, job: Dict[str, Any], folder: str, outputs: Dict[str, str], kinds: Dict[str, str],
                  links: List[Tuple[str, int, int, str, int, int]], plate: Optional[SourcePlan],
-                 extras: Dict[str, SourcePlan]) -> None:
+                 extras: Dict[str, SourcePlan], description: Optional[Dict[str, Any]] = None) -> None:
         self.job, self.folder, self.outputs, self.kinds, self.links = job, folder, outputs, kinds, links
         self.plate, self.extras = plate, extras
+        self.description = description or {"name": job["tool"]}
         self.job_path = os.path.join(folder, "job.json")
 
     @property
@@ -141,64 +136,76 @@ class JobPlan:
         return self.job["tool"]
 
 
+def _unset(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _frames_for(role: str, rng: timing.SourceRange) -> Any:
+    """What an input's ``frames_param`` receives: a still's one frame (the middle of the frames the item uses),
+    another shot's or the main plate's used range."""
+    if role == "still":
+        return rng.timing.first_file_frame + (rng.first_used + rng.last_used) // 2
+    return _used_text(rng)
+
+
 def build_job(tool: Dict[str, Any], plate: Optional[SourcePlan], extras: Dict[str, SourcePlan],
               params: Dict[str, Any], root: str, timeline: Dict[str, Any], provider: str = "auto") -> JobPlan:
-    """The job for ``tool`` on ``plate`` (None for frameless tools that take a and b) with extra inputs.
+    """The job for ``tool`` (its description) on ``plate`` (the current item: the tool's main input) with the
+    further inputs ``extras`` (input name -> plan).
 
-    ``timeline``: the timeline facts (its name and project name the folder). Per-frame extra inputs are renumbered to the plate's frames
-    through links in the job folder; match gets its LUT and CDL paths and the reference's middle used frame;
-    continuity compares the tail of A's used range with the head of B's; a retime without speed or rates
-    converts the clip's rate to the timeline's.
+    ``timeline``: the timeline facts (its name and project name the folder). By the inputs' roles: per-frame
+    inputs are renumbered to the plate's frames through links in the job folder; a still or another shot is read
+    as it is, its ``frames_param`` (a still's middle used frame, a shot's used range; the main input's too) set
+    when not given. The tool's artifacts get paths in the folder; a tool that retimes, with none of its rate
+    parameters set, converts the clip's rate to the timeline's.
     """
     name = tool["name"]
     params = dict(params)
-    inputs: Dict[str, str] = {}
-    frames = None
+    main = tools.main_input(tool)
+    if plate is None:
+        raise JobFailure("{}: needs a timeline item with media".format(name))
+    for input_name in tools.required_inputs(tool):
+        if input_name != main and input_name not in extras:
+            raise JobFailure("{}: needs an item as {} besides the current item".format(
+                name, tools.input_spec(tool, input_name).get("label") or input_name))
+    inputs: Dict[str, str] = {main: plate.pattern}
+    frames = None if tool.get("frameless") else plate.range.frames_text()
     links: List[Tuple[str, int, int, str, int, int]] = []
-    if name == "continuity":
-        if "a" not in extras or plate is None:
-            raise JobFailure("continuity: needs two items, A (the earlier shot) and B (the current item)")
-        inputs = {"a": extras["a"].pattern, "b": plate.pattern}
-        params["frames_a"] = _used_text(extras["a"].range)
-        params["frames_b"] = _used_text(plate.range)
-    else:
-        if plate is None:
-            raise JobFailure("{}: needs a timeline item with media".format(name))
-        inputs["plate"] = plate.pattern
-        frames = plate.range.frames_text()
-        single = SINGLE_FRAME_INPUTS.get(name, ())
-        for input_name, extra in extras.items():
-            if input_name in single:
-                inputs[input_name] = extra.pattern
-                if name == "match" and params.get("reference_frame") in (None, ""):
-                    rng = extra.range
-                    params["reference_frame"] = rng.timing.first_file_frame + (rng.first_used + rng.last_used) // 2
-                continue
-            inputs[input_name] = "pending"  # replaced by the linked pattern below, once the folder is known
-        if name == "retime" and not any(params.get(k) not in (None, "") for k in ("speed", "fps_from", "fps_to")):
-            t = plate.range.timing
-            if t.clip_fps == t.timeline_fps:
-                raise JobFailure("retime: set a speed (the clip's rate already matches the timeline's)")
-            params["fps_from"], params["fps_to"] = float(t.clip_fps), float(t.timeline_fps)
-    key_inputs = {k: (v if v != "pending" else extras[k].pattern + "@" + extras[k].range.frames_text())
+    wired = [(main, plate)] + [(k, v) for k, v in extras.items() if k != main]
+    for input_name, source in wired:
+        spec = tools.input_spec(tool, input_name)
+        role = spec.get("role", "frames")
+        param = spec.get("frames_param")
+        if param and _unset(params.get(param)):
+            params[param] = _frames_for(role, source.range)
+        if input_name == main:
+            continue
+        # a per-frame input is linked below, once the folder is known
+        inputs[input_name] = source.pattern if role in OWN_FRAMES_ROLES else PENDING
+    if tools.timing(tool)["retimes"] and all(_unset(params.get(k)) for k in RETIME_PARAMS):
+        t = plate.range.timing
+        if t.clip_fps == t.timeline_fps:
+            raise JobFailure("{}: set a speed (the clip's rate already matches the timeline's)".format(name))
+        params["fps_from"], params["fps_to"] = float(t.clip_fps), float(t.timeline_fps)
+    key_inputs = {k: (v if v != PENDING else extras[k].pattern + "@" + extras[k].range.frames_text())
                   for k, v in inputs.items()}
     key = job_key(name, params, key_inputs, frames or "")
-    owner = plate.name if plate is not None else "shot"
-    folder = result_folder(root, str(timeline.get("project") or ""), str(timeline.get("name") or ""), owner, name, key)
-    stem = safe_name(owner)
+    folder = result_folder(root, str(timeline.get("project") or ""), str(timeline.get("name") or ""), plate.name,
+                           name, key)
+    stem = client_jobs.safe_name(plate.name)
     for input_name, value in list(inputs.items()):
-        if value == "pending":
-            extra, rng = extras[input_name], plate.range  # type: ignore[union-attr]
+        if value == PENDING:
+            extra, rng = extras[input_name], plate.range
             if media.clip_path(extra.pattern).is_movie:
                 raise JobFailure("{}: input {} ({}) must be an image sequence or a still to follow the plate frame "
                                  "by frame (the Studio scripts render movies to EXR first)".format(name, input_name,
                                                                                                  extra.name))
-            dst = os.path.join(folder, "inputs", "{}.{}{}".format(input_name, "#" * _width(rng.file_last),
+            dst = os.path.join(folder, "inputs", "{}.{}{}".format(input_name, client_jobs.hashes(rng.file_last),
                                                                  os.path.splitext(extra.pattern)[1]))
             links.append((extra.pattern, extra.range.file_first, extra.range.file_last, dst, rng.file_first,
                           rng.file_last - rng.file_first + 1))
             inputs[input_name] = dst
-    kinds = output_names(tool, inputs)
+    kinds = output_names(tool, inputs, params)
     outputs = {}
     for out, kind in kinds.items():
         if kind == "report":
@@ -206,25 +213,26 @@ def build_job(tool: Dict[str, Any], plate: Optional[SourcePlan], extras: Dict[st
         elif kind == "json":
             outputs[out] = os.path.join(folder, "{}_{}.json".format(stem, name))
         else:
-            width = _width(plate.range.file_last) if plate is not None else 4
-            outputs[out] = os.path.join(folder, "{}_{}_{}.{}.exr".format(stem, name, out, "#" * width))
-    if name == "match":
-        params.setdefault("lut", os.path.join(folder, "{}_match.cube".format(stem)))
-        params.setdefault("cdl", os.path.join(folder, "{}_match.cc".format(stem)))
-    job = {"matchcut_job": JOB_VERSION, "tool": name, "inputs": inputs, "outputs": outputs, "frames": frames,
-           "handles": 0, "params": params, "device": {"provider": provider or "auto"},
-           "output_options": {"dtype": "half", "compression": None}}
-    return JobPlan(job, folder, {k: v for k, v in outputs.items()}, kinds, links, plate, extras)
+            outputs[out] = os.path.join(folder, "{}_{}_{}.{}.exr".format(stem, name, out,
+                                                                         client_jobs.hashes(plate.range.file_last)))
+    for param, path in tools.artifact_params(tool, folder, stem).items():
+        if _unset(params.get(param)):
+            params[param] = path
+    try:
+        job = client_jobs.build_job(name, inputs, outputs, frames, params, provider=provider)
+    except ValueError as exc:
+        raise JobFailure(str(exc))
+    return JobPlan(job, folder, dict(outputs), kinds, links, plate, extras, tool)
+
+
+#: An input's placeholder until its link in the job folder is known.
+PENDING = "pending"
 
 
 def _used_text(rng: timing.SourceRange) -> str:
     first = rng.timing.first_file_frame + rng.first_used
     last = rng.timing.first_file_frame + rng.last_used
-    return str(first) if first == last else "{}-{}".format(first, last)
-
-
-def _width(last_frame: int) -> int:
-    return max(4, len(str(abs(int(last_frame)))))
+    return client_jobs.format_range(first, last)
 
 
 def write_job(plan: JobPlan) -> str:
@@ -232,21 +240,5 @@ def write_job(plan: JobPlan) -> str:
     os.makedirs(plan.folder, exist_ok=True)
     for src, src_first, src_last, dst, dst_first, count in plan.links:
         media.link_sequence(src, src_first, src_last, dst, dst_first, count)
-    write_json_atomic(plan.job_path, plan.job)
+    client_jobs.write_json_atomic(plan.job_path, plan.job)
     return plan.job_path
-
-
-def write_json_atomic(path: str, data: Any) -> str:
-    """Write ``data`` as JSON to ``path`` atomically (temporary file in the same folder, then os.replace)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".matchcut-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

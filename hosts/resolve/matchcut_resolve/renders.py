@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Optional, Tuple
 
-from matchcut_resolve import jobs
+from matchcut_resolve.client.jobs import safe_name
 from matchcut_resolve.errors import HostError
 
 
@@ -29,12 +29,12 @@ def render_settings(start: int, end: int, folder: str, name: str) -> Dict[str, A
 
 def render_name(item_name: str) -> str:
     """The custom name an item's render is written under (Resolve adds the frame numbers)."""
-    return jobs.safe_name(item_name) + "_render"
+    return safe_name(item_name) + "_render"
 
 
 def render_folder(root: str, project: str, item_name: str) -> str:
     """Where an item's render goes: ``root/<project>/_renders/<item>``."""
-    return os.path.join(root, jobs.safe_name(project), "_renders", jobs.safe_name(item_name))
+    return os.path.join(root, safe_name(project), "_renders", safe_name(item_name))
 
 
 def job_status(status: Optional[Dict[str, Any]]) -> Tuple[str, float]:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import media, timing
+from matchcut_resolve.client import tools
 
 #: The media pool bin results are imported into.
 BIN_NAME = "Matchcut"
@@ -19,19 +20,11 @@ MARKER_COLOURS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "F
 CUSTOM_DATA_LIMIT = 8000
 
 
-def primary_output(kinds: Dict[str, str]) -> Optional[str]:
-    """The output that becomes the take (or the new track): comp, else main, else the first plate output."""
-    plates = [name for name, kind in kinds.items() if kind == "plate"]
-    for preferred in ("comp", "main"):
-        if preferred in plates:
-            return preferred
-    return plates[0] if plates else None
-
-
-def actions(kinds: Dict[str, str], placement: str) -> Dict[str, str]:
-    """Output name -> what happens to it: "take" or "track" (the primary plate), "matte" (a clip matte on the
-    source's media pool item), "import" (into the Matchcut bin only), or "markers"/"artifact" (frameless)."""
-    primary = primary_output(kinds)
+def actions(tool: Dict[str, Any], kinds: Dict[str, str], placement: str) -> Dict[str, str]:
+    """Output name -> what happens to it: "take" or "track" (the tool's primary output of those asked for),
+    "matte" (a clip matte on the source's media pool item), "import" (into the Matchcut bin only), or
+    "markers"/"artifact" (a JSON file, a report folder)."""
+    primary = tools.primary_output(tool, list(kinds))
     out = {}
     for name, kind in kinds.items():
         if name == primary:
@@ -45,6 +38,14 @@ def actions(kinds: Dict[str, str], placement: str) -> Dict[str, str]:
         else:
             out[name] = "import"
     return out
+
+
+def cdl_artifact(tool: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The tool's artifact that is an ASC CDL (suffix .cc or .cdl), or None: its file can be set on the grade."""
+    for artifact in tool.get("artifacts") or []:
+        if str(artifact.get("suffix", "")).lower() in (".cc", ".cdl") or artifact.get("name") == "cdl":
+            return artifact
+    return None
 
 
 def _local(tag: str) -> str:
@@ -82,10 +83,11 @@ def read_cdl(path: str, node_index: int = 1) -> Dict[str, str]:
             "Power": found["Power"], "Saturation": found["Saturation"]}
 
 
-def cdl_not_fitting(message: Optional[str]) -> bool:
-    """True when a shot-match job failed only because its correction is not close enough to a CDL (the LUT is
-    still good): the adapter runs the job again without the CDL."""
-    return bool(message) and "setting 'cdl'" in message and "not close enough to a CDL" in message  # type: ignore[operator]
+def cdl_not_fitting(message: Optional[str], param: str) -> bool:
+    """True when a job failed only because its correction is not close enough to a CDL (the CDL artifact's
+    parameter ``param`` is named; the other artifacts are still good): the adapter runs it again without it."""
+    return bool(message) and "setting '{}'".format(param) in message and \
+        "not close enough to a CDL" in message  # type: ignore[operator]
 
 
 def _region_line(region: Dict[str, Any]) -> str:
@@ -99,10 +101,11 @@ def _region_line(region: Dict[str, Any]) -> str:
 
 
 def continuity_markers(data: Dict[str, Any], b_range: timing.SourceRange, report: str, json_path: str,
-                       a_name: str = "A", b_name: str = "B") -> List[Dict[str, Any]]:
+                       a_name: str = "A", b_name: str = "B", tool: str = "") -> List[Dict[str, Any]]:
     """One marker per compared cut of a continuity JSON (matchcut_continuity 1): at B's compared frame, mapped
     to the timeline (frameId relative to its start); the note lists the regions, customData carries the
-    report and JSON paths and the regions as JSON. Red when regions were flagged, green when none."""
+    report and JSON paths and the regions as JSON (``"matchcut"``: the tool that wrote it). Red when regions
+    were flagged, green when none."""
     if not isinstance(data, dict) or data.get("matchcut_continuity") != 1:
         raise ValueError("{}: not a Matchcut continuity JSON (matchcut_continuity 1)".format(json_path))
     markers = []
@@ -118,7 +121,7 @@ def continuity_markers(data: Dict[str, Any], b_range: timing.SourceRange, report
             name = "Matchcut continuity: no differences"
             note = "{} vs {}: nothing flagged at this sensitivity".format(a_name, b_name)
         note += ". Report: {}".format(report)
-        payload = {"matchcut": "continuity", "report": report, "json": json_path, "label": comparison.get("label"),
+        payload = {"matchcut": tool, "report": report, "json": json_path, "label": comparison.get("label"),
                    "frame_a": (comparison.get("a") or {}).get("frame"), "frame_b": b_frame, "regions": regions}
         custom = json.dumps(payload, sort_keys=True)
         while len(custom) > CUSTOM_DATA_LIMIT and payload["regions"]:
@@ -156,15 +159,27 @@ def marker_limit(item_end: int, timeline_start: int) -> int:
     return int(item_end) - 1 - int(timeline_start)
 
 
+def _of_kind(plan: Any, artifacts: Dict[str, Any], kind: str) -> Optional[str]:
+    """The file of the job's first output of ``kind``: as the done event names it, else the planned path."""
+    for name, found in plan.kinds.items():
+        if found == kind:
+            return str(artifacts.get(name) or plan.outputs.get(name))
+    return None
+
+
 def continuity_plan(plan: Any, artifacts: Dict[str, Any], extras: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], str]:
-    """(markers, summary line) of a finished continuity job (a jobs.JobPlan; ``extras``, its input plans, A
-    among them): its JSON read from disk."""
-    a_name = extras["a"].name if "a" in extras else "A"
-    path = artifacts.get("json") or plan.outputs.get("json")
+    """(markers, summary line) of a finished job whose JSON output is a continuity JSON (a jobs.JobPlan;
+    ``extras``, its further input plans: the first names the other shot): its JSON read from disk."""
+    others = tools.secondary_inputs(plan.description) if plan.description.get("input_specs") else []
+    named = [extras[i["name"]].name for i in others if i["name"] in extras]
+    a_name = named[0] if named else (others[0].get("label") or others[0]["name"]) if others else "A"
+    path = _of_kind(plan, artifacts, "json")
     with open(str(path), encoding="utf-8") as handle:
         data = json.load(handle)
-    report = str(artifacts.get("report") or plan.outputs.get("report"))
-    markers = continuity_markers(data, plan.plate.range, report, str(path), a_name, plan.plate.name)
+    if not isinstance(data, dict) or data.get("matchcut_continuity") != 1:
+        return [], "JSON: {}".format(path)  # another tool's JSON: no markers, its path in the summary
+    report = str(_of_kind(plan, artifacts, "report"))
+    markers = continuity_markers(data, plan.plate.range, report, str(path), a_name, plan.plate.name, plan.tool)
     regions = sum(len(c.get("regions") or []) for c in data.get("comparisons", []))
     return markers, "{} continuity marker(s), {} region(s); report {}".format(len(markers), regions, report)
 
@@ -174,18 +189,19 @@ def fps_text(fps: Any) -> str:
     return "{:.3f}".format(float(fps)).rstrip("0").rstrip(".")
 
 
-def placement_of(tool: str, options: Dict[str, Any]) -> str:
-    """Where the primary result goes: "take" or "track" (a retime always goes on a track: its length changes)."""
-    return "track" if tool == "retime" else options.get("placement", "take")
+def placement_of(tool: Dict[str, Any], options: Dict[str, Any]) -> str:
+    """Where the primary result goes: "take" or "track" (a tool that retimes always goes on a track: its length
+    changes)."""
+    return "track" if tools.timing(tool)["retimes"] else options.get("placement", "take")
 
 
-def result_timing(action: str, tool: str, params: Dict[str, Any], plate_fps: Any, rng: timing.SourceRange,
-                  first: int, last: int) -> Tuple[Any, int, int]:
+def result_timing(action: str, tool: Dict[str, Any], params: Dict[str, Any], plate_fps: Any,
+                  rng: timing.SourceRange, first: int, last: int) -> Tuple[Any, int, int]:
     """(frame rate, startFrame, endFrame) a result covering file frames first..last is imported and placed
-    with: the plate's rate (a retime's target rate), the used frames inside it when it covers the job's range,
-    else all of it; on a track, an item's constant speed change is played back as the item shows it."""
+    with: the plate's rate (a retiming tool's target rate), the used frames inside it when it covers the job's
+    range, else all of it; on a track, an item's constant speed change is played back as the item shows it."""
     fps = plate_fps
-    if tool == "retime" and params.get("fps_to"):
+    if tools.timing(tool)["retimes"] and params.get("fps_to"):
         fps = params["fps_to"]
     same_frames = (first, last) == (rng.file_first, rng.file_last)
     if action == "track" and same_frames and abs(rng.speed) != 1.0:
@@ -201,7 +217,7 @@ def placement_steps(plan: Any, artifacts: Dict[str, Any], placement: str) -> Lis
     steps: List[Dict[str, Any]] = []
     plate = plan.plate
     rng = plate.range if plate is not None else None
-    for name, action in actions(plan.kinds, placement).items():
+    for name, action in actions(plan.description, plan.kinds, placement).items():
         pattern = plan.outputs[name]
         if action == "markers":
             steps.append({"action": "markers", "name": name})
@@ -215,8 +231,8 @@ def placement_steps(plan: Any, artifacts: Dict[str, Any], placement: str) -> Lis
             continue
         step = {"action": action, "name": name, "pattern": pattern, "first": frames[0], "last": frames[-1]}
         if action != "matte":
-            fps, start, end = result_timing(action, plan.tool, plan.job["params"], plate.fps, rng, frames[0],
-                                            frames[-1])
+            fps, start, end = result_timing(action, plan.description, plan.job["params"], plate.fps, rng,
+                                            frames[0], frames[-1])
             note = "Matchcut {} ({}) from {}".format(plan.tool, os.path.basename(plan.folder), plate.name)
             step.update(fps=fps, start=start, end=end, note=note)
         steps.append(step)
@@ -238,17 +254,24 @@ def placed_line(step: Dict[str, Any], where: Any = None) -> str:
     return "{} imported into the {} bin".format(name, BIN_NAME)
 
 
-def artifact_lines(artifacts: Dict[str, Any]) -> List[str]:
-    """The summary lines of a job's LUT and CDL files."""
-    return ["{}: {}".format(key.upper(), artifacts[key]) for key in ("lut", "cdl") if artifacts.get(key)]
+def artifact_lines(tool: Dict[str, Any], artifacts: Dict[str, Any]) -> List[str]:
+    """The summary lines of the tool's artifacts a job wrote (a LUT, a CDL): "LUT: /path"."""
+    names = [a["name"] for a in tool.get("artifacts") or []]
+    return ["{}: {}".format(name.upper(), artifacts[name]) for name in names if artifacts.get(name)]
 
 
 def cdl_line(node: int) -> str:
     return "CDL set on node {} of the grade".format(node)
 
 
-def cdl_node(tool: str, options: Dict[str, Any], artifacts: Dict[str, Any]) -> Optional[int]:
-    """The grade node a shot match's CDL is set on, or None when the artist did not ask for it (or no CDL came)."""
-    if tool == "match" and options.get("apply_cdl") and artifacts.get("cdl"):
+def cdl_file(tool: Dict[str, Any], artifacts: Dict[str, Any]) -> Optional[str]:
+    """The CDL file a job wrote (its tool's CDL artifact, as the done event names it), or None."""
+    artifact = cdl_artifact(tool)
+    return str(artifacts[artifact["name"]]) if artifact and artifacts.get(artifact["name"]) else None
+
+
+def cdl_node(tool: Dict[str, Any], options: Dict[str, Any], artifacts: Dict[str, Any]) -> Optional[int]:
+    """The grade node a job's CDL is set on, or None when the artist did not ask for it (or no CDL came)."""
+    if options.get("apply_cdl") and cdl_file(tool, artifacts):
         return int(options.get("cdl_node") or 1)
     return None

@@ -5,7 +5,7 @@ import json
 import os
 from typing import Any, Dict, Optional
 
-from matchcut_resolve.jobs import write_json_atomic
+from matchcut_resolve.client.jobs import write_json_atomic
 
 SETTINGS_VERSION = 1
 

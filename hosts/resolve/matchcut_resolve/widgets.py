@@ -1,20 +1,25 @@
-"""Dialog specs: UIManager widgets from the worker's tool and model controls, and their values back as params.
+"""Dialog specs: UIManager widgets from the tool's description (its controls, inputs and artifacts) and a
+chosen model's controls, and their values back as params.
 
 A spec is plain data (``id``, ``widget``, ``label``, ``props``, ``control``, ``type``); the Resolve-facing
-module turns it into ``ui.<widget>(props)``. Every tool the worker lists gets a dialog with no adapter change.
+module turns it into ``ui.<widget>(props)``. Every tool the worker describes gets a dialog with no adapter
+change.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
+
+from matchcut_resolve import results
+from matchcut_resolve.client import tools
 
 #: Widget IDs: the adapter's own fields start with "mc_", a tool or model control's with "p_".
 PARAM_PREFIX = "p_"
 OWN_PREFIX = "mc_"
 BIG = 1e9
-
-#: Parameters the adapter fills in itself, per tool (so they get no widget).
-ADAPTER_PARAMS = {"match": ("lut", "cdl"), "continuity": ("frames_a", "frames_b", "patch")}
+#: Control UI hints that get no widget: the adapter fills "host" ones (an input's frames, an artifact's path);
+#: a "followup" is set from a first run's report, which the dialog does not offer.
+NO_WIDGET_HINTS = ("host", "followup")
 
 PLACEMENTS = ("take", "track")
 SCOPES = ("current", "selected", "in-out", "clip-colour")
@@ -24,16 +29,16 @@ PREVIOUS = "(previous item)"
 NONE = "(none)"
 
 
-def tools_by_name(data: Any) -> Dict[str, Dict[str, Any]]:
-    """`matchcut tools --json` as {name: tool}; accepts the object form and a list of tools."""
-    items = data.values() if isinstance(data, dict) else data
-    return {tool["name"]: tool for tool in items if isinstance(tool, dict) and tool.get("name")}
+def label(tool: Dict[str, Any]) -> str:
+    """The tool's name for the artist (its description's label): "Shot Match"."""
+    return str(tool.get("label") or tool.get("name") or "tool")
 
 
-def image_models(models: Any) -> List[str]:
-    """Model ids for the generic apply tool (image-to-image) from `matchcut models list --json`."""
-    items = models.get("models", []) if isinstance(models, dict) else (models or [])
-    return [m["id"] for m in items if isinstance(m, dict) and m.get("task") == "image-to-image"]
+def adapter_params(tool: Dict[str, Any]) -> List[str]:
+    """The tool's parameters that get no widget: those the adapter fills (tools.host_params) and follow-ups."""
+    names = set(tools.host_params(tool))
+    names.update(c["name"] for c in tool.get("controls") or [] if c.get("ui") in NO_WIDGET_HINTS)
+    return sorted(names)
 
 
 def _number(value: Any) -> Optional[float]:
@@ -83,32 +88,42 @@ def control_spec(control: Dict[str, Any], value: Any = None, choices: Optional[L
 
 
 def tool_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
-               models: Optional[List[str]] = None, model_controls: Iterable[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
-    """Widget specs for a tool's controls (less those the adapter fills in), then a chosen model's controls.
+               models: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """Widget specs for a tool's controls (less those the adapter fills in), a chosen model's among them
+    (``tools.with_model_controls``).
 
-    ``models``: the choices for a string control named "model" (the apply tool); ``saved``: last values.
+    ``models``: the choices for the tool's model control (ui hint "model"); ``saved``: last values.
     """
     saved = saved or {}
-    skip = ADAPTER_PARAMS.get(tool.get("name", ""), ())
+    skip = adapter_params(tool)
+    model = tools.model_param(tool)
     specs = []
     for control in tool.get("controls", []):
         if control["name"] in skip:
             continue
-        choices = models if control["name"] == "model" and control.get("type") == "string" and models else None
+        choices = models if control["name"] == model and models else None
         specs.append(control_spec(control, saved.get(control["name"]), choices))
-    seen = {s["control"] for s in specs}
-    for control in model_controls:
-        if control["name"] not in seen:
-            specs.append(control_spec(control, saved.get(control["name"])))
     return specs
+
+
+def extra_inputs(tool: Dict[str, Any]) -> List[str]:
+    """Inputs besides the main one the dialog asks for as timeline items (a reference, shot A, a mask...)."""
+    return [spec["name"] for spec in tools.secondary_inputs(tool)]
+
+
+def neighbour_inputs(tool: Dict[str, Any]) -> List[str]:
+    """Inputs the item before the cut fills unless the artist says otherwise: those the tool needs and hosts
+    pick from another clip (a shot match's reference, continuity's A)."""
+    required = tools.required_inputs(tool)
+    return [name for name in tools.picked_inputs(tool) if name in required]
 
 
 def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
               items: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     """The adapter's own fields: which items, handles, where the result goes, device, output folder, the
-    extra inputs (a timeline item each) and, for shot match, the CDL on the grade."""
+    further inputs (a timeline item each; ``items``: the choices, PREVIOUS among them) and, for a tool that
+    writes a CDL, the CDL on the grade."""
     saved = saved or {}
-    name = tool.get("name", "")
     fields = [
         {"name": "scope", "type": "choice", "default": "current", "choices": list(SCOPES), "label": "Items",
          "help": "current: the item under the playhead; selected: the video items selected on the timeline "
@@ -125,7 +140,7 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
     ]
     if tool.get("frameless"):
         fields = [f for f in fields if f["name"] not in ("handles", "placement")]
-    if name == "match":
+    if results.cdl_artifact(tool) is not None:
         fields.append({"name": "apply_cdl", "type": "bool", "default": False, "label": "Apply CDL to the grade",
                        "help": "set the CDL on a node of the item's grade (SetCDL) to refine it"})
         fields.append({"name": "cdl_node", "type": "int", "default": 1, "min": 1, "max": 999, "label": "CDL node"})
@@ -135,22 +150,20 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
         spec["id"] = OWN_PREFIX + field["name"]
         spec["props"]["ID"] = spec["id"]
         specs.append(spec)
-    for input_name in extra_inputs(tool):
-        choices = [NONE] + list(items or [])
-        field = {"name": "input_" + input_name, "type": "choice", "label": input_name.replace("_", " ").capitalize(),
-                 "choices": choices, "default": saved.get("input_" + input_name, choices[0])}
+    choices = [NONE] + list(items or [])
+    neighbours = neighbour_inputs(tool)
+    for input_spec in tools.secondary_inputs(tool):
+        input_name = input_spec["name"]
+        first = PREVIOUS if input_name in neighbours and PREVIOUS in choices else NONE
+        field = {"name": "input_" + input_name, "type": "choice", "choices": choices,
+                 "label": input_spec.get("label") or input_name.replace("_", " ").capitalize(),
+                 "help": input_spec.get("help") or "", "default": saved.get("input_" + input_name, first)}
         spec = control_spec(field, None, choices)
         spec["id"] = OWN_PREFIX + field["name"]
         spec["props"]["ID"] = spec["id"]
+        spec["input"] = input_name
         specs.append(spec)
     return specs
-
-
-def extra_inputs(tool: Dict[str, Any]) -> List[str]:
-    """Inputs besides the plate the dialog asks for as timeline items (continuity: A; match: reference...)."""
-    if tool.get("name") == "continuity":
-        return ["a"]
-    return [name for name in tool.get("inputs", []) if name != "plate"]
 
 
 def parse_value(spec: Dict[str, Any], raw: Any) -> Any:

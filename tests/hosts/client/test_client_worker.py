@@ -106,3 +106,15 @@ def test_a_worker_that_dies_leaves_no_half_written_file(client, script, tmp_path
     state = client["worker"].JobRun(exe, path).wait(timeout=30)
     assert state.status == "error" and "killed while writing 1002" in state.error
     assert sorted(p.name for p in out.iterdir()) == ["sh010.1001.exr"]
+
+
+def test_a_timer_driven_cancel_kills_after_the_grace_without_blocking(client, script, tmp_path):
+    stubborn = script("trap '' INT\necho '{\"event\": \"start\", \"total\": 9}'\nwhile true; do sleep 0.1; done")
+    run = client["worker"].JobRun(stubborn, str(tmp_path / "job.json"))
+    run.grace = 0.5
+    run.poll(timeout=5)
+    run.request_cancel()
+    start = time.monotonic()
+    while not run.poll(timeout=0.1).finished:  # as a host's timer: each tick returns at once
+        assert time.monotonic() - start < 10
+    assert run.state.status == "cancelled"

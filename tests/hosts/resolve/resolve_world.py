@@ -1,6 +1,8 @@
 """Tiny EXR shots and a fake Resolve timeline for the adapter's tests (helpers, imported by the test files)."""
 from __future__ import annotations
 
+import functools
+import json
 import pathlib
 
 
@@ -72,9 +74,16 @@ def item_record(name="sh020", path="/s/sh020.[1001-1100].exr", **over):
     return item
 
 
+@functools.lru_cache(maxsize=1)
+def _described():
+    from matchcut.tools.description import describe_all
+
+    return json.dumps(describe_all())
+
+
 def tool_record(name, **extra):
-    """One tool's entry as `matchcut tools --json` gives it, with ``extra`` replacing any field."""
-    tool = {"name": name, "inputs": ["plate"], "outputs": ["main"], "output_kinds": {"main": "plate"},
-            "frameless": False, "controls": []}
+    """One tool's description as `matchcut tools --json` gives it (this worker's, read in process), with
+    ``extra`` replacing any field."""
+    tool = json.loads(_described())["tools"][name]
     tool.update(extra)
     return tool

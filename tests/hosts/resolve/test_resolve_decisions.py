@@ -9,7 +9,8 @@ from fractions import Fraction
 import pytest
 
 from resolve_world import TIMELINE, item_record as _item, tool_record as _tool
-from matchcut_resolve import batch, events, jobs, media, renders, results, scope, timing, widgets
+from matchcut_resolve import batch, jobs, media, renders, results, scope, timing, widgets
+from matchcut_resolve.client import events
 from matchcut_resolve.errors import HostError
 
 
@@ -87,40 +88,40 @@ def test_render_settings_codec_and_restore():
 def test_result_frame_rate_and_take_range():
     assert [results.fps_text(v) for v in ("24", 23.976, Fraction(30000, 1001), 12.5, 50)] == \
         ["24", "23.976", "29.97", "12.5", "50"]
-    assert results.placement_of("retime", {"placement": "take"}) == "track"
-    assert results.placement_of("apply", {}) == "take" and results.placement_of("apply", {"placement": "track"}) == "track"
+    apply, retime = _tool("apply"), _tool("retime")
+    assert results.placement_of(retime, {"placement": "take"}) == "track"  # a tool that retimes: always a track
+    assert results.placement_of(apply, {}) == "take" and results.placement_of(apply, {"placement": "track"}) == "track"
     with_handles = jobs.plan_source(_item(), TIMELINE, 2).range  # files 1009-1032, used 1011-1030
-    assert results.result_timing("take", "apply", {}, 24, with_handles, 1009, 1032) == (24, 2, 22)
+    assert results.result_timing("take", apply, {}, 24, with_handles, 1009, 1032) == (24, 2, 22)
     # A result that does not cover the job's range is placed whole.
-    assert results.result_timing("take", "apply", {}, 24, with_handles, 1009, 1020) == (24, 0, 12)
+    assert results.result_timing("take", apply, {}, 24, with_handles, 1009, 1020) == (24, 0, 12)
     slow = jobs.plan_source(_item(source_end=20, right_offset=None, left_offset=None), TIMELINE, 0).range
     assert slow.speed == 0.5
-    assert results.result_timing("track", "apply", {}, 24, slow, 1011, 1020) == (12.0, 0, 10)
-    assert results.result_timing("take", "apply", {}, 24, slow, 1011, 1020) == (24, 0, 10)
-    assert results.result_timing("track", "retime", {"fps_to": 25.0}, 24, with_handles, 1000, 1049)[0] == 25.0
+    assert results.result_timing("track", apply, {}, 24, slow, 1011, 1020) == (12.0, 0, 10)
+    assert results.result_timing("take", apply, {}, 24, slow, 1011, 1020) == (24, 0, 10)
+    assert results.result_timing("track", retime, {"fps_to": 25.0}, 24, with_handles, 1000, 1049)[0] == 25.0
+    assert results.result_timing("track", apply, {"fps_to": 25.0}, 24, with_handles, 1000, 1049)[0] == 24
 
 
 def test_placement_steps_follow_the_frames_on_disk(tmp_path):
     plate = jobs.plan_source(_item(), TIMELINE, 0)  # files 1011-1030
-    matte = _tool("matte", inputs=["plate"], output_kinds={"matte": "matte", "foreground": "plate"})
-    plan = jobs.build_job(matte, plate, {}, {}, str(tmp_path), TIMELINE)
+    plan = jobs.build_job(_tool("matte"), plate, {}, {}, str(tmp_path), TIMELINE)
     assert [s["text"] for s in results.placement_steps(plan, {}, "take")] == \
-        ["matte: no frames written", "foreground: no frames written"]
+        ["foreground: no frames written", "matte: no frames written"]
     for name in ("matte", "foreground"):
         os.makedirs(os.path.dirname(plan.outputs[name]), exist_ok=True)
         for frame in range(1011, 1031):
             open(media.frame_path(plan.outputs[name], frame), "w").close()
     steps = results.placement_steps(plan, {}, "take")
-    assert steps[0] == {"action": "matte", "name": "matte", "pattern": plan.outputs["matte"], "first": 1011,
+    assert steps[1] == {"action": "matte", "name": "matte", "pattern": plan.outputs["matte"], "first": 1011,
                         "last": 1030}
-    take = steps[1]
+    take = steps[0]
     assert (take["action"], take["first"], take["last"], take["fps"], take["start"], take["end"]) == \
         ("take", 1011, 1030, Fraction(24), 0, 20)
     assert take["note"] == "Matchcut matte ({}) from sh020".format(os.path.basename(plan.folder))
     assert media.frame_files(plan.outputs["matte"], 1029, 1032) == \
         [media.frame_path(plan.outputs["matte"], 1029), media.frame_path(plan.outputs["matte"], 1030)]
-    report = jobs.build_job(_tool("continuity", frameless=True, inputs=[]), plate, {"a": plate}, {}, str(tmp_path),
-                            TIMELINE)
+    report = jobs.build_job(_tool("continuity"), plate, {"a": plate}, {}, str(tmp_path), TIMELINE)
     steps = results.placement_steps(report, {"report": "/r/index.html"}, "take")
     assert steps == [{"action": "note", "text": "report: /r/index.html"}, {"action": "markers", "name": "json"}]
 
@@ -133,13 +134,16 @@ def test_summary_lines_and_the_cdl_node():
     assert results.placed_line(dict(step, name="matte", action="matte"), (20, None)) == \
         "matte attached as a clip matte: frames 1011-1030 (20 file(s))"
     assert results.placed_line(dict(step, name="matte", action="matte"), (20, 1)).endswith("; the clip lists 1 matte(s))")
-    assert results.artifact_lines({"lut": "/a.cube", "cdl": "/a.cc", "report": "/r"}) == ["LUT: /a.cube", "CDL: /a.cc"]
-    assert results.artifact_lines({}) == []
-    assert results.cdl_node("match", {"apply_cdl": True, "cdl_node": 3}, {"cdl": "/a.cc"}) == 3
-    assert results.cdl_node("match", {"apply_cdl": True}, {"cdl": "/a.cc"}) == 1
-    assert results.cdl_node("match", {"apply_cdl": True}, {}) is None
-    assert results.cdl_node("match", {}, {"cdl": "/a.cc"}) is None and results.cdl_node("apply", {"apply_cdl": True},
-                                                                                         {"cdl": "/a.cc"}) is None
+    match, apply = _tool("match"), _tool("apply")
+    assert results.artifact_lines(match, {"lut": "/a.cube", "cdl": "/a.cc", "report": "/r"}) == \
+        ["LUT: /a.cube", "CDL: /a.cc"]
+    assert results.artifact_lines(match, {}) == [] and results.artifact_lines(apply, {"lut": "/a.cube"}) == []
+    assert results.cdl_node(match, {"apply_cdl": True, "cdl_node": 3}, {"cdl": "/a.cc"}) == 3
+    assert results.cdl_node(match, {"apply_cdl": True}, {"cdl": "/a.cc"}) == 1
+    assert results.cdl_node(match, {"apply_cdl": True}, {}) is None
+    assert results.cdl_node(match, {}, {"cdl": "/a.cc"}) is None and results.cdl_node(apply, {"apply_cdl": True},
+                                                                                       {"cdl": "/a.cc"}) is None
+    assert results.cdl_file(match, {"cdl": "/a.cc"}) == "/a.cc" and results.cdl_file(apply, {"cdl": "/a.cc"}) is None
     assert results.cdl_line(2) == "CDL set on node 2 of the grade"
 
 
@@ -152,8 +156,7 @@ def test_markers_find_a_free_frame_on_the_item(tmp_path):
     assert results.marker_limit(86430, 86400) == 29
     plate = jobs.plan_source(_item(), TIMELINE, 0)
     shot_a = jobs.plan_source(_item("sh010", record_start=86390), TIMELINE, 0)
-    plan = jobs.build_job(_tool("continuity", frameless=True, inputs=[]), plate, {"a": shot_a}, {}, str(tmp_path),
-                          TIMELINE)
+    plan = jobs.build_job(_tool("continuity"), plate, {"a": shot_a}, {}, str(tmp_path), TIMELINE)
     os.makedirs(plan.folder, exist_ok=True)
     data = {"matchcut_continuity": 1, "comparisons": [
         {"label": "A / B", "a": {"frame": 1030}, "b": {"frame": 1013}, "regions": [{"id": 1}, {"id": 2}]}]}
@@ -164,16 +167,19 @@ def test_markers_find_a_free_frame_on_the_item(tmp_path):
     assert line == "1 continuity marker(s), 2 region(s); report /r/index.html"
     markers, _ = results.continuity_plan(plan, {}, {})
     assert markers[0]["note"].startswith("A vs sh020: ")
+    with open(plan.outputs["json"], "w") as handle:
+        json.dump({"some_other_tool": 1}, handle)  # another tool's JSON output: no markers, its path noted
+    assert results.continuity_plan(plan, {}, {}) == ([], "JSON: " + plan.outputs["json"])
 
 
 def test_batch_choices_on_plain_values(monkeypatch, tmp_path):
     assert batch.progress_prefix("apply", 2, 5, "sh020") == "apply 2/5 (sh020): "
     assert batch.error_line("sh020", OSError("a\n  broken   line")) == "sh020: error: a broken line"
     assert batch.handles_of(_tool("apply"), {"handles": "4"}) == 4 and batch.handles_of(_tool("apply"), {}) == 0
-    assert batch.handles_of(_tool("continuity", frameless=True), {"handles": 4}) == 0
+    assert batch.handles_of(_tool("continuity"), {"handles": 4}) == 0
     monkeypatch.setenv("MATCHCUT_RESOLVE_OUTPUT", str(tmp_path / "res"))
     assert batch.output_root({}) == str(tmp_path / "res") and batch.output_root({"output": "/o"}) == "/o"
-    match = _tool("match", inputs=["plate", "reference", "mask"])
+    match = _tool("match")
     options = {"inputs": {"reference": widgets.PREVIOUS, "mask": widgets.NONE}}
     assert batch.input_choices(match, options) == {"reference": widgets.PREVIOUS}
     assert batch.input_choices(match, {"inputs": {"mask": "V2 m @86400"}}) == {"mask": "V2 m @86400"}
@@ -183,13 +189,18 @@ def test_batch_choices_on_plain_values(monkeypatch, tmp_path):
     movie = jobs.plan_source(_item("bg", "/s/bg.mov", clip_frames=100), TIMELINE, 0)
     seq = jobs.plan_source(_item("bg", "/s/bg.[1001-1100].exr"), TIMELINE, 0)
     raw = jobs.plan_source(_item("bg", "/c/A001.braw", clip_frames=200), TIMELINE, 0)
-    assert batch.needs_render("matte", "background", movie)  # a per-frame input must be a sequence
-    assert not batch.needs_render("match", "reference", movie) and not batch.needs_render("continuity", "a", movie)
-    assert not batch.needs_render("matte", "background", seq) and batch.needs_render("match", "reference", raw)
-    batch.check_inputs("continuity", {"a": seq})
-    batch.check_inputs("apply", {})
-    with pytest.raises(HostError, match="choose shot A"):
-        batch.check_inputs("continuity", {})
+    matte, cont = _tool("matte"), _tool("continuity")
+    assert batch.needs_render(matte, "background", movie)  # a per-frame input must be a sequence
+    # a still (one frame of it) and another shot (its own frames) are read as they are
+    assert not batch.needs_render(match, "reference", movie) and not batch.needs_render(cont, "a", movie)
+    assert not batch.needs_render(matte, "background", seq) and batch.needs_render(match, "reference", raw)
+    batch.check_inputs(cont, {"a": seq})
+    batch.check_inputs(_tool("apply"), {})
+    batch.check_inputs(matte, {})  # its further inputs are optional
+    with pytest.raises(HostError, match=r"Continuity: choose A \(the previous item, or another\)"):
+        batch.check_inputs(cont, {})
+    with pytest.raises(HostError, match="Shot Match: choose Reference"):
+        batch.check_inputs(match, {"mask": seq})
 
 
 def test_the_plain_batch_settles_states_and_ticks():
@@ -197,7 +208,7 @@ def test_the_plain_batch_settles_states_and_ticks():
     assert run.tick() is None
     run._work = iter(["one", "two"])
     assert [run.tick(), run.tick(), run.tick()] == ["one", "two", None]
-    state = events.RunState()
+    state = events.JobState()
     state.status, state.warnings = "done", ["worker warning"]
     assert run.settle("sh020", ["plate warning"], state)
     assert run.summary == ["sh020: warning: plate warning", "sh020: warning: worker warning"]
@@ -207,7 +218,7 @@ def test_the_plain_batch_settles_states_and_ticks():
     state.status, state.error = "error", "plate.1001.exr: cannot read"
     with pytest.raises(HostError, match="cannot read"):
         run.settle("sh040", [], state)
-    state.error = None
+    state.error = ""
     with pytest.raises(HostError, match="the worker failed"):
         run.settle("sh040", [], state)
     run.fail("sh050", ValueError("bad\nvalue"))
@@ -218,7 +229,7 @@ def test_the_plain_batch_settles_states_and_ticks():
 
 
 def _state(status):
-    state = events.RunState()
+    state = events.JobState()
     state.status = status
     return state
 

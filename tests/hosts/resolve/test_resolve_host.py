@@ -10,11 +10,12 @@ import pytest
 
 import fake_resolve as fr
 from resolve_world import make_world, photo, write_exr
-from matchcut_resolve import dialog, host, jobs, settings, widgets, worker
+from matchcut_resolve import dialog, host, jobs, settings, widgets
+from matchcut_resolve.client import tools, worker
 
 
 def _tools(exe):
-    return widgets.tools_by_name(worker.run_json(exe, ["tools"]))
+    return tools.tools_from(worker.query(exe, ["tools", "--json"]))
 
 
 def _run(batch):
@@ -211,7 +212,7 @@ def test_bad_inputs_end_in_one_line_each(tmp_path, worker_env, monkeypatch):
     monkeypatch.setenv("MATCHCUT_WORKER", "")
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(worker.WorkerError, match="MATCHCUT_WORKER"):
-        worker.require_worker()
+        worker.find_worker()
 
 
 def test_scopes_pick_items_by_in_out_marks_and_clip_colour(tmp_path):
@@ -351,7 +352,7 @@ def test_dialog_runs_the_tool_and_remembers_the_values(tmp_path, worker_env, zoo
     saved = settings.load(settings.settings_path())["apply"]
     assert saved["strength"] == 0.25 and saved["handles"] == 1 and saved["model"] == "degrain-small"
     window = disp.windows[0]
-    assert window.props["WindowTitle"] == "Matchcut: apply"
+    assert window.props["WindowTitle"] == "Matchcut: Apply Model"
     assert {"p_model", "p_tile", "p_strength", "mc_scope", "mc_placement"} <= set(window.GetItems())
 
 
@@ -364,8 +365,9 @@ def test_every_worker_tool_gets_a_dialog_without_adapter_code(tmp_path, worker_e
         disp.script = [fr.click("mc_close")]
         assert dialog.run_dialog(resolve, ui, disp, tool, worker_env) is None
         items = disp.windows[-1].GetItems()
-        controls = [c["name"] for c in tool["controls"] if c["name"] not in widgets.ADAPTER_PARAMS.get(name, ())]
-        assert all("p_" + c in items for c in controls), name
+        controls = [c["name"] for c in tool["controls"] if c["name"] not in widgets.adapter_params(tool)]
+        assert controls and all("p_" + c in items for c in controls), name
+        assert not any("p_" + c in items for c in tools.host_params(tool)), name
         for extra in widgets.extra_inputs(tool):
             assert "mc_input_" + extra in items
 
@@ -405,7 +407,7 @@ def test_the_picker_lists_every_worker_tool_and_opens_the_chosen_one(tmp_path, w
             def choose(win):
                 combo = win.GetItems()["mc_tool"]
                 self.listed = list(combo.items)
-                combo.CurrentIndex = combo.items.index("retime")
+                combo.CurrentIndex = combo.items.index("Retime")
 
             self.script = [choose, fr.click("mc_open"), fr.click("mc_close")]
             made.append(self)
@@ -414,8 +416,8 @@ def test_the_picker_lists_every_worker_tool_and_opens_the_chosen_one(tmp_path, w
     bmd.UIDispatcher = Scripted
     assert dialog.main(resolve, resolve.Fusion(), bmd, None) == 0
     disp = made[0]
-    assert set(disp.listed) == set(_tools(worker_env))
-    assert [w.props["WindowTitle"] for w in disp.windows] == ["Matchcut", "Matchcut: retime"]
+    assert set(disp.listed) == {tool["label"] for tool in _tools(worker_env).values()}
+    assert [w.props["WindowTitle"] for w in disp.windows] == ["Matchcut", "Matchcut: Retime"]
 
 
 def test_cancel_in_the_dialog_stops_the_run_and_keeps_the_timeline(tmp_path, worker_env):

@@ -1,4 +1,5 @@
-"""Plain modules of the Resolve adapter: media paths, jobs, events, dialog specs, results, settings, free-run."""
+"""Plain modules of the Resolve adapter: media paths, jobs, dialog specs, results, settings, free-run (the
+worker's events are the client's: tests/hosts/client)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,9 @@ import sys
 import pytest
 
 from resolve_world import TIMELINE, item_record as _item, tool_record as _tool, write_shot
-from matchcut_resolve import events, freerun, jobs, media, results, settings, timing, widgets
+from matchcut_resolve import freerun, jobs, media, results, settings, timing, widgets
+from matchcut_resolve.client import jobs as client_jobs
+from matchcut_resolve.client import tools
 
 
 @pytest.mark.parametrize("path,start,end,pattern,first,last", [
@@ -94,25 +97,25 @@ def test_per_tool_job_rules(tmp_path):
     plate = jobs.plan_source(_item(), TIMELINE, 0)
     previous = jobs.plan_source(_item("sh010", "/s/sh010.[1001-1050].exr", record_start=86390, source_start=5,
                                       source_end=25), TIMELINE, 0)
-    match = jobs.build_job(_tool("match", inputs=["plate", "reference", "mask"]), plate, {"reference": previous}, {},
-                           str(tmp_path), TIMELINE)
+    match = jobs.build_job(_tool("match"), plate, {"reference": previous}, {}, str(tmp_path), TIMELINE)
     assert match.job["params"]["reference_frame"] == 1001 + (5 + 24) // 2
     assert match.job["params"]["lut"].endswith("sh020_match.cube") and match.job["params"]["cdl"].endswith(".cc")
-    cont = jobs.build_job(_tool("continuity", frameless=True, inputs=[]), plate, {"a": previous}, {}, str(tmp_path),
-                          TIMELINE)
+    cont = jobs.build_job(_tool("continuity"), plate, {"a": previous}, {}, str(tmp_path), TIMELINE)
     assert cont.job["inputs"] == {"a": "/s/sh010.####.exr", "b": "/s/sh020.####.exr"} and cont.job["frames"] is None
     assert cont.job["params"]["frames_a"] == "1006-1025" and cont.job["params"]["frames_b"] == "1011-1030"
     assert set(cont.outputs) == {"report", "json"}
-    with pytest.raises(jobs.JobFailure, match="two items"):
-        jobs.build_job(_tool("continuity", frameless=True), plate, {}, {}, str(tmp_path), TIMELINE)
+    with pytest.raises(jobs.JobFailure, match="continuity: needs an item as A besides the current item"):
+        jobs.build_job(_tool("continuity"), plate, {}, {}, str(tmp_path), TIMELINE)
     mixed = jobs.plan_source(_item(clip_fps="30", source_end=35), TIMELINE, 0)
     retime = jobs.build_job(_tool("retime"), mixed, {}, {}, str(tmp_path), TIMELINE)
     assert (retime.job["params"]["fps_from"], retime.job["params"]["fps_to"]) == (30.0, 24.0)
     with pytest.raises(jobs.JobFailure, match="set a speed"):
         jobs.build_job(_tool("retime"), plate, {}, {}, str(tmp_path), TIMELINE)
-    matte = _tool("matte", inputs=["plate", "background"], output_kinds={"matte": "matte", "foreground": "plate",
-                                                                         "comp": "plate"})
+    matte = _tool("matte")
     assert set(jobs.build_job(matte, plate, {}, {}, str(tmp_path), TIMELINE).outputs) == {"matte", "foreground"}
+    # a comp needs a background: a clip, or a flat colour (the description's needs)
+    flat = jobs.build_job(matte, plate, {}, {"background_color": [0.1, 0.2, 0.3]}, str(tmp_path), TIMELINE)
+    assert set(flat.outputs) == {"matte", "foreground", "comp"}
     movie = jobs.plan_source(_item("bg", "/s/bg.mov", clip_frames=100), TIMELINE, 0)
     with pytest.raises(jobs.JobFailure, match="image sequence"):
         jobs.build_job(matte, plate, {"background": movie}, {}, str(tmp_path), TIMELINE)
@@ -125,7 +128,7 @@ def test_per_tool_job_rules(tmp_path):
                              TIMELINE, 0)
     with_still = jobs.build_job(matte, plate, {"background": still}, {}, str(tmp_path), TIMELINE)
     assert with_still.links[0][0] == "/s/bg_plate.exr" and with_still.links[0][4:] == (1011, 20)
-    assert jobs.safe_name("../../etc/passwd") == "etc_passwd" and jobs.safe_name("") == "untitled"
+    assert client_jobs.safe_name("../../etc/passwd") == "etc_passwd" and client_jobs.safe_name("") == "untitled"
     assert jobs.result_folder(str(tmp_path), "..", "..", "..", "apply", "k").startswith(str(tmp_path) + os.sep)
 
 
@@ -140,34 +143,14 @@ def test_bad_items_are_refused_with_the_item_name():
     assert raw.needs_render and any("no handles" in w for w in raw.warnings)
 
 
-def test_events_fold_progress_messages_and_the_error():
-    state = events.RunState()
-    assert events.progress_text(state, "relight") == "relight: starting the worker..."
-    for line in ['{"event": "start", "total": 4}', "onnxruntime noise", '{"event": "frame", "frame": 1002, "index": 2, '
-                 '"total": 4, "fraction": 0.5}', '{"event": "info", "message": "LUT written"}',
-                 '{"event": "warning", "message": "clipped\\nvalues", "frame": 1002}']:
-        event = events.parse_line(line)
-        if event:
-            events.apply_event(state, event)
-    assert events.progress_text(state, "relight") == "relight: frame 1002 (2/4, 50 %)"
-    assert state.infos == ["LUT written"] and state.warnings == ["clipped values (frame 1002)"]
-    events.apply_event(state, {"event": "done", "artifacts": {"lut": "/a.cube"}, "frames_written": 3,
-                               "frames_skipped": 1})
-    assert state.finished and state.artifacts == {"lut": "/a.cube"} and state.frames_skipped == 1
-    failed = events.finish(events.RunState(), 3, ["", "matchcut: error: plate.1001.exr: cannot read: truncated"])
-    assert failed.status == "error" and failed.error.endswith("truncated") and failed.exit_code == 3
-    error = events.apply_event(events.RunState(), {"event": "error", "message": "a\nb", "exit_code": 6})
-    assert error.error == "a b" and error.exit_code == 6 and "error: a b" in events.progress_text(error, "x")
-
-
 def test_widget_specs_from_controls_and_values_back():
-    tool = {"name": "match", "controls": [
+    tool = {"name": "x", "controls": [
         {"name": "method", "type": "choice", "default": "mkl", "choices": ["reinhard", "mkl"], "label": "Method"},
         {"name": "strength", "type": "float", "default": 1.0, "min": 0.0, "max": 1.0, "label": "Strength"},
         {"name": "regional", "type": "bool", "default": False},
         {"name": "reference_frame", "type": "int", "default": None, "label": "Reference frame"},
         {"name": "screen_color", "type": "color", "default": None},
-        {"name": "lut", "type": "string", "default": ""}]}
+        {"name": "lut", "type": "string", "default": "", "ui": "host"}]}
     specs = widgets.tool_specs(tool, saved={"strength": 0.4})
     kinds = {s["control"]: s["widget"] for s in specs}
     assert kinds == {"method": "ComboBox", "strength": "DoubleSpinBox", "regional": "CheckBox",
@@ -182,15 +165,34 @@ def test_widget_specs_from_controls_and_values_back():
         widgets.params_from_values(specs, dict(raw, p_reference_frame="ten"))
     with pytest.raises(ValueError, match="three numbers"):
         widgets.params_from_values(specs, dict(raw, p_screen_color="1 2"))
-    apply = {"name": "apply", "controls": [{"name": "model", "type": "string", "default": ""}]}
-    models = widgets.image_models({"models": [{"id": "degrain-small", "task": "image-to-image"},
-                                              {"id": "face-detection", "task": "face-detection"}]})
-    specs = widgets.tool_specs(apply, None, models, [{"name": "strength", "type": "float", "default": 1.0}])
+
+
+def test_the_description_decides_which_controls_and_inputs_get_widgets():
+    # What the adapter fills (an input's frames, an artifact's path) and follow-ups get no widget.
+    match = {s["control"] for s in widgets.tool_specs(_tool("match"))}
+    assert {"method", "strength", "cdl_tolerance"} <= match and not match & {"reference_frame", "lut", "cdl"}
+    cont = {s["control"] for s in widgets.tool_specs(_tool("continuity"))}
+    assert "sensitivity" in cont and not cont & {"frames_a", "frames_b", "patch"}
+    # A model-running tool offers the worker's models, then the chosen model's own controls after its own.
+    apply = tools.with_model_controls(_tool("apply"), {"id": "degrain-small", "controls": [
+        {"name": "strength", "type": "float", "default": 1.0}, {"name": "tile", "type": "int", "default": 64}]})
+    specs = widgets.tool_specs(apply, None, ["degrain-small"])
     assert specs[0]["widget"] == "ComboBox" and specs[0]["items"] == ["degrain-small"]
-    assert specs[1]["control"] == "strength"
-    own = widgets.own_specs({"name": "continuity", "frameless": True}, {}, ["V1 sh010 @86400"])
+    assert [s["control"] for s in specs] == ["model", "tile", "overlap", "strength"]  # the tool's tile wins
+    # The adapter's own fields; a further input per secondary input, the needed, picked ones on the item
+    # before the cut; the CDL fields for a tool with a CDL artifact.
+    own = widgets.own_specs(_tool("continuity"), {}, [widgets.PREVIOUS, "V1 sh010 @86400"])
     assert [s["control"] for s in own] == ["scope", "provider", "output", "input_a"]
     assert {s["id"] for s in own} == {"mc_scope", "mc_provider", "mc_output", "mc_input_a"}
+    assert own[-1]["items"][own[-1]["index"]] == widgets.PREVIOUS
+    own = {s["control"]: s for s in widgets.own_specs(_tool("matte"), {}, [widgets.PREVIOUS])}
+    assert own["input_background"]["items"][own["input_background"]["index"]] == widgets.NONE
+    assert own["input_clean_plate"]["label"] == "Clean plate" and "apply_cdl" not in own
+    own = {s["control"]: s for s in widgets.own_specs(_tool("match"), {"input_reference": widgets.NONE},
+                                                       [widgets.PREVIOUS])}
+    assert {"apply_cdl", "cdl_node", "input_reference", "input_mask"} <= set(own)
+    assert own["input_reference"]["items"][own["input_reference"]["index"]] == widgets.NONE  # the saved choice
+    assert widgets.neighbour_inputs(_tool("match")) == ["reference"] and widgets.neighbour_inputs(_tool("matte")) == []
 
 
 def test_cdl_for_set_cdl_and_the_no_fit_retry(tmp_path):
@@ -212,17 +214,24 @@ def test_cdl_for_set_cdl_and_the_no_fit_retry(tmp_path):
     with pytest.raises(ValueError, match="not an ASC CDL"):
         (tmp_path / "x.cc").write_text("<a/>")
         results.read_cdl(str(tmp_path / "x.cc"))
-    assert results.cdl_not_fitting("setting 'cdl': /x/g.cc: the correction is not close enough to a CDL (mean "
-                                   "CIEDE2000 3.10 > 1.0); write the 3D LUT (--lut) instead, or raise cdl_tolerance")
-    assert not results.cdl_not_fitting("plate.1001.exr: cannot read") and not results.cdl_not_fitting(None)
+    message = ("setting 'cdl': /x/g.cc: the correction is not close enough to a CDL (mean CIEDE2000 3.10 > 1.0); "
+               "write the 3D LUT (--lut) instead, or raise cdl_tolerance")
+    assert results.cdl_not_fitting(message, "cdl") and not results.cdl_not_fitting(message, "grade")
+    assert not results.cdl_not_fitting("plate.1001.exr: cannot read", "cdl")
+    assert not results.cdl_not_fitting(None, "cdl")
+    assert results.cdl_artifact(_tool("match"))["param"] == "cdl" and results.cdl_artifact(_tool("apply")) is None
 
 
 def test_actions_markers_and_free_frames():
-    assert results.actions({"main": "plate"}, "take") == {"main": "take"}
-    assert results.actions({"matte": "matte", "foreground": "plate", "comp": "plate"}, "track") == \
+    assert results.actions(_tool("apply"), {"main": "plate"}, "take") == {"main": "take"}
+    assert results.actions(_tool("matte"), {"matte": "matte", "foreground": "plate", "comp": "plate"}, "track") == \
         {"matte": "matte", "foreground": "import", "comp": "track"}
-    assert results.actions({"main": "plate", "passes": "pass"}, "take") == {"main": "take", "passes": "import"}
-    assert results.actions({"report": "report", "json": "json"}, "take") == {"report": "artifact", "json": "markers"}
+    assert results.actions(_tool("matte"), {"foreground": "plate", "matte": "matte"}, "take") == \
+        {"matte": "matte", "foreground": "take"}
+    assert results.actions(_tool("relight"), {"main": "plate", "passes": "pass"}, "take") == \
+        {"main": "take", "passes": "import"}
+    assert results.actions(_tool("continuity"), {"report": "report", "json": "json"}, "take") == \
+        {"report": "artifact", "json": "markers"}
     assert results.free_frame([4.0, 5.0], 4, 10) == 6 and results.free_frame([4.0], 4, 4) is None
     rng = timing.source_range(timing.ItemTiming(record_start=86410, duration=20, timeline_fps=24, clip_fps=24,
                                                 clip_frames=100, first_file_frame=1001, source_start=10, source_end=30,
@@ -297,8 +306,13 @@ def test_freerun_bad_input_is_one_result_line(tmp_path, worker_env):
     result = json.loads(_freerun(tmp_path / "raw.json", {"MATCHCUT_WORKER": "", "PATH": str(tmp_path)})
                         .stdout.strip().splitlines()[-1])
     assert "MATCHCUT_WORKER" in result["message"]
-    tool = {"name": "apply", "controls": [{"name": "model", "type": "string", "default": ""},
-                                          {"name": "tile", "type": "int", "default": 0}]}
-    plan = freerun.plan_from_facts(json.loads(_facts(tmp_path, "apply").read_text()), tool, {"handles": 1},
-                                   str(tmp_path / "o"))
+    facts = json.loads(_facts(tmp_path, "apply").read_text())
+    plan = freerun.plan_from_facts(facts, _tool("apply"), {"handles": 1}, str(tmp_path / "o"), ["degrain-small"])
     assert plan.job["params"] == {"model": "degrain-small", "tile": 0} and plan.job["frames"] == "1001-1005"
+    with pytest.raises(jobs.JobFailure, match="no model installed"):
+        freerun.plan_from_facts(facts, _tool("apply"), {}, str(tmp_path / "o"), [])
+    # shot match takes the previous item as its reference, its middle used frame as the reference frame
+    plan = freerun.plan_from_facts(json.loads(_facts(tmp_path, "match").read_text()), _tool("match"), {},
+                                   str(tmp_path / "o"))
+    assert plan.job["inputs"]["reference"].endswith("sh010.####.exr") and plan.job["params"]["reference_frame"] == 1004
+    assert plan.job["params"]["cdl"].endswith("sh020_match.cc")

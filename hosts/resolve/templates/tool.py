@@ -1,5 +1,7 @@
-# Matchcut: Matchcut tools. DaVinci Resolve Studio, Workspace > Scripts (every page). Installed by `matchcut hosts install
-# resolve`, which fills in the two paths below; runs on Resolve's Python 3.9+ (ResolvePython 3.14 on 21.1+).
+# Matchcut: Matchcut Tools. DaVinci Resolve Studio, Workspace > Scripts (every page). The template of every
+# Matchcut menu script: `matchcut hosts install resolve` writes one per tool the worker describes, named by its
+# label, with the tool and the two paths below filled in (as it is, it lists every tool); runs on Resolve's
+# Python 3.9+ (ResolvePython 3.14 on 21.1+).
 import os
 import sys
 
@@ -8,8 +10,8 @@ MATCHCUT_RESOLVE_LIB = ""  # the folder that holds matchcut_resolve (written by 
 MATCHCUT_WORKER = ""  # the worker's matchcut executable (written by the installer)
 
 _lib = os.environ.get("MATCHCUT_RESOLVE_LIB") or MATCHCUT_RESOLVE_LIB
-if not _lib and globals().get("__file__"):  # run from a checkout: hosts/resolve/Scripts/<Page>/Matchcut/
-    _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+if not _lib and globals().get("__file__"):  # this template run from a checkout: hosts/resolve/templates/
+    _lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 if _lib and _lib not in sys.path:
     sys.path.insert(0, _lib)
 if MATCHCUT_WORKER and not os.environ.get("MATCHCUT_WORKER"):
