@@ -14,6 +14,7 @@ from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
 from matchcut.testing.metrics import region_iou
 from matchcut.testing.planted import make_pair
+from matchcut.tools.continuity import ContinuityTool
 
 
 def _timeline(folder):
@@ -56,7 +57,7 @@ def test_timeline_job_compares_what_can_be_read_and_lists_the_rest(tmp_path):
                          "outputs": {"report": "rep"}, "params": {"person": False}, "device": {"provider": "cpu"}},
                         tmp_path)
     sink = ListSink()
-    run_job(job, sink)
+    run_job(ContinuityTool(), job, sink)
     data = json.loads((tmp_path / "rep" / "continuity.json").read_text())
     assert [c["label"] for c in data["comparisons"]] == ["sh010 / sh020"]
     assert len(data["comparisons"][0]["regions"]) >= 1
@@ -103,7 +104,7 @@ def _run(folder, timeline, sink=None, **params):
     job = job_from_dict({"matchcut_job": 1, "tool": "continuity", "inputs": {"timeline": timeline},
                          "outputs": {"report": "rep"}, "params": {"person": False, **params},
                          "device": {"provider": "cpu"}}, folder)
-    run_job(job, sink or ListSink())
+    run_job(ContinuityTool(), job, sink or ListSink())
     return json.loads((folder / "rep" / "continuity.json").read_text()), (folder / "rep" / "index.html").read_text()
 
 

@@ -25,7 +25,8 @@ from matchcut.errors import (
 from matchcut.frames import read_metadata, read_plate, write_plate
 from matchcut.jobs import ListSink, job_from_dict, run_job
 from matchcut.provenance import HASH_KEY
-from matchcut.tools import TOOLS, Tool
+from matchcut.tools import Tool, get_tool
+from matchcut.tools.description import Output
 
 
 class DoubleTool(Tool):
@@ -76,7 +77,7 @@ class SplitTool(Tool):
     """Two outputs per frame: the plate times 2 and a one-channel matte."""
 
     name = "split"
-    output_kinds = {"main": "plate", "matte": "matte"}
+    output_specs = (Output("main", "plate"), Output("matte", "matte"))
 
     def process(self, item, plates):
         plate = plates["plate"][0]
@@ -84,10 +85,12 @@ class SplitTool(Tool):
                 "matte": plate.with_pixels(plate.pixels[..., :1] > 0.5, channels=("A",))}
 
 
-@pytest.fixture(autouse=True)
-def _test_tools(monkeypatch):
-    for cls in (DoubleTool, CancellingTool, FailingTool, SplitTool):
-        monkeypatch.setitem(TOOLS, cls.name, f"{__name__}:{cls.__name__}")
+#: The tools these jobs name; the runner is handed one, as a command hands it the registry's.
+TEST_TOOLS = {cls.name: cls for cls in (DoubleTool, CancellingTool, FailingTool, SplitTool)}
+
+
+def _run(spec, sink, **options):
+    return run_job(TEST_TOOLS[spec.tool](), spec, sink, **options)
 
 
 def _plate_pixels(frame: int) -> np.ndarray:
@@ -126,7 +129,7 @@ def _no_temp_files(folder: Path) -> bool:
 def test_runs_every_frame_with_provenance_and_events(tmp_path):
     _plates(tmp_path, range(1001, 1005))
     sink = ListSink()
-    result = run_job(_job(tmp_path, params={"gain": 2}), sink)
+    result = _run(_job(tmp_path, params={"gain": 2}), sink)
     assert (result.frames_written, result.frames_skipped) == (4, 0)
     assert result.outputs == [_out(tmp_path, f) for f in range(1001, 1005)]
     for f in range(1001, 1005):
@@ -150,26 +153,26 @@ def test_runs_every_frame_with_provenance_and_events(tmp_path):
 
 def test_resume_skips_finished_frames_and_redoes_stale_ones(tmp_path):
     _plates(tmp_path, range(1001, 1005))
-    run_job(_job(tmp_path, params={"gain": 2}), ListSink())
+    _run(_job(tmp_path, params={"gain": 2}), ListSink())
     stamps = {f: _out(tmp_path, f).stat().st_mtime_ns for f in range(1001, 1005)}
 
     sink = ListSink()
-    result = run_job(_job(tmp_path, params={"gain": 2}), sink)
+    result = _run(_job(tmp_path, params={"gain": 2}), sink)
     assert (result.frames_written, result.frames_skipped) == (0, 4)
     assert all(e["skipped"] for e in sink.of("frame"))
     assert {f: _out(tmp_path, f).stat().st_mtime_ns for f in range(1001, 1005)} == stamps
 
     # Frame 1002 is made again with other params: its hash no longer matches the first job's.
-    run_job(_job(tmp_path, frames="1002", params={"gain": 3}), ListSink())
+    _run(_job(tmp_path, frames="1002", params={"gain": 3}), ListSink())
     _out(tmp_path, 1004).unlink()
     sink = ListSink()
-    result = run_job(_job(tmp_path, params={"gain": 2}), sink)
+    result = _run(_job(tmp_path, params={"gain": 2}), sink)
     assert (result.frames_written, result.frames_skipped) == (2, 2)
     assert sorted(e["frame"] for e in sink.of("frame") if not e["skipped"]) == [1002, 1004]
     assert json.loads(read_metadata(_out(tmp_path, 1002))["matchcut/params"]) == {"gain": 2}
 
     # Changing the params redoes every frame.
-    result = run_job(_job(tmp_path, params={"gain": 5}), ListSink())
+    result = _run(_job(tmp_path, params={"gain": 5}), ListSink())
     assert (result.frames_written, result.frames_skipped) == (4, 0)
 
 
@@ -177,7 +180,7 @@ def test_missing_input_frames_are_listed_before_anything_is_written(tmp_path):
     _plates(tmp_path, [1001, 1002, 1004, 1006])
     sink = ListSink()
     with pytest.raises(MissingFramesError) as info:
-        run_job(_job(tmp_path, frames="1001-1006"), sink)
+        _run(_job(tmp_path, frames="1001-1006"), sink)
     assert info.value.frames == [1003, 1005]
     assert "missing frame(s) 1003, 1005" in str(info.value)
     assert not (tmp_path / "out").exists()
@@ -189,7 +192,7 @@ def test_output_that_is_an_input_is_refused(tmp_path):
     spec = _job(tmp_path, frames="1001-1002")
     spec.outputs = {"main": "plates/plate.####.exr"}
     with pytest.raises(FrameWriteError, match="would overwrite an input"):
-        run_job(spec, ListSink())
+        _run(spec, ListSink())
     np.testing.assert_array_equal(read_plate(tmp_path / "plates" / "plate.1001.exr").pixels, _plate_pixels(1001))
 
 
@@ -198,13 +201,13 @@ def test_output_without_frame_token_for_many_frames_is_refused(tmp_path):
     spec = _job(tmp_path, frames="1001-1002")
     spec.outputs = {"main": "out/single.exr"}
     with pytest.raises(JobError, match="frames 1001 and 1002 would both write"):
-        run_job(spec, ListSink())
+        _run(spec, ListSink())
 
 
 def test_frames_default_to_the_first_input_on_disk_and_handles_widen_a_range(tmp_path):
     _plates(tmp_path, range(1001, 1006))
-    assert run_job(_job(tmp_path, frames=None), ListSink()).frames_written == 5
-    result = run_job(_job(tmp_path, frames="1003", handles=1, params={"h": 1}), ListSink())
+    assert _run(_job(tmp_path, frames=None), ListSink()).frames_written == 5
+    result = _run(_job(tmp_path, frames="1003", handles=1, params={"h": 1}), ListSink())
     assert [p.name for p in result.outputs] == ["result.1002.exr", "result.1003.exr", "result.1004.exr"]
 
 
@@ -213,7 +216,7 @@ def test_two_outputs_per_frame_each_with_its_kind(tmp_path):
     spec = _job(tmp_path, tool="split", frames="1001")
     spec.outputs = {"main": "out/result.####.exr", "matte": "out/matte.####.exr"}
     spec.output_options = {"dtype": "half", "compression": None}
-    run_job(spec, ListSink())
+    _run(spec, ListSink())
     assert read_metadata(_out(tmp_path, 1001))["compression"] == "piz"
     matte = read_plate(_out(tmp_path, 1001, "matte"))
     assert read_metadata(_out(tmp_path, 1001, "matte"))["compression"] == "zip"
@@ -231,7 +234,7 @@ class _Item:
 def test_threaded_run_equals_a_sequential_run(tmp_path):
     frames = range(1001, 1013)
     _plates(tmp_path, frames)
-    run_job(_job(tmp_path, frames="1001-1012"), ListSink())
+    _run(_job(tmp_path, frames="1001-1012"), ListSink())
     tool = DoubleTool()
     for f in frames:
         plate = read_plate(tmp_path / "plates" / f"plate.{f:04d}.exr")
@@ -246,7 +249,7 @@ def test_cancel_event_midway_keeps_only_complete_frames(tmp_path, monkeypatch):
     monkeypatch.setattr(CancellingTool, "wait_for", _out(tmp_path, 1001))
     sink = ListSink()
     with pytest.raises(JobCancelled, match="run it again to resume"):
-        run_job(_job(tmp_path, tool="cancelling", frames="1001-1008"), sink, cancel=cancel)
+        _run(_job(tmp_path, tool="cancelling", frames="1001-1008"), sink, cancel=cancel)
     written = sorted((tmp_path / "out").glob("*.exr"))
     assert 1 <= len(written) < 8
     assert _no_temp_files(tmp_path)
@@ -256,7 +259,7 @@ def test_cancel_event_midway_keeps_only_complete_frames(tmp_path, monkeypatch):
     assert not sink.of("done")
 
     monkeypatch.setattr(CancellingTool, "at", None)
-    result = run_job(_job(tmp_path, tool="cancelling", frames="1001-1008"), ListSink())
+    result = _run(_job(tmp_path, tool="cancelling", frames="1001-1008"), ListSink())
     assert (result.frames_skipped, result.frames_written) == (len(written), 8 - len(written))
 
 
@@ -268,7 +271,7 @@ def test_signal_cancels_and_restores_the_previous_handlers(tmp_path, monkeypatch
     monkeypatch.setattr(CancellingTool, "wait_for", _out(tmp_path, 1001))
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     with pytest.raises(JobCancelled):
-        run_job(_job(tmp_path, tool="cancelling", frames="1001-1006"), ListSink(), install_signal_handlers=True)
+        _run(_job(tmp_path, tool="cancelling", frames="1001-1006"), ListSink(), install_signal_handlers=True)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     assert 1 <= len(list((tmp_path / "out").glob("*.exr"))) < 6
     assert _no_temp_files(tmp_path)
@@ -280,7 +283,7 @@ def test_reader_error_reaches_the_caller_as_itself(tmp_path):
     broken.write_bytes(broken.read_bytes()[: broken.stat().st_size // 2])
     sink = ListSink()
     with pytest.raises(FrameReadError, match="plate.1003.exr"):
-        run_job(_job(tmp_path), sink)
+        _run(_job(tmp_path), sink)
     assert sink.events[-1]["event"] == "error" and sink.events[-1]["type"] == "FrameReadError"
     assert not _out(tmp_path, 1003).exists() and not _out(tmp_path, 1004).exists()
     assert _no_temp_files(tmp_path)
@@ -290,7 +293,7 @@ def test_tool_error_stops_the_threads_and_reaches_the_caller(tmp_path):
     _plates(tmp_path, range(1001, 1006))
     sink = ListSink()
     with pytest.raises(ShapeMismatchError, match="frame 1002: made-up mismatch"):
-        run_job(_job(tmp_path, tool="failing", frames="1001-1005"), sink)
+        _run(_job(tmp_path, tool="failing", frames="1001-1005"), sink)
     assert sink.events[-1]["event"] == "error" and sink.events[-1]["exit_code"] == 3
     assert not _out(tmp_path, 1002).exists()
     assert _no_temp_files(tmp_path)
@@ -301,7 +304,7 @@ def test_writer_error_reaches_the_caller_as_itself(tmp_path):
     _plates(tmp_path, range(1001, 1004))
     (tmp_path / "out").write_text("a file where the output folder should be")
     with pytest.raises(FrameWriteError, match="result.1001.exr"):
-        run_job(_job(tmp_path, frames="1001-1003"), ListSink())
+        _run(_job(tmp_path, frames="1001-1003"), ListSink())
 
 
 def test_nonfinite_pixels_stop_by_default_and_are_fixed_on_request(tmp_path):
@@ -311,10 +314,10 @@ def test_nonfinite_pixels_stop_by_default_and_are_fixed_on_request(tmp_path):
     bad[3, 4, 1] = np.inf
     write_plate(tmp_path / "plates" / "plate.1002.exr", bad, dtype="float")
     with pytest.raises(PixelValueError, match=r"plate\.1002\.exr: frame 1002: 1 pixel\(s\) with NaN and 1 with Inf"):
-        run_job(_job(tmp_path, frames="1001-1003"), ListSink())
+        _run(_job(tmp_path, frames="1001-1003"), ListSink())
 
     sink = ListSink()
-    run_job(_job(tmp_path, frames="1001-1003", params={"nonfinite": "fix"}), sink)
+    _run(_job(tmp_path, frames="1001-1003", nonfinite="fix"), sink)
     warning = sink.of("warning")
     assert len(warning) == 1 and warning[0]["frame"] == 1002
     assert "replaced 2 NaN/Inf value(s) with 0" in warning[0]["message"] and "plate.1002.exr" in warning[0]["message"]
@@ -323,22 +326,25 @@ def test_nonfinite_pixels_stop_by_default_and_are_fixed_on_request(tmp_path):
     assert "matchcut/nonfinite" not in read_metadata(_out(tmp_path, 1002))
 
 
-def test_unknown_tool_and_wrong_input_names(tmp_path):
+def test_unknown_tool_another_tool_and_wrong_input_names(tmp_path):
     _plates(tmp_path, [1001])
-    with pytest.raises(ToolNotFoundError, match=r"no tool 'nope' \(available: .*apply.*double"):
-        run_job(_job(tmp_path, tool="nope"), ListSink())
+    with pytest.raises(ToolNotFoundError, match=r"no tool 'nope' \(available: .*apply"):
+        get_tool("nope")  # the lookup is the caller's, before the runner
+    sink = ListSink()
+    with pytest.raises(JobError, match="job.json: 'tool': the job names tool 'double', it was given tool 'split'"):
+        run_job(SplitTool(), _job(tmp_path, frames="1001"), sink)
+    assert sink.events[-1]["type"] == "JobError"
     spec = _job(tmp_path, frames="1001")
     spec.inputs = {"source": "plates/plate.####.exr"}
     with pytest.raises(JobError, match="tool 'double' missing plate"):
-        run_job(spec, ListSink())
+        _run(spec, ListSink())
 
 
-def test_finish_artifacts_and_frameless_tools(tmp_path, monkeypatch):
+def test_finish_artifacts_and_frameless_tools(tmp_path):
     """A tool's finish() runs after the last item; its artifacts reach the done event and the result.
     A frameless tool (a report, no frames) runs prepare and finish with no items."""
     import json
 
-    from matchcut import tools
     from matchcut.jobs.events import ListSink
     from matchcut.jobs.runner import run_job
     from matchcut.jobs.spec import JobSpec
@@ -347,6 +353,7 @@ def test_finish_artifacts_and_frameless_tools(tmp_path, monkeypatch):
     class ReportTool(Tool):
         name = "report-test"
         frameless = True
+        input_specs = output_specs = ()
 
         def plan(self, job):
             return []
@@ -359,9 +366,8 @@ def test_finish_artifacts_and_frameless_tools(tmp_path, monkeypatch):
             out.write_text(json.dumps({"state": self.seen}))
             return {"report": out}
 
-    monkeypatch.setattr(tools, "get_tool", lambda name: ReportTool())
     sink = ListSink()
-    result = run_job(JobSpec(tool="report-test", inputs={}, outputs={}, base_dir=tmp_path), sink)
+    result = run_job(ReportTool(), JobSpec(tool="report-test", inputs={}, outputs={}, base_dir=tmp_path), sink)
     done = sink.of("done")[0]
     assert done["artifacts"] == {"report": str(tmp_path / "report.json")}
     assert result.artifacts == done["artifacts"] and result.frames_written == 0
@@ -373,5 +379,5 @@ def test_a_plate_that_changes_resolution_midway_is_named(tmp_path):
     odd = np.random.default_rng(0).random((7, 8, 3), dtype=np.float32)
     write_plate(tmp_path / "plates" / "plate.1003.exr", odd, dtype="float")
     with pytest.raises(ShapeMismatchError, match=r"plate\.1003\.exr: frame 1003 is 8x7, frame 1001 .* is 8x6"):
-        run_job(_job(tmp_path), ListSink())
+        _run(_job(tmp_path), ListSink())
     assert not _out(tmp_path, 1003).exists() and _no_temp_files(tmp_path)

@@ -74,6 +74,16 @@ def test_save_and_load_round_trip(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
+def test_nonfinite_is_a_job_field_and_params_nonfinite_reads_the_same(tmp_path):
+    spec = job_from_dict(_job(nonfinite="fix"), tmp_path)
+    assert spec.nonfinite == "fix" and spec.to_dict()["nonfinite"] == "fix"
+    legacy = job_from_dict(_job(params={"model": "m", "nonfinite": "fix"}), tmp_path)  # as older adapters write
+    assert legacy.nonfinite == "fix" and legacy.params == {"model": "m"}  # a tool never sees it as a param
+    assert job_from_dict(_job(nonfinite="fix", params={"nonfinite": "fix"}), tmp_path).nonfinite == "fix"
+    with pytest.raises(JobError, match="'nonfinite': is 'fix' but 'params.nonfinite' is 'error'; give it once"):
+        job_from_dict(_job(nonfinite="fix", params={"nonfinite": "error"}), tmp_path)
+
+
 def test_in_memory_spec_takes_a_device_dict():
     spec = JobSpec(tool="apply", inputs={"plate": "/a.####.exr"}, outputs={"main": "/b.####.exr"},
                    device={"provider": "cpu"})
@@ -123,6 +133,7 @@ def test_unsupported_version_lists_supported(tmp_path):
         ("handles", -1, "'handles': expected a whole number >= 0"),
         ("params", [1], "'params': expected an object"),
         ("params", {"nonfinite": "ignore"}, "'params.nonfinite': expected one of error, fix"),
+        ("nonfinite", "warn", "'nonfinite': expected one of error, fix"),
         ("device", {"provider": "gpu"}, "'device': setting 'device.provider': unknown provider 'gpu'"),
         ("output_options", {"dtype": "int8"}, "'output_options.dtype': expected one of half, float"),
         ("output_options", {"codec": "piz"}, "'output_options': unknown key\\(s\\) codec"),

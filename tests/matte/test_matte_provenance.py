@@ -13,6 +13,7 @@ from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
 from matchcut.testing.mattes import screen_shot, soft_alpha
 from matchcut.testing.photos import photo
+from matchcut.tools.matte import MatteTool
 
 H, W = 96, 144
 
@@ -30,7 +31,7 @@ def _run(tmp_path, frames, **params):
                          "outputs": {"matte": "out/m.####.exr", "foreground": "out/fg.####.exr"}, "params": params,
                          "device": {"provider": "cpu"}}, tmp_path, where="job.json")
     sink = ListSink()
-    run_job(job, sink)
+    run_job(MatteTool(), job, sink)
     return sink
 
 

@@ -11,6 +11,7 @@ from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
 from matchcut.relight.scene import lambert, sphere_and_plane
+from matchcut.tools.relight import RelightTool
 
 AMBIENT = 0.8
 #: Bounds docs/quality.md states (issue 8).
@@ -43,7 +44,7 @@ def _run(tmp_path, inputs, lights, outputs=None, frames="1", **params):
                          "outputs": outputs or {"main": "out/relit.####.exr", "passes": "out/passes.####.exr"},
                          "frames": frames, "params": {"lights": lights, **params}, "device": {"provider": "cpu"},
                          "output_options": {"dtype": "float"}}, tmp_path, where="job.json")
-    run_job(job, sink)
+    run_job(RelightTool(), job, sink)
     return sink
 
 

@@ -104,7 +104,7 @@ def _out(folder, frame):
 def test_whole_frame_matches_numpy_and_records_the_model(tmp_path, models):
     manifest = conv_model(models)
     _write_plates(tmp_path)
-    run_job(_job(tmp_path), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path), ListSink())
     for f in (1001, 1002):
         np.testing.assert_allclose(_out(tmp_path, f).pixels, conv_numpy(_pixels(f)), atol=1e-5)
     meta = read_metadata(tmp_path / "out" / "o.1001.exr")
@@ -117,7 +117,7 @@ def test_whole_frame_matches_numpy_and_records_the_model(tmp_path, models):
 def test_tiled_run_matches_numpy(tmp_path, models, layout):
     conv_model(models, layout=layout)
     _write_plates(tmp_path, frames=(1001,))
-    run_job(_job(tmp_path, frames="1001", tile=6, overlap=1), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001", tile=6, overlap=1), ListSink())
     np.testing.assert_allclose(_out(tmp_path, 1001).pixels, conv_numpy(_pixels(1001)), atol=1e-5)
 
 
@@ -136,7 +136,7 @@ def test_frames_are_padded_to_the_size_multiple_and_cropped_back(tmp_path, model
     seen = []
     infer = ApplyTool._infer
     monkeypatch.setattr(ApplyTool, "_infer", lambda self, window: seen.append(window.shape) or infer(self, window))
-    run_job(_job(tmp_path, frames="1001"), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001"), ListSink())
     assert seen == [(1, 3, 16, 24)]
     out = _out(tmp_path, 1001)
     assert out.pixels.shape == (13, 17, 3)
@@ -146,7 +146,7 @@ def test_frames_are_padded_to_the_size_multiple_and_cropped_back(tmp_path, model
 def test_alpha_and_extra_channels_pass_through(tmp_path, models):
     conv_model(models)
     _write_plates(tmp_path, frames=(1001,), channels=("R", "G", "B", "A", "depth.Z"))
-    run_job(_job(tmp_path, frames="1001"), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001"), ListSink())
     out, src = _out(tmp_path, 1001), _pixels(1001, 5)
     assert out.channels == ("R", "G", "B", "A", "depth.Z")
     np.testing.assert_array_equal(out.pixels[..., 3:], src[..., 3:])
@@ -157,7 +157,7 @@ def test_colour_space_and_range_conversion(tmp_path, models):
     # A centre-tap kernel of 0.5: y = 0.5 * x in the model's space (sRGB-encoded, values in [-1, 1]).
     conv_model(models, weights=_centre_tap(), bias=np.zeros(3, np.float32), colorspace=SRGB_DISPLAY, value_range=(-1.0, 1.0))
     _write_plates(tmp_path, frames=(1001,))
-    run_job(_job(tmp_path, frames="1001"), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001"), ListSink())
     x = convert(_pixels(1001), SCENE_LINEAR, SRGB_DISPLAY) * 2.0 - 1.0
     expected = convert((0.5 * x + 1.0) / 2.0, SRGB_DISPLAY, SCENE_LINEAR)
     np.testing.assert_allclose(_out(tmp_path, 1001).pixels, expected, atol=1e-5)
@@ -166,7 +166,7 @@ def test_colour_space_and_range_conversion(tmp_path, models):
 def test_strength_mixes_with_the_input(tmp_path, models):
     conv_model(models, controls=[Control("strength", "float", 1.0, 0.0, 1.0)])
     _write_plates(tmp_path, frames=(1001,))
-    run_job(_job(tmp_path, frames="1001", strength=0.25), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001", strength=0.25), ListSink())
     x = _pixels(1001)
     np.testing.assert_allclose(_out(tmp_path, 1001).pixels, x + 0.25 * (conv_numpy(x) - x), atol=1e-5)
 
@@ -174,7 +174,7 @@ def test_strength_mixes_with_the_input(tmp_path, models):
 def test_control_that_is_a_graph_input_is_fed(tmp_path, models):
     conv_model(models, gain_input=True, controls=[Control("gain", "float", 1.0, 0.0, 4.0)])
     _write_plates(tmp_path, frames=(1001,))
-    run_job(_job(tmp_path, frames="1001", gain=2.5), ListSink())
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001", gain=2.5), ListSink())
     np.testing.assert_allclose(_out(tmp_path, 1001).pixels, 2.5 * conv_numpy(_pixels(1001)), atol=1e-5)
 
 
@@ -183,7 +183,7 @@ def test_bad_control_name_lists_the_valid_ones(tmp_path, models):
     _write_plates(tmp_path, frames=(1001,))
     sink = ListSink()
     with pytest.raises(SettingError) as info:
-        run_job(_job(tmp_path, frames="1001", strenght=0.5), sink)
+        run_job(get_tool("apply"), _job(tmp_path, frames="1001", strenght=0.5), sink)
     message = str(info.value)
     assert message.startswith("setting 'strenght': model 'conv3' has no control 'strenght' (valid: ")
     assert "strength" in message and "tile" in message and "overlap" in message
@@ -195,16 +195,16 @@ def test_bad_control_values_and_tiles(tmp_path, models):
     conv_model(models, controls=[Control("strength", "float", 1.0, 0.0, 1.0)])
     _write_plates(tmp_path, frames=(1001,))
     with pytest.raises(SettingError, match=r"'strength': 1.5 is outside \[0.0, 1.0\]"):
-        run_job(_job(tmp_path, frames="1001", strength=1.5), ListSink())
+        run_job(get_tool("apply"), _job(tmp_path, frames="1001", strength=1.5), ListSink())
     with pytest.raises(SettingError, match="'tile': tile 2 must be a multiple of 1 and larger than twice the overlap 1"):
-        run_job(_job(tmp_path, frames="1001", tile=2), ListSink())
+        run_job(get_tool("apply"), _job(tmp_path, frames="1001", tile=2), ListSink())
 
 
 def test_fixed_size_models_are_refused(tmp_path, models):
     conv_model(models, fixed_size=(16, 16))
     _write_plates(tmp_path, frames=(1001,))
     with pytest.raises(SettingError, match="takes a fixed 16x16 input; apply runs models that take any size"):
-        run_job(_job(tmp_path, frames="1001"), ListSink())
+        run_job(get_tool("apply"), _job(tmp_path, frames="1001"), ListSink())
 
 
 def test_cpu_fallback_is_reported_as_a_warning(tmp_path, models):

@@ -36,7 +36,7 @@ def _job(folder, **extra):
 
 def test_job_writes_report_and_json_for_tail_of_a_against_head_of_b(shots):
     folder, pair = shots
-    result = run_job(_job(folder, outputs={"json": "cont.json"}), ListSink())
+    result = run_job(get_tool("continuity"), _job(folder, outputs={"json": "cont.json"}), ListSink())
     data = json.loads((folder / "cont.json").read_text())
     comp = data["comparisons"][0]
     assert comp["a"]["frame"] == 1003 and comp["b"]["frame"] == 1010
@@ -49,7 +49,7 @@ def test_patch_job_writes_main_and_rgba_patch_with_provenance(shots):
     folder, pair = shots
     job = _job(folder, outputs={"main": "fix.####.exr", "patch": "fix_patch.####.exr"},
                params={"patch": 1, "frames_a": "1002"})
-    result = run_job(job, ListSink())
+    result = run_job(get_tool("continuity"), job, ListSink())
     assert result.frames_written == 1
     main, patch = read_plate(folder / "fix.1010.exr"), read_plate(folder / "fix_patch.1010.exr")
     assert main.metadata["matchcut/tool"] == "continuity" and patch.metadata["matchcut/tool"] == "continuity"
@@ -64,7 +64,7 @@ def test_patch_of_unknown_region_lists_the_valid_ones(shots):
     folder, _ = shots
     job = _job(folder, outputs={"main": "x.####.exr", "patch": "xp.####.exr"}, params={"patch": 99})
     with pytest.raises(SettingError, match="no region 99"):
-        run_job(job, ListSink())
+        run_job(get_tool("continuity"), job, ListSink())
 
 
 def test_bad_jobs_are_named():

@@ -51,7 +51,7 @@ def test_auto_rebuilds_missing_flash_and_corrupt_and_copies_good_frames(tmp_path
     _write(tmp_path, img, edit=lambda f, d: None if f == 1003 else (np.clip(d + 0.6, 0, 1) if f == 1005 else d))
     (tmp_path / "plates" / "p.1006.exr").write_bytes(b"\x76\x2f\x31\x01 broken")
     sink = ListSink()
-    result = run_job(_job(tmp_path), sink)
+    result = run_job(get_tool("fill"), _job(tmp_path), sink)
     assert result.frames_written == 8
     infos = {e["frame"]: e["message"] for e in sink.of("info")}
     assert set(infos) == {1003, 1005, 1006}
@@ -66,7 +66,7 @@ def test_auto_rebuilds_missing_flash_and_corrupt_and_copies_good_frames(tmp_path
         truth = warped_frame(img, SIZE, f - 1001)
         assert psnr(_display(tmp_path / f"out/o.{f:04d}.exr"), truth) > 24
     assert read_metadata(tmp_path / "out/o.1001.exr")["matchcut/rebuilt"] == "1003, 1005-1006"
-    again = run_job(_job(tmp_path), ListSink())  # resume: every frame is already made
+    again = run_job(get_tool("fill"), _job(tmp_path), ListSink())  # resume: every frame is already made
     assert again.frames_skipped == 8 and again.frames_written == 0
 
 
@@ -75,7 +75,7 @@ def test_explicit_list_overrides_detection_and_hdv3_fills_a_run(tmp_path, img, z
     zoo_model("rife-hdv3")
     _write(tmp_path, img, edit=lambda f, d: np.clip(d + 0.6, 0, 1) if f == 1002 else d)
     sink = ListSink()
-    run_job(_job(tmp_path, repair="1004-1006", model="rife-hdv3"), sink)
+    run_job(get_tool("fill"), _job(tmp_path, repair="1004-1006", model="rife-hdv3"), sink)
     assert sorted(e["frame"] for e in sink.of("info")) == [1004, 1005, 1006]
     assert np.array_equal(read_plate(tmp_path / "out/o.1002.exr").pixels, read_plate(tmp_path / "plates/p.1002.exr").pixels)
     for f in (1004, 1005, 1006):  # t = 0.25, 0.5, 0.75 between 1003 and 1007
@@ -88,7 +88,7 @@ def test_explicit_list_overrides_detection_and_hdv3_fills_a_run(tmp_path, img, z
 def test_bad_run_at_the_start_is_held_with_a_warning(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1006))
     sink = ListSink()
-    run_job(_job(tmp_path, repair="1001-1002"), sink)
+    run_job(get_tool("fill"), _job(tmp_path, repair="1001-1002"), sink)
     warned = {e["frame"] for e in sink.of("warning")}
     assert warned == {1001, 1002} and all("holding frame 1003" in e["message"] for e in sink.of("warning"))
     held = read_plate(tmp_path / "out/o.1001.exr")
@@ -99,7 +99,7 @@ def test_bad_run_at_the_start_is_held_with_a_warning(tmp_path, img):
 def test_missing_last_frames_are_held_from_the_last_good(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1005))
     sink = ListSink()
-    run_job(_job(tmp_path, frames="1001-1004", repair="1004"), sink)
+    run_job(get_tool("fill"), _job(tmp_path, frames="1001-1004", repair="1004"), sink)
     assert [e["frame"] for e in sink.of("warning")] == [1004]
     assert np.array_equal(read_plate(tmp_path / "out/o.1004.exr").pixels, read_plate(tmp_path / "plates/p.1003.exr").pixels)
 
@@ -107,22 +107,22 @@ def test_missing_last_frames_are_held_from_the_last_good(tmp_path, img):
 def test_requested_frames_outside_the_sequence_are_refused(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1005))
     with pytest.raises(SettingError, match="1005-1006 are outside the sequence"):
-        run_job(_job(tmp_path, frames="1003-1006"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, frames="1003-1006"), ListSink())
     with pytest.raises(SettingError, match="1010 are not in the job's frames"):
-        run_job(_job(tmp_path, repair="1002,1010"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, repair="1002,1010"), ListSink())
 
 
 def test_all_bad_sequence_is_refused(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1004))
     with pytest.raises(SettingError, match="every frame of 1001-1003 is bad"):
-        run_job(_job(tmp_path, repair="1001-1003"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, repair="1001-1003"), ListSink())
 
 
 def test_neighbours_of_different_sizes_are_refused(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1004))
     write_plate(tmp_path / "plates/p.1004.exr", Plate(np.zeros((32, 32, 3), np.float32)))
     with pytest.raises(ShapeMismatchError, match="frame 1004 is 32x32"):
-        run_job(_job(tmp_path, repair="1003"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, repair="1003"), ListSink())
 
 
 def test_fill_across_a_cut_holds_the_nearer_frame(tmp_path, img):
@@ -130,7 +130,7 @@ def test_fill_across_a_cut_holds_the_nearer_frame(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1006),
            edit=lambda f, d: warped_frame(other, SIZE, f - 1001) if f >= 1004 else d)
     sink = ListSink()
-    run_job(_job(tmp_path, repair="1003"), sink)
+    run_job(get_tool("fill"), _job(tmp_path, repair="1003"), sink)
     assert any("scene cut between frames 1002 and 1004" in e["message"] for e in sink.of("warning"))
     assert np.array_equal(read_plate(tmp_path / "out/o.1003.exr").pixels, read_plate(tmp_path / "plates/p.1004.exr").pixels)
 
@@ -140,9 +140,9 @@ def test_controls_describe_every_parameter_and_bad_values_are_refused(tmp_path, 
     assert names == ["repair", "model", "flash_threshold", "cut_threshold", "depth", "ensemble"]
     _write(tmp_path, img, frames=range(1001, 1004))
     with pytest.raises(SettingError, match="model"):
-        run_job(_job(tmp_path, model="degrain-small"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, model="degrain-small"), ListSink())
     with pytest.raises(SettingError, match="repair"):
-        run_job(_job(tmp_path, repair="every other"), ListSink())
+        run_job(get_tool("fill"), _job(tmp_path, repair="every other"), ListSink())
 
 
 @pytest.mark.zoo

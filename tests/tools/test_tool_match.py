@@ -13,6 +13,7 @@ from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
 from matchcut.matching.lab import delta_e2000, rgb_to_lab
+from matchcut.tools.match import MatchTool
 
 CAST = np.array([1.2, 1.0, 0.8], np.float32) * 1.3
 FRAMES = range(1001, 1005)
@@ -61,7 +62,7 @@ def _de(a, b) -> float:
 def test_match_job_corrects_frames_and_writes_lut_and_cdl(tmp_path):
     truth = _scene(tmp_path)
     sink = ListSink()
-    result = run_job(_job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), sink)
+    result = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), sink)
     assert result.frames_written == 4
     for f in FRAMES:
         out = read_plate(tmp_path / "out" / f"sh.{f:04d}.exr")
@@ -72,7 +73,7 @@ def test_match_job_corrects_frames_and_writes_lut_and_cdl(tmp_path):
     infos = [e["message"] for e in sink.of("info")]
     assert any("residual" in m for m in infos) and any("OpenColorIO" in m for m in infos)
     # Resume: nothing left to do, the artifacts are still written.
-    again = run_job(_job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), ListSink())
+    again = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), ListSink())
     assert again.frames_skipped == 4 and set(again.artifacts) == {"lut", "cdl"}
 
 
@@ -82,7 +83,7 @@ def test_strength_and_mask_limit_the_correction_and_alpha_passes_through(tmp_pat
     mask[:, : truth.shape[1] // 2] = 1.0
     for f in FRAMES:
         write_plate(tmp_path / "masks" / f"m.{f:04d}.exr", mask, channels=("A",), kind="matte", dtype="float")
-    run_job(_job(tmp_path, {"plate": "plates/sh.####.exr", "reference": "ref.exr", "mask": "masks/m.####.exr"}),
+    run_job(MatchTool(), _job(tmp_path, {"plate": "plates/sh.####.exr", "reference": "ref.exr", "mask": "masks/m.####.exr"}),
             ListSink())
     out = read_plate(tmp_path / "out" / "sh.1002.exr")
     src = read_plate(tmp_path / "plates" / "sh.1002.exr")
@@ -90,14 +91,14 @@ def test_strength_and_mask_limit_the_correction_and_alpha_passes_through(tmp_pat
     assert np.allclose(out.pixels[:, half + 2:, :3], src.pixels[:, half + 2:, :3], atol=1e-6)  # masked out
     assert _de(out.pixels[:, : half - 2, :3], truth[:, : half - 2]) < 1.0
     assert np.array_equal(out.pixels[..., 3], src.pixels[..., 3]) and out.channels == ("R", "G", "B", "A")
-    run_job(_job(tmp_path, strength=0.0, keyframes="4"), ListSink())
+    run_job(MatchTool(), _job(tmp_path, strength=0.0, keyframes="4"), ListSink())
     assert np.allclose(read_plate(tmp_path / "out" / "sh.1001.exr").pixels[..., :3], src.pixels[..., :3], atol=1e-6)
 
 
 def test_reference_of_another_size_is_fine_and_said(tmp_path):
     truth = _scene(tmp_path, ref_size=(60, 80))
     sink = ListSink()
-    run_job(_job(tmp_path), sink)
+    run_job(MatchTool(), _job(tmp_path), sink)
     assert any("framing may differ" in e["message"] for e in sink.of("info"))
     assert _de(read_plate(tmp_path / "out" / "sh.1001.exr").pixels, truth) < 2.0
 
@@ -106,18 +107,18 @@ def test_bad_input_is_named(tmp_path):
     _scene(tmp_path)
     write_plate(tmp_path / "black.exr", np.zeros((32, 32, 3), np.float32), channels=("R", "G", "B"))
     with pytest.raises(InputError, match=r"black\.exr.*black, clipped"):
-        run_job(_job(tmp_path, {"plate": "plates/sh.####.exr", "reference": "black.exr"}), ListSink())
+        run_job(MatchTool(), _job(tmp_path, {"plate": "plates/sh.####.exr", "reference": "black.exr"}), ListSink())
     (tmp_path / "plates" / "sh.1003.exr").unlink()
     with pytest.raises(MissingFramesError, match="1003"):
-        run_job(_job(tmp_path), ListSink())
+        run_job(MatchTool(), _job(tmp_path), ListSink())
     nan = read_plate(tmp_path / "plates" / "sh.1002.exr").pixels.copy()
     nan[3, 4, 1] = np.nan
     write_plate(tmp_path / "plates" / "sh.1003.exr", nan, channels=("R", "G", "B"), dtype="float")
     write_plate(tmp_path / "plates" / "sh.1004.exr", nan, channels=("R", "G", "B"), dtype="float")
     with pytest.raises(PixelValueError, match="sh.100[34].exr"):
-        run_job(_job(tmp_path), ListSink())
+        run_job(MatchTool(), _job(tmp_path), ListSink())
     with pytest.raises(JobError, match="missing reference"):
-        run_job(_job(tmp_path, {"plate": "plates/sh.####.exr"}), ListSink())
+        run_job(MatchTool(), _job(tmp_path, {"plate": "plates/sh.####.exr"}), ListSink())
     write_plate(tmp_path / "masks" / "m.1001.exr", np.ones((8, 8, 1), np.float32), channels=("A",), kind="matte")
     write_plate(tmp_path / "plates" / "sh.1003.exr", read_plate(tmp_path / "plates" / "sh.1002.exr"))
     write_plate(tmp_path / "plates" / "sh.1004.exr", read_plate(tmp_path / "plates" / "sh.1002.exr"))
@@ -125,7 +126,7 @@ def test_bad_input_is_named(tmp_path):
                          "inputs": {"plate": "plates/sh.####.exr", "reference": "ref.exr", "mask": "masks/m.####.exr"},
                          "outputs": {"main": "out/sh.####.exr"}, "device": {"provider": "cpu"}}, tmp_path)
     with pytest.raises(ShapeMismatchError, match="the mask is 8x8"):
-        run_job(job, ListSink())
+        run_job(MatchTool(), job, ListSink())
 
 
 def test_match_command(tmp_path, monkeypatch):

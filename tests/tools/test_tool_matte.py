@@ -12,6 +12,7 @@ from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
 from matchcut.matte.quality import photo, screen_shot, soft_alpha
+from matchcut.tools.matte import MatteTool
 
 H, W = 96, 144
 FRAMES = (1, 2)
@@ -47,7 +48,7 @@ def test_screen_job_writes_matte_foreground_and_comp(tmp_path):
     sink = ListSink()
     job = _job(tmp_path, {"plate": "plates/gs.####.exr", "background": "bg.exr"},
                {"matte": "out/m.####.exr", "foreground": "out/fg.####.exr", "comp": "out/c.####.exr"})
-    result = run_job(job, sink)
+    result = run_job(MatteTool(), job, sink)
     assert result.frames_written == 2
     assert any("screen" in e["message"] for e in sink.of("info"))
     matte = read_plate(tmp_path / "out/m.0001.exr")
@@ -64,14 +65,14 @@ def test_screen_job_writes_matte_foreground_and_comp(tmp_path):
         meta = read_plate(tmp_path / f"out/{name}.0002.exr").metadata
         assert meta["matchcut/tool"] == "matte" and "gs.0002.exr" in meta["matchcut/source"]
     # Resume: nothing changed, nothing re-made.
-    assert run_job(job, ListSink()).frames_skipped == 2
+    assert run_job(MatteTool(), job, ListSink()).frames_skipped == 2
 
 
 def test_background_of_another_size_is_fitted_with_a_warning(tmp_path):
     _screen_shot(tmp_path)
     write_plate(tmp_path / "bg.exr", photo("rocket", 200, 100), dtype="float")
     sink = ListSink()
-    run_job(_job(tmp_path, {"plate": "plates/gs.####.exr", "background": "bg.exr"},
+    run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "background": "bg.exr"},
                  {"matte": "out/m.####.exr", "comp": "out/c.####.exr"}, background_fit="fit"), sink)
     warnings = [e["message"] for e in sink.of("warning")]
     assert len(warnings) == 1 and "100x200" in warnings[0] and "fit" in warnings[0]
@@ -90,7 +91,7 @@ def test_flat_colour_background_and_garbage_holdout(tmp_path):
     write_plate(tmp_path / "garbage.exr", garbage, channels=("A",), kind="matte")
     write_plate(tmp_path / "holdout.exr", holdout, channels=("Y",), kind="matte")
     sink = ListSink()
-    run_job(_job(tmp_path, {"plate": "plates/gs.####.exr", "garbage": "garbage.exr", "holdout": "holdout.exr"},
+    run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "garbage": "garbage.exr", "holdout": "holdout.exr"},
                  {"matte": "out/m.####.exr", "comp": "out/c.####.exr"}, background_color=[0.2, 0.3, 0.4]), sink)
     matte = read_plate(tmp_path / "out/m.0001.exr").pixels[..., 0]
     assert matte[:, : W // 2 - 1].max() == 0 and matte[-8:, -8:].min() == 1
@@ -104,7 +105,7 @@ def test_garbage_matte_of_another_aspect_is_an_error(tmp_path):
     _screen_shot(tmp_path)
     write_plate(tmp_path / "garbage.exr", np.zeros((50, 50), np.float32), channels=("A",), kind="matte")
     with pytest.raises(ShapeMismatchError, match="aspect"):
-        run_job(_job(tmp_path, {"plate": "plates/gs.####.exr", "garbage": "garbage.exr"}), ListSink())
+        run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "garbage": "garbage.exr"}), ListSink())
 
 
 def test_screen_that_is_not_green_or_blue(tmp_path):
@@ -112,22 +113,22 @@ def test_screen_that_is_not_green_or_blue(tmp_path):
     red = fg * alpha[..., None] + np.array([0.5, 0.04, 0.04], np.float32) * (1 - alpha[..., None])
     write_plate(tmp_path / "plates/gs.0001.exr", red, dtype="float")
     with pytest.raises(SettingError, match="not a green or blue screen"):
-        run_job(_job(tmp_path, mode="screen"), ListSink())
+        run_job(MatteTool(), _job(tmp_path, mode="screen"), ListSink())
     with pytest.raises(SettingError, match="not a green or blue screen"):
-        run_job(_job(tmp_path, mode="screen", screen_color=[0.5, 0.04, 0.04]), ListSink())
+        run_job(MatteTool(), _job(tmp_path, mode="screen", screen_color=[0.5, 0.04, 0.04]), ListSink())
     assert not (tmp_path / "out").exists()
 
 
 def test_bad_jobs(tmp_path):
     _screen_shot(tmp_path)
     with pytest.raises(JobError, match="needs a background"):
-        run_job(_job(tmp_path, outputs={"comp": "out/c.####.exr"}), ListSink())
+        run_job(MatteTool(), _job(tmp_path, outputs={"comp": "out/c.####.exr"}), ListSink())
     with pytest.raises(JobError, match="unknown main"):
-        run_job(_job(tmp_path, outputs={"main": "out/c.####.exr"}), ListSink())
+        run_job(MatteTool(), _job(tmp_path, outputs={"main": "out/c.####.exr"}), ListSink())
     with pytest.raises(SettingError, match="black_point"):
-        run_job(_job(tmp_path, black_point=0.6, white_point=0.4), ListSink())
+        run_job(MatteTool(), _job(tmp_path, black_point=0.6, white_point=0.4), ListSink())
     with pytest.raises(SettingError, match="refine"):
-        run_job(_job(tmp_path, refine="magic"), ListSink())
+        run_job(MatteTool(), _job(tmp_path, refine="magic"), ListSink())
 
 
 def test_tools_json_lists_matte_controls():
@@ -145,7 +146,7 @@ def test_person_job_warns_when_nobody_is_there(tmp_path, zoo_model):
     for f in FRAMES:
         write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", photo("coffee", H, W), dtype="float")
     sink = ListSink()
-    run_job(_job(tmp_path, mode="person"), sink)
+    run_job(MatteTool(), _job(tmp_path, mode="person"), sink)
     assert len([e for e in sink.of("warning") if "no person" in e["message"]]) == 2
     assert not read_plate(tmp_path / "out/m.0001.exr").pixels.any()
 
@@ -162,7 +163,7 @@ def test_person_job_auto_mode_mattes_the_astronaut(tmp_path, zoo_model):
         write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", image * truth[..., None] + bg * (1 - truth[..., None]),
                     dtype="float")
     sink = ListSink()
-    run_job(_job(tmp_path, outputs={"matte": "out/m.####.exr", "foreground": "out/fg.####.exr"}), sink)
+    run_job(MatteTool(), _job(tmp_path, outputs={"matte": "out/m.####.exr", "foreground": "out/fg.####.exr"}), sink)
     assert any("person" in e["message"] for e in sink.of("info"))
     matte = read_plate(tmp_path / "out/m.0002.exr").pixels[..., 0]
     assert np.logical_and(matte > 0.5, truth > 0.5).sum() / np.logical_or(matte > 0.5, truth > 0.5).sum() > 0.9

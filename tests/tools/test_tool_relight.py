@@ -67,7 +67,7 @@ def test_describe_lists_inputs_outputs_and_controls():
 
 def test_job_relights_writes_passes_keeps_alpha_and_resumes(tmp_path):
     _scene(tmp_path)
-    result = run_job(_job(tmp_path), ListSink())
+    result = run_job(RelightTool(), _job(tmp_path), ListSink())
     assert result.frames_written == 2
     plate = read_plate(tmp_path / "plates" / "sh.1001.exr")
     relit = read_plate(tmp_path / "out" / "sh.1001.exr")
@@ -79,7 +79,7 @@ def test_job_relights_writes_passes_keeps_alpha_and_resumes(tmp_path):
     assert set(passes.channels) == set(PASS_CHANNELS)
     assert passes.metadata["matchcut/tool"] == "relight"
     np.testing.assert_allclose(passes.channel("gain.G"), ratio, rtol=1e-4)
-    again = run_job(_job(tmp_path), ListSink())
+    again = run_job(RelightTool(), _job(tmp_path), ListSink())
     assert again.frames_skipped == 2 and again.frames_written == 0
 
 
@@ -90,30 +90,30 @@ def test_mask_limits_the_relight_and_strength_scales_it(tmp_path):
     for f in (1001, 1002):
         write_plate(tmp_path / "masks" / f"m.{f}.exr", mask[..., None], channels=("A",), kind="matte")
     inputs = {"plate": "plates/sh.####.exr", "normals": "normals/n.####.exr", "mask": "masks/m.####.exr"}
-    run_job(_job(tmp_path, inputs, strength=2.0), ListSink())
+    run_job(RelightTool(), _job(tmp_path, inputs, strength=2.0), ListSink())
     gain = read_plate(tmp_path / "out" / "passes.1001.exr").channel("gain.G")
     assert np.all(gain[:, :32] == 1.0) and gain[:, 32:].max() > 1.0
     bad = np.zeros((8, 8, 1), np.float32)
     for f in (1001, 1002):
         write_plate(tmp_path / "masks" / f"m.{f}.exr", bad, channels=("A",), kind="matte")
     with pytest.raises(ShapeMismatchError, match="the mask is 8x8"):
-        run_job(_job(tmp_path, inputs, strength=1.5), ListSink())
+        run_job(RelightTool(), _job(tmp_path, inputs, strength=1.5), ListSink())
 
 
 def test_bad_lights_are_named(tmp_path):
     _scene(tmp_path)
     with pytest.raises(SettingError, match=r"light 1: intensty.*valid:.*intensity"):
-        run_job(_job(tmp_path, lights=[{"type": "directional", "intensty": 2}]), ListSink())
+        run_job(RelightTool(), _job(tmp_path, lights=[{"type": "directional", "intensty": 2}]), ListSink())
     with pytest.raises(SettingError, match="light 1: intensity.*must be > 0"):
-        run_job(_job(tmp_path, lights=["directional intensity=0"]), ListSink())
+        run_job(RelightTool(), _job(tmp_path, lights=["directional intensity=0"]), ListSink())
     with pytest.raises(SettingError, match="light 2: intensity"):
-        run_job(_job(tmp_path, lights=[LIGHT, {**LIGHT, "intensity": -1}]), ListSink())
+        run_job(RelightTool(), _job(tmp_path, lights=[LIGHT, {**LIGHT, "intensity": -1}]), ListSink())
     with pytest.raises(SettingError, match="at least one light"):
-        run_job(_job(tmp_path, lights=""), ListSink())
+        run_job(RelightTool(), _job(tmp_path, lights=""), ListSink())
     with pytest.raises(SettingError, match="no parameter 'strenght'.*valid:.*strength"):
-        run_job(_job(tmp_path, strenght=2), ListSink())
+        run_job(RelightTool(), _job(tmp_path, strenght=2), ListSink())
     with pytest.raises(JobError, match="unknown depth.*main, and optionally passes"):
-        run_job(_job(tmp_path, outputs={"main": "out/a.####.exr", "depth": "out/d.####.exr"}), ListSink())
+        run_job(RelightTool(), _job(tmp_path, outputs={"main": "out/a.####.exr", "depth": "out/d.####.exr"}), ListSink())
 
 
 def test_normals_pass_of_another_size_or_unnormalised(tmp_path):
@@ -122,7 +122,7 @@ def test_normals_pass_of_another_size_or_unnormalised(tmp_path):
         write_plate(tmp_path / "normals" / f"n.{f}.exr", normals[::2, ::2] * 2.5, channels=("R", "G", "B"),
                     dtype="float")
     sink = ListSink()
-    run_job(_job(tmp_path), sink)
+    run_job(RelightTool(), _job(tmp_path), sink)
     messages = " ".join(e["message"] for e in sink.of("warning"))
     assert "resampled to the plate's 64x48" in messages and "not unit length" in messages
     n = read_plate(tmp_path / "out" / "passes.1001.exr")
@@ -131,7 +131,7 @@ def test_normals_pass_of_another_size_or_unnormalised(tmp_path):
     for f in (1001, 1002):
         write_plate(tmp_path / "normals" / f"n.{f}.exr", normals[:, :40], channels=("R", "G", "B"), dtype="float")
     with pytest.raises(ShapeMismatchError, match="the normals pass is 40x48, the plate 64x48"):
-        run_job(_job(tmp_path, strength=1.1), ListSink())
+        run_job(RelightTool(), _job(tmp_path, strength=1.1), ListSink())
 
 
 def test_png_plate_is_relit_in_scene_linear_and_never_clipped(tmp_path):
@@ -141,7 +141,7 @@ def test_png_plate_is_relit_in_scene_linear_and_never_clipped(tmp_path):
     write_plate(tmp_path / "png" / "c.1001.png", display.astype(np.float32) / 255, dtype="uint8")
     write_plate(tmp_path / "png" / "c.1002.png", display.astype(np.float32) / 255, dtype="uint8")
     sink = ListSink()
-    run_job(_job(tmp_path, {"plate": "png/c.####.png"}, {"main": "out/c.####.exr"},
+    run_job(RelightTool(), _job(tmp_path, {"plate": "png/c.####.png"}, {"main": "out/c.####.exr"},
                  lights=["directional direction=-1,0,0.3 intensity=4"]), sink)
     assert any("no face and no person" in e["message"] for e in sink.of("warning"))
     out = read_plate(tmp_path / "out" / "c.1001.exr").pixels  # EXR out of an sRGB plate: the plate's space kept
@@ -161,7 +161,7 @@ def test_no_face_and_no_person_falls_back_to_gradients_and_says_so(tmp_path, zoo
     for f in (1001, 1002):
         write_plate(tmp_path / "plates" / f"sh.{f}.exr", linear, dtype="float")
     sink = ListSink()
-    run_job(_job(tmp_path, {"plate": "plates/sh.####.exr"}, faces=True, person=True), sink)
+    run_job(RelightTool(), _job(tmp_path, {"plate": "plates/sh.####.exr"}, faces=True, person=True), sink)
     warnings = [e for e in sink.of("warning") if "no face and no person" in e["message"]]
     assert len(warnings) == 1 and "gradients" in warnings[0]["message"]  # once, then info for later frames
     assert any("no face and no person" in e["message"] for e in sink.of("info"))

@@ -13,6 +13,7 @@ from matchcut.frames import Plate, read_metadata, read_plate, write_plate
 from matchcut.jobs import ListSink, job_from_dict, run_job
 from matchcut.retime.quality import psnr
 from matchcut.retime.samples import photo, warped_frame
+from matchcut.tools.retime import RetimeTool
 
 SIZE = (64, 96)
 
@@ -42,7 +43,7 @@ def _job(folder, frames=None, **params):
 def test_half_speed_makes_in_betweens_numbered_from_the_first_frame(tmp_path, img, zoo_model):
     zoo_model("rife-4.25")
     _write(tmp_path, img)
-    result = run_job(_job(tmp_path, speed=0.5), ListSink())
+    result = run_job(RetimeTool(), _job(tmp_path, speed=0.5), ListSink())
     assert [p.name for p in result.outputs] == [f"o.{f}.exr" for f in range(1001, 1006)]
     for out, src in ((1001, 1001), (1003, 1002), (1005, 1003)):
         assert np.array_equal(read_plate(tmp_path / f"out/o.{out}.exr").pixels,
@@ -59,7 +60,7 @@ def test_half_speed_makes_in_betweens_numbered_from_the_first_frame(tmp_path, im
 def test_fps_change_24_to_30(tmp_path, img, zoo_model):
     zoo_model("rife-4.25")
     _write(tmp_path, img, frames=range(1001, 1006))
-    result = run_job(_job(tmp_path, fps_from=24, fps_to=30), ListSink())
+    result = run_job(RetimeTool(), _job(tmp_path, fps_from=24, fps_to=30), ListSink())
     assert len(result.outputs) == 6  # 4 intervals / 0.8 -> positions 0, 0.8, ..., 4.0
     assert np.array_equal(read_plate(tmp_path / "out/o.1006.exr").pixels, read_plate(tmp_path / "plates/p.1005.exr").pixels)
 
@@ -67,7 +68,7 @@ def test_fps_change_24_to_30(tmp_path, img, zoo_model):
 def test_retime_never_blends_across_a_cut(tmp_path, img):
     _write(tmp_path, img, frames=range(1001, 1005), other=photo("coffee"), cut_at=1003)
     sink = ListSink()
-    run_job(_job(tmp_path, frames="1002-1003", speed=0.5), sink)
+    run_job(RetimeTool(), _job(tmp_path, frames="1002-1003", speed=0.5), sink)
     assert [e["frame"] for e in sink.of("warning")] == [1003]
     assert "scene cut between frames 1002 and 1003" in sink.of("warning")[0]["message"]
     assert np.array_equal(read_plate(tmp_path / "out/o.1003.exr").pixels, read_plate(tmp_path / "plates/p.1003.exr").pixels)
@@ -76,9 +77,9 @@ def test_retime_never_blends_across_a_cut(tmp_path, img):
 def test_speed_or_fps_is_required(tmp_path, img):
     _write(tmp_path, img)
     with pytest.raises(SettingError, match="speed"):
-        run_job(_job(tmp_path), ListSink())
+        run_job(RetimeTool(), _job(tmp_path), ListSink())
     with pytest.raises(SettingError, match="either a speed or fps"):
-        run_job(_job(tmp_path, speed=0.5, fps_from=24, fps_to=25), ListSink())
+        run_job(RetimeTool(), _job(tmp_path, speed=0.5, fps_from=24, fps_to=25), ListSink())
 
 
 @pytest.mark.zoo
@@ -87,7 +88,7 @@ def test_a_dropped_plate_inside_the_range_is_bridged_with_a_warning(tmp_path, im
     _write(tmp_path, img, frames=range(1001, 1006))
     (tmp_path / "plates/p.1003.exr").unlink()
     sink = ListSink()
-    result = run_job(_job(tmp_path, speed=1.0), sink)
+    result = run_job(RetimeTool(), _job(tmp_path, speed=1.0), sink)
     assert [p.name for p in result.outputs] == [f"o.{f}.exr" for f in range(1001, 1006)]
     assert any("source frame(s) 1003 missing" in e["message"] for e in sink.of("warning"))
     made = color.convert(read_plate(tmp_path / "out/o.1003.exr").pixels, color.SCENE_LINEAR, color.SRGB_DISPLAY)

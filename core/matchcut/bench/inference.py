@@ -138,7 +138,7 @@ def bench_runner_overlap(quick: bool = False) -> Result:
         gc.collect()
 
         t0 = time.perf_counter()
-        run_job(job, NullSink())
+        run_job(get_tool(job.tool), job, NullSink())
         t_job = time.perf_counter() - t0
     bound = max(t_io, t_infer)
     res.rows += [

@@ -14,11 +14,11 @@ COMPRESSIONS = ("none", "zip", "piz", "dwaa")
 
 def grainy_plate(height: int = 1080, width: int = 1920, seed: int = 0) -> np.ndarray:
     """A scene-linear RGB frame (H, W, 3) float32 with real photo structure and signal-dependent grain."""
-    from matchcut.demo.footage import _camera_move, _grain, _photo
-
     from matchcut import color
+    from matchcut.demo.footage import _camera_move, _grain
+    from matchcut.testing.photos import photo
 
-    display = _camera_move(_photo("astronaut"), (height, width), 0.0, (0.0, 0.0), 0.0)
+    display = _camera_move(photo("astronaut", colorspace="srgb"), (height, width), 0.0, (0.0, 0.0), 0.0)
     linear = color.convert(display, color.SRGB_DISPLAY, color.resolve_colorspace(color.SCENE_LINEAR))
     return _grain(linear, np.random.default_rng(seed), 0.02).astype(np.float32)
 

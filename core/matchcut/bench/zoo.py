@@ -15,10 +15,10 @@ def _hd_photo(height: int = 1080, width: int = 1920) -> np.ndarray:
     """
     import cv2
 
-    from matchcut.demo.footage import _photo
+    from matchcut.testing.photos import photo
 
     # Head and shoulders: the short-range face detector needs a face over ~1/10 of the frame's long side.
-    img = cv2.resize(_photo("astronaut")[0:320, 96:416], (height, height), interpolation=cv2.INTER_CUBIC)
+    img = cv2.resize(photo("astronaut", colorspace="srgb")[0:320, 96:416], (height, height), interpolation=cv2.INTER_CUBIC)
     frame = cv2.GaussianBlur(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA), (0, 0), 25)
     x0 = (width - height) // 2
     frame[:, x0:x0 + height] = img

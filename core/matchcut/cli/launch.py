@@ -1,7 +1,8 @@
-"""Building and running a job from a command: shared options, path handling, events and the run itself.
+"""Running a command's job: shared options, path handling, events, the tool lookup and the run itself.
 
-Every tool command builds the same job a host would write and runs it here, so the CLI and the hosts share
-one path. Options that every tool command has are defined once, as Annotated aliases.
+Every tool command (``matchcut.cli.commands``) and `matchcut run` build the job a host would write and run it
+here, so the CLI and the hosts share one path. Options every tool command has are defined once, as Annotated
+aliases.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ def parse_set(items: list[str]) -> dict[str, object]:
 
 
 def execute(build, events: str) -> None:
-    """Build the job (errors there are reported as events too) and run it with signal handlers installed."""
+    """Build the job and look its tool up (errors there are reported as events too), then run it with signal
+    handlers installed."""
     from matchcut.jobs.events import error_fields
     from matchcut.jobs.runner import run_job
+    from matchcut.tools import get_tool
 
     sink = sink_for(events)
     # With jsonl, stdout carries events only (hosts parse every line): a library's own print() during the job
@@ -61,13 +64,13 @@ def execute(build, events: str) -> None:
         with quiet:
             try:
                 spec = build()
+                tool = get_tool(spec.tool)
             except MatchcutError as exc:
                 sink.emit("error", **error_fields(exc))
                 raise
-            run_job(spec, sink, install_signal_handlers=True)
+            run_job(tool, spec, sink, install_signal_handlers=True)
     finally:
         sink.close()
-
 
 
 Device = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or tensorrt.")]

@@ -1,5 +1,8 @@
 """`matchcut run JOB.json` and `matchcut apply`: run a job file, or build an apply job from options and run it.
 
+apply's options are the tool's input, output and controls (``matchcut.cli.commands``) and --set for the
+model's own controls.
+
 With ``--events jsonl`` progress goes to stdout as JSON lines and nothing else is printed there (hosts parse
 it); errors are an ``error`` event there and, from app.main, one line on stderr. ``--events text`` shows
 progress on stderr. Both commands stop cleanly on SIGINT/SIGTERM (finished frames are kept; run again to
@@ -10,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
-from matchcut.cli.launch import Compression, Device, Events, absolute, check_device, execute, parse_set
+from matchcut.cli.commands import tool_command
+from matchcut.cli.launch import Events, check_device, execute, parse_set
 
 
 def run_command(
@@ -35,42 +39,15 @@ def run_command(
     execute(build, events)
 
 
-def apply_command(
-    model: str = typer.Option(..., "--model", help="Model id (see `matchcut models list`)."),
-    input: str = typer.Option(..., "--input", help="Input plate pattern, e.g. plates/sh010.####.exr."),
-    output: str = typer.Option(..., "--output", help="Output pattern, e.g. out/sh010_denoise.####.exr."),
-    frames: Optional[str] = typer.Option(None, "--frames", help="Frames, e.g. 1001-1100 (default: all frames on disk)."),
-    tile: int = typer.Option(0, "--tile", help="Tile size in pixels; 0 runs whole frames."),
-    overlap: Optional[int] = typer.Option(None, "--overlap", help="Tile overlap in pixels (default: the model's receptive field)."),
-    set_: list[str] = typer.Option([], "--set", help="A model control, name=value; repeat for more."),
-    device: Device = "auto",
-    compression: Compression = None,
-    events: Events = "text",
-) -> None:
-    """Run one image-to-image model over a plate sequence."""
-    from matchcut.jobs.spec import VERSION_KEY, job_from_dict
+def _set(data: dict[str, Any], extra: dict[str, Any]) -> None:
+    data["params"].update(parse_set(extra["set"]))
 
-    def build():
-        check_device(device)
-        params = {"model": model, "tile": tile, **parse_set(set_)}
-        if overlap is not None:
-            params["overlap"] = overlap
-        data = {
-            VERSION_KEY: 1,
-            "tool": "apply",
-            "inputs": {"plate": absolute(input)},
-            "outputs": {"main": absolute(output)},
-            "frames": frames,
-            "params": params,
-            "device": {"provider": device},
-            "output_options": {"compression": compression},
-        }
-        return job_from_dict(data, Path.cwd(), where="matchcut apply")
 
-    execute(build, events)
+SET_OPTION = {"set": (list[str], typer.Option([], "--set", help="A model control, name=value; repeat for more."))}
 
 
 def register(app: typer.Typer) -> None:
     """Add `run` and `apply` to the matchcut app."""
     app.command("run")(run_command)
-    app.command("apply")(apply_command)
+    app.command("apply", help="Run one image-to-image model over a plate sequence.")(
+        tool_command("apply", extra=SET_OPTION, hook=_set, required=("model",)))

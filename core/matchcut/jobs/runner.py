@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchcut.errors import (
     FrameWriteError,
@@ -29,8 +29,12 @@ from matchcut.errors import (
 )
 from matchcut.frames.ranges import format_frames
 from matchcut.jobs.events import EventSink, error_fields, now_iso
+from matchcut.jobs.protocol import RunnableTool, WorkItem
 from matchcut.jobs.spec import JobSpec
 from matchcut.provenance import PREFIX, Provenance, read_hash
+
+if TYPE_CHECKING:
+    from matchcut.frames import FrameSource, Plate
 
 #: Items buffered between reader and compute, and between compute and writer.
 QUEUE_DEPTH = 2
@@ -52,7 +56,7 @@ class JobResult:
 
 @dataclass
 class _Plan:
-    item: Any
+    item: WorkItem
     provenance: Provenance
     done: bool
 
@@ -120,14 +124,14 @@ def _real_file(path: str) -> str | None:
     return None
 
 
-def _input_files(items: list[Any], sources: dict[str, Any]) -> list[str]:
+def _input_files(items: list[WorkItem], sources: dict[str, FrameSource]) -> list[str]:
     """The real paths of every file the items read: no output may be written over one of them."""
     files = {_real_file(str(sources[name].path_for(f))) for item in items for name, frames in item.reads.items()
              for f in frames}
     return sorted(f for f in files if f is not None)
 
 
-def _check_outputs(spec: JobSpec, items: list[Any], protected: set[str]) -> None:
+def _check_outputs(spec: JobSpec, items: list[WorkItem], protected: set[str]) -> None:
     """No output may be an input, and no two items may write the same file."""
     seen: dict[str, int] = {}
     for item in items:
@@ -141,7 +145,7 @@ def _check_outputs(spec: JobSpec, items: list[Any], protected: set[str]) -> None
             seen[real] = item.frame
 
 
-def _finished(item: Any, expected_hash: str) -> bool:
+def _finished(item: WorkItem, expected_hash: str) -> bool:
     from matchcut.frames import read_metadata
 
     for path in item.outputs.values():
@@ -156,15 +160,17 @@ def _finished(item: Any, expected_hash: str) -> bool:
 
 
 def run_job(
+    tool: RunnableTool,
     spec: JobSpec,
     sink: EventSink,
     *,
     cancel: threading.Event | None = None,
     install_signal_handlers: bool = False,
 ) -> JobResult:
-    """Run ``spec`` to the end, reporting to ``sink``; returns what was written and skipped.
+    """Run ``spec`` with ``tool`` to the end, reporting to ``sink``; returns what was written and skipped.
 
-    Before any work: the tool checks the job, every input frame must be on disk (``MissingFramesError``
+    The caller looks the tool up (``matchcut.tools.get_tool(spec.tool)``), so the runner never imports the
+    registry. Before any work: the tool checks the job, every input frame must be on disk (``MissingFramesError``
     listing all missing frames) and no output may be an input (``FrameWriteError``). Items whose outputs
     already carry the provenance hash they would get are skipped (resume). ``cancel`` (or SIGINT/SIGTERM when
     ``install_signal_handlers``; the previous handlers are restored after) stops after the frame being
@@ -174,7 +180,7 @@ def run_job(
     previous = _install_signal_handlers(cancel) if install_signal_handlers else None
     state = {"written": 0}
     try:
-        return _run(spec, sink, cancel, state)
+        return _run(tool, spec, sink, cancel, state)
     except JobCancelled:
         raise
     except KeyboardInterrupt:
@@ -188,12 +194,13 @@ def run_job(
         _restore_signal_handlers(previous)
 
 
-def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[str, int]) -> JobResult:
+def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.Event,
+         state: dict[str, int]) -> JobResult:
     from matchcut.frames import open_source
-    from matchcut.tools import get_tool
 
     started = time.monotonic()
-    tool = get_tool(spec.tool)
+    if tool.name and tool.name != spec.tool:
+        raise JobError(f"{spec.where}: 'tool'", f"the job names tool '{spec.tool}', it was given tool '{tool.name}'")
     tool.check(spec)
     items = tool.plan(spec)
     if not items and not tool.frameless:
@@ -223,7 +230,7 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
     counter = {"index": 0}
     lock = threading.Lock()
 
-    def progress(item: Any, skipped: bool, seconds: float) -> None:
+    def progress(item: WorkItem, skipped: bool, seconds: float) -> None:
         with lock:
             counter["index"] += 1
             index = counter["index"]
@@ -254,14 +261,14 @@ def _run(spec: JobSpec, sink: EventSink, cancel: threading.Event, state: dict[st
 
 def _pipeline(
     spec: JobSpec,
-    tool: Any,
-    sources: dict[str, Any],
+    tool: RunnableTool,
+    sources: dict[str, FrameSource],
     todo: list[_Plan],
     protect: list[str],
     sink: EventSink,
     cancel: threading.Event,
     state: dict[str, int],
-    progress: Callable[[Any, bool, float], None],
+    progress: Callable[[WorkItem, bool, float], None],
 ) -> None:
     from matchcut.frames import write_plate
 
@@ -273,7 +280,7 @@ def _pipeline(
 
     sizes: dict[str, tuple[int, int, int]] = {}  # input name -> (width, height, first frame read)
 
-    def read(name: str, frame: int) -> Any:
+    def read(name: str, frame: int) -> Plate:
         source = sources[name]
         plate = source.read(frame, nonfinite=policy)
         # A plate that changes resolution mid-sequence is bad input; sizes across inputs are each tool's call.

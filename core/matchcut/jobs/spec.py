@@ -20,11 +20,12 @@ from matchcut.errors import FrameRangeError, JobError, PathEscapeError, SettingE
 VERSION_KEY = "matchcut_job"
 SUPPORTED_VERSIONS = (1,)
 #: Every top-level key of a version-1 job.
-KNOWN_KEYS = (VERSION_KEY, "tool", "inputs", "outputs", "frames", "handles", "params", "device", "output_options")
+KNOWN_KEYS = (VERSION_KEY, "tool", "inputs", "outputs", "frames", "handles", "params", "device", "output_options",
+              "nonfinite")
 #: Keys of ``output_options`` and their allowed values (None: any string).
 OUTPUT_OPTIONS = {"dtype": ("half", "float"), "compression": None}
-#: Parameters the runner reads itself (tools ignore them): what to do with NaN/Inf input pixels.
-RUNNER_PARAMS = ("nonfinite",)
+#: What the runner does with NaN/Inf input pixels (the job's ``nonfinite``): stop, naming file and frame, or
+#: replace them with 0 and warn.
 NONFINITE_POLICIES = ("error", "fix")
 
 
@@ -35,7 +36,8 @@ class JobSpec:
     ``inputs``/``outputs`` map a name the tool knows (``plate``, ``main``) to a pattern as written in the job
     (``plates/sh010.####.exr``); ``input_path``/``output_path`` give the resolved, checked pattern.
     ``frames`` None means every frame of the first input on disk. ``handles`` extends an explicit frame range
-    by that many frames before and after. ``device`` is a ``matchcut.runtime.DeviceOptions``.
+    by that many frames before and after. ``device`` is a ``matchcut.runtime.DeviceOptions``. ``nonfinite``
+    is the runner's own setting, not a tool parameter: what to do with NaN/Inf input pixels ("error" or "fix").
     """
 
     tool: str
@@ -46,6 +48,7 @@ class JobSpec:
     params: dict[str, Any] = field(default_factory=dict)
     device: Any = None
     output_options: dict[str, Any] = field(default_factory=lambda: {"dtype": "half", "compression": None})
+    nonfinite: str = "error"
     base_dir: Path = field(default_factory=Path.cwd)
     version: int = 1
     #: How messages name this job: the job file's name, or "job" for one built in memory.
@@ -63,11 +66,6 @@ class JobSpec:
         """The absolute pattern of output ``name`` (checked against ``base_dir``)."""
         return resolve_job_path(self.outputs[name], self.base_dir, f"{self.where}: 'outputs.{name}'")
 
-    @property
-    def nonfinite(self) -> str:
-        """What the runner does with NaN/Inf input pixels: "error" (stop, naming file and frame) or "fix"."""
-        return str(self.params.get("nonfinite", "error"))
-
     def to_dict(self) -> dict[str, Any]:
         """The job as JSON-ready data (paths as written; ``base_dir`` is where the file lives, not in it)."""
         from matchcut.frames.ranges import format_frames
@@ -82,6 +80,7 @@ class JobSpec:
             "params": dict(self.params),
             "device": self.device.to_dict(),
             "output_options": dict(self.output_options),
+            "nonfinite": self.nonfinite,
         }
 
     def with_params(self, **params: Any) -> JobSpec:
@@ -169,6 +168,21 @@ def _output_options(value: Any, where: str) -> dict[str, Any]:
     return options
 
 
+def _nonfinite(data: dict, legacy: Any, where: str) -> str:
+    """The job's ``nonfinite``; ``params.nonfinite`` (where older jobs and host adapters put it) reads the same."""
+    expected = f"expected one of {', '.join(NONFINITE_POLICIES)}"
+    if legacy is not None and legacy not in NONFINITE_POLICIES:
+        raise JobError(f"{where}: 'params.nonfinite'", f"{expected}, got {legacy!r}")
+    value = data.get("nonfinite")
+    if value is None:
+        return legacy or "error"
+    if value not in NONFINITE_POLICIES:
+        raise JobError(f"{where}: 'nonfinite'", f"{expected}, got {value!r}")
+    if legacy is not None and legacy != value:
+        raise JobError(f"{where}: 'nonfinite'", f"is {value!r} but 'params.nonfinite' is {legacy!r}; give it once")
+    return value
+
+
 def job_from_dict(data: Any, base_dir: str | os.PathLike, *, where: str = "job") -> JobSpec:
     """Validate parsed job JSON and build a JobSpec; every problem is a JobError naming ``where`` and the field."""
     if not isinstance(data, dict):
@@ -191,18 +205,18 @@ def job_from_dict(data: Any, base_dir: str | os.PathLike, *, where: str = "job")
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise JobError(f"{where}: 'params'", f"expected an object, got {params!r}")
-    nonfinite = params.get("nonfinite", "error")
-    if nonfinite not in NONFINITE_POLICIES:
-        raise JobError(f"{where}: 'params.nonfinite'", f"expected one of {', '.join(NONFINITE_POLICIES)}, got {nonfinite!r}")
+    params = dict(params)
+    nonfinite = _nonfinite(data, params.pop("nonfinite", None), where)
     spec = JobSpec(
         tool=tool.strip(),
         inputs=_names(data.get("inputs"), "inputs", where),
         outputs=_names(data.get("outputs"), "outputs", where),
         frames=_frames(data.get("frames"), where),
         handles=handles,
-        params=dict(params),
+        params=params,
         device=_device(data.get("device") or {}, where),
         output_options=_output_options(data.get("output_options"), where),
+        nonfinite=nonfinite,
         base_dir=Path(base_dir).resolve(),
         version=version,
         where=where,

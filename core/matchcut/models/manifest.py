@@ -71,9 +71,9 @@ class Control:
     choices: tuple[str, ...] = ()
     label: str = ""
     help: str = ""
-    #: a UI hint for hosts (matchcut.tools.description.UI_HINTS): "host" fills it itself, "model" offers the
-    #: installed models, ...; manifests' own controls leave it empty
-    ui: str = ""
+    ui: str = ""  # a hint for hosts (matchcut.tools.description.UI_HINTS); manifests leave it empty
+    flag: str = ""  # a tool command's option (cli/commands.py); empty: --<name with dashes> (bools: --x/--no-x)
+    cli_help: str = ""  # that option's one-line help where ``help`` (a host's tooltip) is longer
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matchcut.errors import ManifestError, ModelError, SettingError, ShapeMismatchError
-from matchcut.jobs.spec import RUNNER_PARAMS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem
@@ -81,10 +80,10 @@ def apply_settings(params: dict[str, Any]) -> ApplySettings:
     controls = {name: c.default for name, c in declared.items()}
     given = []
     for key, value in params.items():
-        if key in TOOL_PARAMS or key in RUNNER_PARAMS:
+        if key in TOOL_PARAMS:
             continue
         if key not in declared:
-            raise SettingError(key, f"model '{model}' has no control '{key}'", [*declared, *TOOL_PARAMS, *RUNNER_PARAMS])
+            raise SettingError(key, f"model '{model}' has no control '{key}'", [*declared, *TOOL_PARAMS])
         controls[key] = control_value(declared[key], value, f"model '{model}'")
         given.append(key)
     return ApplySettings(manifest, tile, overlap, controls, tuple(given))
@@ -107,10 +106,12 @@ class ApplyTool(Tool):
     description = "Run any image-to-image model that has a manifest; its own controls: `matchcut models info MODEL`."
     controls = (
         Control("model", "string", "", label="Model", help="id of an installed model (matchcut models list)",
-                ui="model"),
-        Control("tile", "int", 0, min=0, label="Tile size", help="pixels per tile; 0 runs the whole frame at once"),
+                ui="model", cli_help="Model id (see `matchcut models list`)."),
+        Control("tile", "int", 0, min=0, label="Tile size", help="pixels per tile; 0 runs the whole frame at once",
+                cli_help="Tile size in pixels; 0 runs whole frames."),
         Control("overlap", "int", None, min=0, label="Tile overlap",
-                help="pixels of context around each tile; empty: the model's receptive field"),
+                help="pixels of context around each tile; empty: the model's receptive field",
+                cli_help="Tile overlap in pixels (default: the model's receptive field)."),
     )
     output_specs = (Output("main", "plate", label="Result", help="Output pattern, e.g. out/sh010_denoise.####.exr.",
                            flag="--output"),)

@@ -1,17 +1,17 @@
-"""The tool protocol: a tool turns a job into work items and processes one item at a time.
+"""The base of every tool: a tool turns a job into work items and processes one item at a time.
 
 The runner (``matchcut.jobs.runner``) owns threads, reading, writing, events, cancel and resume; a tool only
-plans (which source frames each output frame needs), prepares (loads models) and processes plates.
+plans (which source frames each output frame needs), prepares (loads models) and processes plates. What the
+runner calls is ``matchcut.jobs.protocol.RunnableTool``; ``Tool`` implements it with defaults.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matchcut.errors import JobError, ShapeMismatchError
+from matchcut.jobs.protocol import Emit, WorkItem
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.description import Artifact, Input, Output, Timing, describe
@@ -20,19 +20,9 @@ if TYPE_CHECKING:
     from matchcut.frames import Plate
     from matchcut.jobs.spec import JobSpec
 
-#: ``emit(event, **fields)``: how a tool reports, e.g. ``emit("warning", message="...", frame=1001)``.
-Emit = Callable[..., None]
-
 OUTPUT_KINDS = ("plate", "matte", "pass")
 
-
-@dataclass
-class WorkItem:
-    """One output frame: the source frames it reads per input name and the file it writes per output name."""
-
-    frame: int
-    reads: dict[str, list[int]]
-    outputs: dict[str, Path]
+__all__ = ["Emit", "OUTPUT_KINDS", "Tool", "WorkItem", "job_frames", "mask_weight"]
 
 
 def job_frames(job: JobSpec) -> list[int]:
@@ -92,7 +82,7 @@ class Tool:
     #: True for tools whose result is not frames (a report): plan() may return no items, finish() does the work.
     frameless: bool = False
     input_specs: tuple[Input, ...] = (Input("plate", "main", required=True, label="Plate",
-                                            help="The plate, e.g. plates/sh010.####.exr.", flag="--input"),)
+                                            help="Input plate pattern, e.g. plates/sh010.####.exr.", flag="--input"),)
     output_specs: tuple[Output, ...] = (Output("main", "plate", label="Result",
                                                help="Output pattern, e.g. out/sh010_fix.####.exr.", flag="--output"),)
     #: The output a host shows as the result: the first of these the job makes.
@@ -133,10 +123,9 @@ class Tool:
 
     def params(self, job: JobSpec) -> dict:
         """The job's parameters checked against ``controls``, defaults filled in (SettingError names a bad one)."""
-        from matchcut.jobs.spec import RUNNER_PARAMS
         from matchcut.tools.controls import resolve_controls
 
-        return resolve_controls(job.params, self.controls, f"tool '{self.name}'", ignore=RUNNER_PARAMS)
+        return resolve_controls(job.params, self.controls, f"tool '{self.name}'")
 
     def describe(self) -> dict:
         """What hosts need to build a UI and a job, as plain data (``matchcut.tools.description.describe``)."""
@@ -172,7 +161,10 @@ class Tool:
 
     def provenance(self, job: JobSpec) -> Provenance:
         """What the outputs record (without per-frame sources); its hash decides whether a frame is stale."""
-        return Provenance(tool=self.name, params=dict(job.params))
+        params = dict(job.params)
+        if job.nonfinite != "error":  # only when set, as when it was a param: earlier outputs keep their hash
+            params["nonfinite"] = job.nonfinite
+        return Provenance(tool=self.name, params=params)
 
     def kind_of(self, output: str) -> str:
         """The kind ("plate", "matte", "pass") of an output name; "plate" when the tool does not say."""

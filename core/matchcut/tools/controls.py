@@ -44,20 +44,16 @@ def control_value(control: Control, value: Any, owner: str) -> Any:
     return value
 
 
-def resolve_controls(params: dict[str, Any], controls: Iterable[Control], owner: str,
-                     ignore: Iterable[str] = ()) -> dict[str, Any]:
+def resolve_controls(params: dict[str, Any], controls: Iterable[Control], owner: str) -> dict[str, Any]:
     """Every control's value: the job's where given (checked), else the control's default.
 
-    Keys in ``ignore`` (parameters someone else reads, such as the runner's ``nonfinite``) pass unchecked and
-    are not returned. An unknown key is a SettingError that lists the valid ones.
+    An unknown key is a SettingError that lists the valid ones (the runner's own settings, such as
+    ``nonfinite``, are job fields, never params).
     """
     declared = {c.name: c for c in controls}
-    ignore = set(ignore)
     values = {name: c.default for name, c in declared.items()}
     for key, value in params.items():
-        if key in ignore:
-            continue
         if key not in declared:
-            raise SettingError(key, f"{owner} has no parameter '{key}'", [*declared, *sorted(ignore)])
+            raise SettingError(key, f"{owner} has no parameter '{key}'", declared)
         values[key] = control_value(declared[key], value, owner)
     return values

@@ -8,10 +8,7 @@ version (``DESCRIPTION_VERSION``): an adapter that reads another version says wh
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from matchcut.tools.base import Tool
+from typing import Any
 
 #: The version of `matchcut tools --json`; bump it when a field changes meaning or goes away (adding one does not).
 DESCRIPTION_VERSION = 2
@@ -94,7 +91,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def describe(tool: Tool) -> dict[str, Any]:
+def describe(tool: Any) -> dict[str, Any]:
+    # ``tool``: a matchcut.tools.base.Tool (not imported: base imports this module)
     """One tool as plain data (see the module docstring); controls as the Control dataclass's fields."""
     inputs = [asdict(i) for i in tool.input_specs]
     return _plain({
@@ -124,7 +122,7 @@ def describe_all(names: list[str] | None = None) -> dict[str, Any]:
             "tools": {name: describe(get_tool(name)) for name in (names or list(TOOLS))}}
 
 
-def check_description(tool: type[Tool]) -> None:
+def check_description(tool: type) -> None:
     """Raise ValueError naming the tool and field when its description is inconsistent (run by the tests over
     every registered tool, so a new tool cannot ship a description the hosts misread)."""
     where = f"tool '{tool.name}'"

@@ -22,19 +22,23 @@ MODELS = ("rife-4.25", "rife-hdv3", "rife-4.25-half")
 #: Per-frame header attribute a rebuilt frame carries (the reason); hosts flag these frames for review.
 REBUILT_KEY = "matchcut:rebuilt"
 
-def model_control(default: str) -> Control:
+def model_control(default: str, cli_help: str) -> Control:
     return Control("model", "choice", default, choices=MODELS, label="Model",
                    help="rife-hdv3: middle frames, other times by recursive halving (the best rebuilt frames here, "
-                        "MIT-licensed weights); rife-4.25: any timestep in one run (faster for retiming)")
+                        "MIT-licensed weights); rife-4.25: any timestep in one run (faster for retiming)",
+                   cli_help=cli_help)
 CUT_CONTROL = Control("cut_threshold", "float", 0.5, min=0.0, max=1.0, label="Cut threshold",
-                      help="histogram distance above which two neighbours are different shots (held, never blended)")
+                      help="histogram distance above which two neighbours are different shots (held, never blended)",
+                      cli_help="Histogram distance that marks a scene cut.")
 DEPTH_CONTROL = Control("depth", "int", 5, min=1, max=8, label="Halving depth",
-                        help="rife-hdv3 only: halvings to reach a timestep (within 2^-depth)")
+                        help="rife-hdv3 only: halvings to reach a timestep (within 2^-depth)",
+                        cli_help="rife-hdv3: halvings to reach a timestep (within 2^-depth).")
 
 
 def ensemble_control(default: str) -> Control:
     return Control("ensemble", "choice", default, choices=("1", "2", "4"), label="Ensemble",
-                   help="model runs on mirrored copies, averaged: better frames for 2x or 4x the time")
+                   help="model runs on mirrored copies, averaged: better frames for 2x or 4x the time",
+                   cli_help="1, 2 or 4 runs on mirrored frames, averaged (better, slower).")
 
 
 class InterpolatingTool(Tool):
@@ -166,10 +170,13 @@ class FillTool(InterpolatingTool):
     description = "Rebuild missing, unreadable, black, flash or duplicated frames from their neighbours (RIFE)."
     controls = (
         Control("repair", "string", "auto", label="Frames to repair",
-                help="auto (detect missing, unreadable, black, flash and duplicate frames) or a list like 1005,1010-1012"),
-        model_control("rife-hdv3"),  # beats the DIS-flow baseline in docs/quality.md; rife-4.25 does not
+                help="auto (detect missing, unreadable, black, flash and duplicate frames) or a list like 1005,1010-1012",
+                cli_help="auto, or frames to rebuild like 1005,1010-1012."),
+        # beats the DIS-flow baseline in docs/quality.md; rife-4.25 does not
+        model_control("rife-hdv3", "rife-hdv3 (best here, halving) or rife-4.25 (any timestep)."),
         Control("flash_threshold", "float", 0.15, min=0.0, max=1.0, label="Flash threshold",
-                help="auto: display-referred mean luminance difference from both neighbours that marks a flash"),
+                help="auto: display-referred mean luminance difference from both neighbours that marks a flash",
+                cli_help="auto: luminance jump that marks a flash."),
         CUT_CONTROL,
         DEPTH_CONTROL,
         ensemble_control("4"),  # a fill rebuilds a few frames: quality first

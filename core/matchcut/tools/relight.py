@@ -41,26 +41,38 @@ class RelightTool(Tool):
                 help="JSON list of lights, e.g. [{\"type\": \"directional\", \"direction\": [-1, 0, 0.5], "
                      "\"intensity\": 1}] (a job may give the list itself); fields: docs/relight.md", ui="lights"),
         Control("strength", "float", 1.0, min=-1.0, max=10.0, label="Strength",
-                help="multiplies the added light; negative takes light away (the gain stops at 0)"),
+                help="multiplies the added light; negative takes light away (the gain stops at 0)",
+                cli_help="Multiplies the added light; negative takes light away."),
         Control("ambient", "float", 0.0, min=0.0, label="Ambient level",
-                help="the light already on the plate, scene-linear; 0 estimates it (local luminance / 0.18)"),
+                help="the light already on the plate, scene-linear; 0 estimates it (local luminance / 0.18)",
+                cli_help="The plate's light level, scene-linear (0: estimate it)."),
         Control("dark_floor", "float", 0.2, min=0.0, max=1.0, label="Dark protection",
-                help="the ambient never counts below this x its median, so dark areas cannot blow up"),
-        Control("faces", "bool", True, label="Face normals", help="shape faces with the 468-point face mesh"),
-        Control("person", "bool", True, label="Person normals", help="inflate the person's silhouette into a relief"),
+                help="the ambient never counts below this x its median, so dark areas cannot blow up",
+                cli_help="Dark-area protection: the ambient's lowest share."),
+        Control("faces", "bool", True, label="Face normals", help="shape faces with the 468-point face mesh",
+                cli_help="Shape faces with the face mesh."),
+        Control("person", "bool", True, label="Person normals", help="inflate the person's silhouette into a relief",
+                cli_help="Inflate the person's silhouette."),
         Control("background", "choice", "gradient", choices=("gradient", "plane"), label="Background",
-                help="everything else: normals from smoothed image gradients, or a plane facing the camera"),
+                help="everything else: normals from smoothed image gradients, or a plane facing the camera",
+                cli_help="Normals elsewhere: gradient or plane."),
         Control("detail", "float", 0.5, min=0.0, max=2.0, label="Background relief",
-                help="how strongly image gradients bend the background normals (0: a flat plane)"),
+                help="how strongly image gradients bend the background normals (0: a flat plane)",
+                cli_help="Background relief from image gradients, 0 to 2."),
         Control("temporal", "int", 1, min=0, max=4, label="Landmark smoothing",
-                help="frames either side whose face landmarks are averaged (0: none)"),
-        Control("min_face_score", "float", 0.5, min=0.0, max=1.0, label="Face detection threshold"),
+                help="frames either side whose face landmarks are averaged (0: none)",
+                cli_help="Frames either side whose face landmarks are averaged."),
+        Control("min_face_score", "float", 0.5, min=0.0, max=1.0, label="Face detection threshold",
+                cli_help="Face detection threshold, 0 to 1."),
         Control("normals_convention", "choice", "opengl", choices=("opengl", "directx"), label="Normals convention",
-                help="of a supplied normals pass, camera space: OpenGL y up, DirectX y down"),
+                help="of a supplied normals pass, camera space: OpenGL y up, DirectX y down",
+                cli_help="opengl (y up) or directx (y down)."),
         Control("normals_encoding", "choice", "auto", choices=("auto", "signed", "unit"), label="Normals encoding",
-                help="signed -1..1, unit 0..1 (n*0.5+0.5), auto: unit when no value is negative"),
+                help="signed -1..1, unit 0..1 (n*0.5+0.5), auto: unit when no value is negative",
+                cli_help="signed (-1..1), unit (0..1) or auto."),
         Control("colorspace", "string", "", label="Plate colour space",
-                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)", ui="colorspace"),
+                help="OCIO name; empty: from the file (EXR scene-linear, others sRGB)", ui="colorspace",
+                cli_help="The plate's OCIO colour space (default: from the file)."),
     )
     input_specs = (
         Input("plate", "main", required=True, label="Plate", help="Input plate pattern, e.g. plates/sh010.####.exr.",
@@ -88,14 +100,13 @@ class RelightTool(Tool):
 
     def params(self, job: JobSpec) -> dict:
         """As Tool.params, and the lights (a list, a JSON text or CLI texts) parsed and checked."""
-        from matchcut.jobs.spec import RUNNER_PARAMS
         from matchcut.relight.lights import parse_lights
         from matchcut.tools.controls import resolve_controls
 
         params = dict(job.params)
         if isinstance(params.get("lights"), (list, dict)):
             params["lights"] = json.dumps(params["lights"])
-        values = resolve_controls(params, self.controls, f"tool '{self.name}'", ignore=RUNNER_PARAMS)
+        values = resolve_controls(params, self.controls, f"tool '{self.name}'")
         if not values["lights"]:
             raise SettingError("lights", "tool 'relight' needs at least one light, e.g. "
                                "'directional direction=-1,0,0.5 intensity=1'")

@@ -28,11 +28,14 @@ class RetimeTool(InterpolatingTool):
     description = "Change a shot's speed or frame rate; new in-between frames from RIFE, never across a cut."
     controls = (
         Control("speed", "float", None, min=0.01, max=100.0, label="Speed",
-                help="1 is as shot, 0.5 half speed (twice the frames), 2 double speed"),
-        Control("fps_from", "float", None, min=0.001, label="From fps", help="the plate's frame rate (with To fps)"),
+                help="1 is as shot, 0.5 half speed (twice the frames), 2 double speed",
+                cli_help="0.5 is half speed, 2 double speed."),
+        Control("fps_from", "float", None, min=0.001, label="From fps", help="the plate's frame rate (with To fps)",
+                cli_help="The plate's frame rate (with --fps-to)."),
         Control("fps_to", "float", None, min=0.001, label="To fps",
-                help="the frame rate to convert to, keeping the shot's duration"),
-        model_control("rife-4.25"),
+                help="the frame rate to convert to, keeping the shot's duration",
+                cli_help="The frame rate to convert to."),
+        model_control("rife-4.25", "rife-4.25 (any timestep) or rife-hdv3 (halving)."),
         CUT_CONTROL,
         DEPTH_CONTROL,
         ensemble_control("1"),  # a retime makes every in-between frame: speed first
