@@ -13,12 +13,14 @@ from . import jobs as job_files
 from . import monitor as monitors
 from . import strips as strip_math
 from . import tools as tool_specs
-from . import worker as workers
+from .client import tools as described
+from .client import worker as workers
 
 PACKAGE = __package__
-#: tools/models: the worker's descriptions; classes: the registered tool operators; running: the JobMonitors of
-#: modal jobs (stopped if the add-on is disabled mid-job).
-_state = {"tools": {}, "models": {}, "classes": [], "error": "", "running": []}
+#: tools: the worker's descriptions; classes: the registered tool operators; error: why there are none (one
+#: line); note: why they may be stale or incomplete; running: the JobMonitors of modal jobs (stopped if the
+#: add-on is disabled mid-job).
+_state = {"tools": {}, "classes": [], "error": "", "note": "", "running": []}
 
 
 # --- preferences -----------------------------------------------------------------------------------------
@@ -46,8 +48,6 @@ class MATCHCUT_AP_preferences(bpy.types.AddonPreferences):
     output_root: bpy.props.StringProperty(
         name="Results folder", subtype="DIR_PATH", default="//matchcut/",
         description="Where result versions go (// is the .blend file's folder; unsaved files use the temp folder)")
-    handles: bpy.props.IntProperty(name="Handles", default=4, min=0, max=48,
-                                   description="Frames beyond the cut temporal tools may read, where the source has them")
     doctor_report: bpy.props.StringProperty(name="Worker check", default="")
 
     def draw(self, context):
@@ -57,7 +57,6 @@ class MATCHCUT_AP_preferences(bpy.types.AddonPreferences):
         row.prop(self, "device")
         row.prop(self, "precision")
         layout.prop(self, "output_root")
-        layout.prop(self, "handles")
         row = layout.row()
         row.operator(MATCHCUT_OT_doctor.bl_idname, icon="CHECKMARK")
         row.operator(MATCHCUT_OT_reload.bl_idname, icon="FILE_REFRESH")
@@ -66,11 +65,23 @@ class MATCHCUT_AP_preferences(bpy.types.AddonPreferences):
                 layout.label(text=line)
         if _state["error"]:
             layout.label(text=_state["error"], icon="ERROR")
+        if _state["note"]:
+            layout.label(text=_state["note"], icon="INFO")
 
 
 def worker_path(context=None):
     p = prefs(context)
     return workers.find_worker(p.worker_path if p else "")
+
+
+def cache_folder():
+    """Where the worker's descriptions are kept (tools.cache_folder): the extension's user folder when the
+    add-on is an extension."""
+    try:
+        extension = bpy.utils.extension_path_user(PACKAGE, path="cache", create=True)
+    except (ValueError, AttributeError):  # enabled as a legacy add-on, not an extension
+        extension = ""
+    return tool_specs.cache_folder(extension_folder=extension)
 
 
 class MATCHCUT_OT_doctor(bpy.types.Operator):
@@ -102,7 +113,7 @@ class MATCHCUT_OT_reload(bpy.types.Operator):
 
     def execute(self, context):
         unregister_tools()
-        register_tools(context)
+        register_tools(context, refresh=True)
         if _state["error"]:
             self.report({"ERROR"}, _state["error"])
             return {"CANCELLED"}
@@ -165,55 +176,48 @@ def results_root(context):
 # --- the run: start, progress, finish ---------------------------------------------------------------------
 
 class RunMixin:
-    """Shared by every tool operator: build the job, run it (modal or synchronous), bring back the result."""
+    """Shared by every tool operator: build the job, run it (modal or synchronous), bring back the result.
 
+    ``plan`` is the operator's tools.OperatorPlan (the tool's description, its model, its properties).
+    """
+
+    plan = None
     tool_name = ""
     model_id = ""
     target = "STRIP"  # or IMAGE
 
+    def values(self, prefixes):
+        return {k: getattr(self, k) for k in self.__annotations__ if k.startswith(prefixes)}
+
     def job_params(self):
-        tool = _state["tools"][self.tool_name]
-        values = {k: getattr(self, k) for k in self.__annotations__ if k.startswith(("p_", "use_"))}
-        controls = [c for c in tool.controls if not (self.model_id and c.name == "model")]
-        params = tool_specs.params_from(controls, values)
-        if self.model_id:
-            params["model"] = self.model_id
-            params.update(tool_specs.params_from(_state["models"][self.model_id], values))
-        if any(c.name == "lights" for c in tool.controls) and not params.get("lights") and self.use_light:
-            params["lights"] = [tool_specs.light_from({k: getattr(self, k) for k in self.__annotations__
-                                                       if k.startswith("light_")})]
+        tool = self.plan.tool
+        params = tool_specs.params_from(self.plan.controls, self.values(("p_", "use_")))
+        model = described.model_param(tool)
+        if model and self.model_id:
+            params[model] = self.model_id
+        lights = tool_specs.light_param(tool)
+        if lights and not params.get(lights) and getattr(self, "use_light", False):
+            params[lights] = [tool_specs.light_from(self.values(("light_",)))]
         return params
 
     def prepare(self, context):
         """Build and write the job; returns None or an error message."""
-        tool = _state["tools"].get(self.tool_name)
-        if tool is None:
+        if self.tool_name not in _state["tools"]:
             return "Matchcut tool '%s' is not offered by the worker any more; reload tools" % self.tool_name
+        tool = self.plan.tool
         try:
             self._worker = worker_path(context)
             main, others = self.sources(context, tool)
         except (ValueError, workers.WorkerError) as exc:
             return str(exc)
         p = prefs(context)
-        params = self.job_params()
-        inputs = {tool_specs.main_input(tool): main.pattern}
-        for name, src in others.items():
-            inputs[name] = src.pattern
-        handles = 0
-        if tool.name in tool_specs.TEMPORAL and main.strip is not None:
-            handles = strip_math.handles_for(main.use, getattr(self, "handles", p.handles if p else 0))
-        frames = main.use.frames
-        if tool.name in tool_specs.TWO_SHOT:
-            params = job_files.continuity_params(params, others[tool_specs.TWO_SHOT[tool.name][0]].use.frames,
-                                                 main.use.frames)
-            frames = None
-        self._folder = job_files.new_version_folder(results_root(context), main.name, tool.name)
-        outputs = job_files.output_patterns(tool, self._folder, main.name, sequence=main.use.frames[0] is not None,
-                                            passes=self.wants_passes(),
-                                            patch=params.get("patch") is not None)
+        self._folder = job_files.new_version_folder(results_root(context), main.name, self.tool_name)
         try:
-            job = job_files.build_job(tool.name, inputs, outputs, frames, handles, params,
-                                      p.device if p else "AUTO", p.precision if p else "fp32")
+            job, outputs = job_files.plan_job(tool, main, others, self.job_params(), self._folder,
+                                              handles=getattr(self, "handles", 0), passes=self.wants_passes(),
+                                              artifacts=tool_specs.wanted_artifacts(tool, self.values(("write_",))),
+                                              device=p.device if p else "AUTO",
+                                              precision=p.precision if p else "fp32")
             self._job_path = job_files.write_job(job, self._folder)
         except (ValueError, OSError) as exc:
             job_files.remove_version_folder(self._folder)
@@ -227,45 +231,32 @@ class RunMixin:
 
     def sources(self, context, tool):
         """(main Source, {input name: Source}) from the selection; ValueError says what is missing."""
+        names = {spec["name"]: getattr(self, "in_" + spec["name"], "") for spec in described.secondary_inputs(tool)}
         if self.target == "IMAGE":
             image = bpy.data.images.get(self.image) if self.image else getattr(context.space_data, "image", None)
             if image is None:
                 raise ValueError("no image: open one in the Image Editor (or name it in the operator)")
-            main = image_source(image)
-            others = {}
-            for name in tool_specs.secondary_inputs(tool):
-                chosen = getattr(self, "in_" + name, "")
-                if chosen:
-                    other = bpy.data.images.get(chosen)
-                    if other is None:
-                        raise ValueError("%s image '%s' not found" % (name, chosen))
-                    others[name] = image_source(other)
-                elif name in tool_specs.required_inputs(tool):
-                    raise ValueError("tool %s needs the %s image: name it in the operator's in_%s property"
-                                     % (tool.name, name, name))
-            return main, others
+            chosen = {}
+            for name, chosen_name in names.items():
+                if chosen_name:
+                    chosen[name] = bpy.data.images.get(chosen_name)
+                    if chosen[name] is None:
+                        raise ValueError("%s image '%s' not found" % (name, chosen_name))
+            others = tool_specs.assign_inputs(tool, chosen, [], "IMAGE")
+            return image_source(image), {name: image_source(i) for name, i in others.items()}
         editor = context.scene.sequence_editor
         strip = editor.active_strip if editor else None
         if strip is None:
             raise ValueError("no active strip: click an image-sequence or movie strip in the Sequencer")
         main = strip_source(strip)
-        spare = list(selected_sources(context, strip))
-        others = {}
-        for name in tool_specs.secondary_inputs(tool):
-            chosen = getattr(self, "in_" + name, "")
-            if chosen:
-                other = strip_math.all_strips_of(editor).get(chosen)
-                if other is None:
-                    raise ValueError("%s strip '%s' not found" % (name, chosen))
-            elif name in tool_specs.AUTO_INPUTS and spare:
-                other = spare.pop(0)
-            elif name in tool_specs.required_inputs(tool):
-                raise ValueError("tool %s needs a %s: select that strip too, then make '%s' active"
-                                 % (tool.name, name, strip.name))
-            else:
-                continue
-            others[name] = strip_source(other)
-        return main, others
+        chosen = {}
+        for name, chosen_name in names.items():
+            if chosen_name:
+                chosen[name] = strip_math.all_strips_of(editor).get(chosen_name)
+                if chosen[name] is None:
+                    raise ValueError("%s strip '%s' not found" % (name, chosen_name))
+        others = tool_specs.assign_inputs(tool, chosen, selected_sources(context, strip), "STRIP", strip.name)
+        return main, {name: strip_source(s) for name, s in others.items()}
 
     # Blender calls invoke for a click in the UI; execute from scripts, and for INVOKE_DEFAULT as well in
     # background mode (it has no event there).
@@ -280,8 +271,13 @@ class RunMixin:
         if error:
             self.report({"ERROR"}, error)
             return False
-        self._monitor = monitors.JobMonitor(workers.JobRun(self._worker, self._job_path), self.tool_name,
-                                            self._folder)
+        try:
+            run = workers.JobRun(self._worker, self._job_path)
+        except OSError as exc:  # the worker cannot be started (removed, not executable)
+            job_files.remove_version_folder(self._folder)
+            self.report({"ERROR"}, "Matchcut %s: the worker did not start: %s" % (self.tool_name, exc))
+            return False
+        self._monitor = monitors.JobMonitor(run, self.tool_name, self._folder)
         return True
 
     def start_modal(self, context):
@@ -336,13 +332,13 @@ class RunMixin:
     def finish(self, context, state):
         for text in state.warnings:
             self.report({"WARNING"}, "Matchcut %s: %s" % (self.tool_name, text))
-        if state.outcome != "done":  # the monitor has removed the version folder
-            if state.outcome == "cancelled":
+        if state.status != "done":  # the monitor has removed the version folder
+            if state.status == "cancelled":
                 _remember(context, "cancelled")
                 self.report({"WARNING"}, "Matchcut %s cancelled; nothing was added" % self.tool_name)
             else:
-                _remember(context, "error: " + state.message)
-                self.report({"ERROR"}, "Matchcut %s: %s" % (self.tool_name, state.message))
+                _remember(context, "error: " + state.error)
+                self.report({"ERROR"}, "Matchcut %s: %s" % (self.tool_name, state.error))
             return {"CANCELLED"}
         try:
             added = bring_back(context, self, state)
@@ -376,15 +372,15 @@ def _remember(context, text):
 # --- results ----------------------------------------------------------------------------------------------
 
 def bring_back(context, op, state):
-    """Add what the job wrote: strips (or images), pass images and their node group, continuity markers."""
+    """Add what the job wrote: the primary output as a strip (or image), the other frame outputs as pass images
+    and their node group, a JSON result's regions as markers, and the report's and artifacts' paths."""
     tool, main = op._tool, op._main
     added = []
-    images = [n for n in op._outputs if n not in ("report", "json")]
-    primary = tool_specs.primary_output(tool, images)
+    frames = described.frame_outputs(tool, list(op._outputs))
+    primary = described.primary_output(tool, frames)
     op._pass_images = {}
-    for name, pattern in sorted(op._outputs.items()):
-        if name in ("report", "json"):
-            continue
+    for name in sorted(frames):
+        pattern = op._outputs[name]
         files = strip_math.sequence_files(pattern)
         if not files:
             raise ValueError("the worker reported success but wrote no %s files (%s)" % (name, pattern))
@@ -404,14 +400,17 @@ def bring_back(context, op, state):
         added.append("node group '%s'" % group.name)
         if to_compositor:
             added.append(add_to_compositor(context.scene, group))
-    if "json" in state.artifacts or "json" in op._outputs:
-        path = state.artifacts.get("json") or op._outputs["json"]
-        if op.target == "STRIP":
-            added.append(add_markers(context, op, path))
-        else:
-            added.append(region_notes(path))
-    if "report" in state.artifacts:
-        added.append("report %s" % state.artifacts["report"])
+    for name in [n for n in op._outputs if n not in frames]:
+        path = state.artifacts.get(name) or op._outputs[name]
+        plans = job_files.read_regions(path) if described.output_kind(tool, name) == "json" else None
+        if plans is not None:
+            added.append(add_markers(context, op, plans) if op.target == "STRIP" else region_notes(plans))
+        elif name in state.artifacts:
+            added.append("%s %s" % (name, path))
+    labels = {a["name"]: a.get("label") or a["name"] for a in tool.get("artifacts") or []}
+    for name, path in sorted(state.artifacts.items()):
+        if name not in op._outputs:
+            added.append("%s %s" % (labels.get(name, name), path))
     return added
 
 
@@ -420,7 +419,7 @@ def add_result_strip(context, op, files):
     main = op._main
     editor = context.scene.sequence_editor
     frames = [f for f, _ in files]
-    start, before, after = job_files.result_placement(main.use, frames, op._tool.name in tool_specs.RETIMING)
+    start, before, after = job_files.result_placement(main.use, frames, described.timing(op._tool)["retimes"])
     end = start + len(files)
     occupied = [(s.channel, s.frame_final_start, s.frame_final_end) for s in strip_math.strips_of(editor)]
     channel = strip_math.free_channel(occupied, main.strip.channel, start + before, end - after)
@@ -451,7 +450,7 @@ def load_pass_images(op, name, files):
     image.name = "%s %s %s" % (op._main.name, op.tool_name, name)
     if len(files) > 1:
         image.source = "SEQUENCE"
-    if op._tool.output_kinds.get(name) == "plate":
+    if described.output_kind(op._tool, name) == "plate":
         image.colorspace_settings.name = op._main.colorspace  # a foreground: pixels like the source's
     else:
         image.colorspace_settings.is_data = True  # normals, mattes, shading: numbers, not colours
@@ -468,7 +467,7 @@ def passes_node_group(tool, shot, images, timeline_start):
     A multi-layer pass file (relight's N, shading, gain, matte, source) gives one output per layer; a one-channel
     matte gives its Alpha (Blender reads the file's A channel there; RGB is black, or undefined in 5.0.1).
     """
-    group = bpy.data.node_groups.new("Matchcut %s %s passes" % (shot, tool.name), "CompositorNodeTree")
+    group = bpy.data.node_groups.new("Matchcut %s %s passes" % (shot, tool["name"]), "CompositorNodeTree")
     out = group.nodes.new("NodeGroupOutput")
     out.location = (400, 0)
     for i, (name, (image, files)) in enumerate(sorted(images.items())):
@@ -481,7 +480,9 @@ def passes_node_group(tool, shot, images, timeline_start):
             node.frame_start = timeline_start
             node.frame_offset = files[0][0] - 1
         layers = [o for o in node.outputs if o.enabled and o.name not in ("Image", "Alpha")]
-        for socket in layers or [node.outputs["Alpha" if tool_specs.alpha_only(tool, name) else "Image"]]:
+        # an output of kind matte is one alpha channel: Blender reads such a file into the image's alpha
+        alpha = described.output_kind(tool, name) == "matte"
+        for socket in layers or [node.outputs["Alpha" if alpha else "Image"]]:
             label = tool_specs.pass_socket_name(socket.name) if layers else name
             # Blender before 5.0 gives a multi-layer EXR's N layer a colour socket: normals are vectors
             kind = "VECTOR" if label == "normals" else socket.type
@@ -531,15 +532,15 @@ def add_to_compositor(scene, group):
     return "compositor nodes '%s' (group, viewer of %s)" % (node.name, node.outputs[0].name)
 
 
-def region_notes(path):
-    """An Image Editor continuity result as the report's text (a still has no timeline for markers)."""
-    plans = job_files.read_continuity(path)
+def region_notes(plans):
+    """An Image Editor result's regions (jobs.read_regions) as the report's text (a still has no timeline for
+    markers)."""
     return "%d region(s)%s" % (len(plans), (": " + ", ".join(label for _, _, label in plans)) if plans else "")
 
 
-def add_markers(context, op, path):
-    """Continuity regions as timeline markers at the compared frame of B, named with the region's note."""
-    plans = job_files.read_continuity(path)
+def add_markers(context, op, plans):
+    """Regions (jobs.read_regions) as timeline markers at the active strip's first shown frame (the compared
+    frame of shot B), named with the region's note."""
     frame = op._main.use.timeline_start
     markers = context.scene.timeline_markers
     for _, _region, label in plans:
@@ -550,87 +551,43 @@ def add_markers(context, op, path):
 # --- operator classes from the tools description -----------------------------------------------------------
 
 _PROPS = {"bool": "BoolProperty", "int": "IntProperty", "float": "FloatProperty", "string": "StringProperty",
-          "enum": "EnumProperty", "color": "FloatVectorProperty"}
+          "enum": "EnumProperty", "color": "FloatVectorProperty", "vector": "FloatVectorProperty"}
 
 
 def _prop(kind, opts):
     opts = dict(opts)
     if kind == "color":
         opts["subtype"] = "COLOR"
+    elif kind == "vector":
+        opts["subtype"] = "XYZ"
     return getattr(bpy.props, _PROPS[kind])(**opts)
 
 
-def operator_class(tool, target, model_id="", model_controls=()):
-    """A new Operator class for one tool (and model, for apply) on strips or on images."""
-    base = tool.name if not model_id else "%s_%s" % (tool.name, job_files.safe_name(model_id).replace(".", "_"))
-    ident = ("strip_" if target == "STRIP" else "image_") + base.lower().replace("-", "_")
-    label = (tool.name.capitalize() if not model_id else "Apply %s" % model_id)
-    annotations = {}
-    controls = [c for c in tool.controls if not (model_id and c.name == "model")] + list(model_controls)
-    for control in controls:
-        for pid, kind, opts in tool_specs.property_plan(control):
-            annotations.setdefault(pid, _prop(kind, opts))
-    for name in tool_specs.secondary_inputs(tool):
-        annotations["in_" + name] = bpy.props.StringProperty(
-            name="%s %s" % (name.capitalize(), "image" if target == "IMAGE" else "strip"), default="",
-            description="Empty: the other selected strip" if target == "STRIP" else "An image's name")
-    if tool.name in tool_specs.TEMPORAL and target == "STRIP":
-        annotations["handles"] = bpy.props.IntProperty(name="Handles", default=4, min=0, max=48)
-    if len(tool_specs.output_names(tool)) > 1 or "pass" in tool.output_kinds.values():
-        annotations["wire_passes"] = bpy.props.BoolProperty(
-            name="Passes into a node group", default=False,
-            description="Load the passes into a compositor node group the artist can edit")
-        annotations["to_compositor"] = bpy.props.BoolProperty(
-            name="Add to the compositor", default=False,
-            description="Also put that node group in the scene's compositor, beside the artist's nodes, with a "
-                        "Viewer (the composite chain is kept)")
-    if any(c.name == "lights" for c in tool.controls):
-        annotations["use_light"] = bpy.props.BoolProperty(
-            name="Key light", default=True, description="Add the light below (when Lights is empty)")
-        for pid, kind, opts in tool_specs.LIGHT_PROPERTIES:
-            if kind == "vector":
-                annotations[pid] = bpy.props.FloatVectorProperty(subtype="XYZ", **opts)
-            else:
-                annotations[pid] = _prop(kind, opts)
-    if target == "IMAGE":
-        annotations["image"] = bpy.props.StringProperty(name="Image", default="",
-                                                        description="Empty: the Image Editor's image")
-    annotations["synchronous"] = bpy.props.BoolProperty(
-        name="Wait", default=False, options={"SKIP_SAVE", "HIDDEN"},
-        description="Run without the modal progress (scripts)")
-    where = "strip" if target == "STRIP" else "image"
-    doc = ("%s (on the active %s; the result is added beside it)" % (tool.description.rstrip("."), where))[:250]
-    return type("MATCHCUT_OT_" + ident, (RunMixin, bpy.types.Operator), {
-        "bl_idname": "matchcut." + ident, "bl_label": label, "bl_description": doc,
-        "bl_options": {"REGISTER"}, "__annotations__": annotations, "__doc__": doc,
-        "tool_name": tool.name, "model_id": model_id, "target": target})
+def operator_class(plan):
+    """A new Operator class from a tools.OperatorPlan (one tool, or one model of a model-running tool)."""
+    annotations = {pid: _prop(kind, opts) for pid, kind, opts in plan.properties}
+    return type("MATCHCUT_OT_" + plan.ident, (RunMixin, bpy.types.Operator), {
+        "bl_idname": "matchcut." + plan.ident, "bl_label": plan.label, "bl_description": plan.description,
+        "bl_options": {"REGISTER"}, "__annotations__": annotations, "__doc__": plan.description,
+        "plan": plan, "tool_name": plan.tool["name"], "model_id": plan.model, "target": plan.target})
 
 
-def register_tools(context=None):
-    """Ask the worker for its tools and models and register an operator per tool (per model for apply)."""
-    _state["error"] = ""
+def register_tools(context=None, refresh=False):
+    """Read the worker's tools (cached per worker: registering never waits long on a slow worker) and the
+    models its model-running tools offer, and register an operator per tool (per model) and target. A worker
+    that is missing, or of another version, leaves one line in the preferences and the menus, no operators."""
+    _state["error"], _state["note"] = "", ""
     try:
         exe = worker_path(context)
-        tools = tool_specs.parse_tools(workers.query(exe, ["tools", "--json"]))
-        models = {}
-        if "apply" in tools:
-            for model_id in tool_specs.image_models(workers.query(exe, ["models", "list", "--json"])):
-                info = workers.query(exe, ["models", "info", model_id, "--json"])
-                models[model_id] = [tool_specs.parse_control(c, "model %r" % model_id)
-                                    for c in info.get("controls") or []]
-    except (workers.WorkerError, ValueError) as exc:
+        timeout = workers.QUERY_TIMEOUT if refresh else described.STARTUP_TIMEOUT
+        catalog = tool_specs.load_catalog(exe, cache_folder(), refresh=refresh, timeout=timeout)
+    except workers.WorkerError as exc:
         _state["error"] = str(exc)
         return
-    _state["tools"], _state["models"] = tools, models
-    classes = []
-    for tool in tools.values():
-        if not tool_specs.runnable(tool):
-            continue
-        for target in ("STRIP", "IMAGE"):
-            if tool.name == "apply":
-                classes += [operator_class(tool, target, m, models[m]) for m in sorted(models)]
-            else:
-                classes.append(operator_class(tool, target))
+    plans, problems = tool_specs.operator_plans(catalog)
+    _state["tools"] = catalog.tools
+    _state["note"] = "; ".join(([catalog.note] if catalog.note else []) + problems)
+    classes = [operator_class(plan) for plan in plans]
     for cls in classes:
         bpy.utils.register_class(cls)
     _state["classes"] = classes

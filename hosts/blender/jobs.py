@@ -1,19 +1,19 @@
-"""Job files for the worker: what a strip or image becomes as a ``matchcut run`` job, and where results go.
+"""What a strip or image becomes as a ``matchcut run`` job, and where its results go.
 
 Each run gets a new version folder (``sh010_apply_v001``) beside the others, so a result never lands on a
-source or an earlier result; a cancelled or failed run's folder is removed with everything in it.
+source or an earlier result; a cancelled or failed run's folder is removed with everything in it. The job
+itself is the client's (``client.jobs``); which inputs, outputs and params it has comes from the tool's
+description.
 """
 
 import json
 import os
-import re
 import shutil
-import tempfile
 
 from . import strips as strip_math
-from . import tools as tool_specs
+from .client import jobs as client_jobs
+from .client import tools as described
 
-JOB_VERSION = 1
 JOB_FILE = "job.json"
 #: Device choices in the preferences -> the job's ``device.provider``.
 PROVIDERS = {"AUTO": "auto", "GPU": "cuda", "CPU": "cpu"}
@@ -21,16 +21,10 @@ PROVIDERS = {"AUTO": "auto", "GPU": "cuda", "CPU": "cpu"}
 OWNER_FILE = ".matchcut-blender"
 
 
-def safe_name(text):
-    """A file-name-safe version of a strip or image name (letters, digits, ``-``, ``_``, ``.``)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
-    return cleaned or "shot"
-
-
 def new_version_folder(root, base, tool):
     """Create and return ``root/<base>_<tool>_vNNN``, the first version number not taken."""
     os.makedirs(root, exist_ok=True)
-    stem = "%s_%s_v" % (safe_name(base), tool)
+    stem = "%s_%s_v" % (client_jobs.safe_name(base), tool)
     taken = [int(e[len(stem):]) for e in os.listdir(root) if e.startswith(stem) and e[len(stem):].isdigit()]
     version = max(taken + [0]) + 1
     while True:
@@ -53,80 +47,95 @@ def remove_version_folder(folder):
     return False
 
 
-def output_patterns(tool, folder, base, sequence=True, passes=False, patch=False):
-    """Absolute output patterns for a tool's outputs: {name: path}.
+def output_patterns(tool, folder, base, sequence=True, connected=(), params=None, passes=False):
+    """Absolute output patterns for the outputs a job asks the tool for: {name: path}.
 
-    Image outputs are half-float EXR (``sh010_apply.####.exr``, ``sh010_relight_normals.####.exr``);
-    ``sequence`` False (an Image Editor still) drops the frame token; ``passes`` asks for pass outputs too
-    (relight's multi-layer passes). Continuity writes a report folder
-    and its JSON instead, plus ``main`` and ``patch`` with ``patch``.
+    Which outputs: the description's (those whose ``needs`` the ``connected`` inputs or the set ``params``
+    meet; ``extra`` ones such as relight's passes only with ``passes``). Frames are half-float EXR
+    (``sh010_apply.####.exr``, ``sh010_relight_passes.####.exr``; ``sequence`` False, an Image Editor still,
+    drops the frame token); a report output is a folder, a JSON output ``<tool>.json``.
     """
-    base = safe_name(base)
+    base = client_jobs.safe_name(base)
     token = ".####" if sequence else ""
-    if tool.name in tool_specs.TWO_SHOT:
-        outputs = {"report": os.path.join(folder, "report"), "json": os.path.join(folder, "continuity.json")}
-        for name in ("main", "patch") if patch else ():  # a patch: B rebuilt, and the region alone
-            outputs[name] = os.path.join(folder, "%s_%s_%s%s.exr" % (base, tool.name, name, token))
-        return outputs
+    name_of_tool = tool["name"]
     outputs = {}
-    for name in tool_specs.output_names(tool, passes):
-        suffix = "" if name == "main" else "_" + safe_name(name)
-        outputs[name] = os.path.join(folder, "%s_%s%s%s.exr" % (base, tool.name, suffix, token))
+    for name in described.job_outputs(tool, connected, params or {}, extras=passes):
+        kind = described.output_kind(tool, name)
+        suffix = "" if name == ("json" if kind == "json" else "main") else "_" + client_jobs.safe_name(name)
+        if kind == "report":
+            outputs[name] = os.path.join(folder, client_jobs.safe_name(name))
+        elif kind == "json":
+            outputs[name] = os.path.join(folder, "%s%s.json" % (name_of_tool, suffix))
+        else:
+            outputs[name] = os.path.join(folder, "%s_%s%s%s.exr" % (base, name_of_tool, suffix, token))
     return outputs
 
 
-def build_job(tool, inputs, outputs, frames=None, handles=0, params=None, device="AUTO", precision="fp32"):
-    """A version-1 job as a dict. ``inputs``/``outputs``: {name: absolute pattern}; ``frames``: frame numbers
-    (None: every frame on disk, or a still); ``device``: a preferences choice (AUTO, GPU, CPU)."""
-    job = {
-        "matchcut_job": JOB_VERSION,
-        "tool": tool,
-        "inputs": dict(inputs),
-        "outputs": dict(outputs),
-        "frames": strip_math.format_frames(frames) if frames and frames[0] is not None else None,
-        "handles": int(handles),
-        "params": dict(params or {}),
-        "device": {"provider": PROVIDERS.get(device, "auto"), "precision": precision},
-    }
-    for name, path in list(job["inputs"].items()) + list(job["outputs"].items()):
-        if not os.path.isabs(path):
-            raise ValueError("%s: job paths from Blender must be absolute, got %r" % (name, path))
-    return job
+def _unset(value):
+    return value is None or value == ""
 
 
-def write_job(job, folder):
-    """Write ``folder/job.json`` atomically (a temporary name, then os.replace); returns its path."""
-    path = os.path.join(folder, JOB_FILE)
-    fd, tmp = tempfile.mkstemp(prefix=".job.json.tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(job, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def continuity_params(params, frames_a, frames_b):
-    """Continuity compares the frames the strips show: A's and B's used ranges unless the artist set them."""
+def host_params(tool, main, others, params, folder, artifacts=()):
+    """``params`` with what the adapter fills itself, unless set: each input's frames (``frames_param``: the
+    middle of the frames a still input's strip shows, the range a shot's strip shows) and the path in the
+    version ``folder`` of each artifact named in ``artifacts`` (match's LUT and CDL)."""
     out = dict(params)
-    if not out.get("frames_a") and frames_a and frames_a[0] is not None:
-        out["frames_a"] = strip_math.format_frames(frames_a)
-    if not out.get("frames_b") and frames_b and frames_b[0] is not None:
-        out["frames_b"] = strip_math.format_frames(frames_b)
+    sources = dict(others)
+    sources[described.main_input(tool)] = main
+    types = {c["name"]: c.get("type") for c in described.controls(tool)}
+    for spec in described.input_specs(tool):
+        param, source = spec.get("frames_param"), sources.get(spec["name"])
+        if not param or source is None or not _unset(out.get(param)) or source.use.frames[0] is None:
+            continue
+        frames = source.use.frames
+        if spec.get("role") == "still":
+            frame = frames[len(frames) // 2]
+            out[param] = frame if types.get(param) in ("int", "float") else str(frame)
+        else:
+            out[param] = client_jobs.format_frames(frames)
+    wanted = {a["param"] for a in tool.get("artifacts") or [] if a["name"] in artifacts}
+    for param, path in described.artifact_params(tool, folder, client_jobs.safe_name(main.name)).items():
+        if param in wanted and _unset(out.get(param)):
+            out[param] = path
     return out
 
 
-def read_continuity(path):
-    """The regions of a continuity JSON as marker plans: [(comparison_index, region dict, label)].
+def plan_job(tool, main, others, params, folder, handles=0, passes=False, artifacts=(), device="AUTO",
+             precision="fp32"):
+    """The job for ``tool`` on ``main`` (a strips.Source) with ``others`` ({input name: Source}): (job dict,
+    outputs). ``handles``: what the artist asked for, as far as the source has frames beyond the cut (a tool
+    with no default handles gets none); ``artifacts``: the names of the artifacts to write; ``device``: a
+    preferences choice (AUTO, GPU, CPU). ValueError names a path that is not absolute."""
+    params = host_params(tool, main, others, params, folder, artifacts)
+    inputs = {described.main_input(tool): main.pattern}
+    inputs.update((name, src.pattern) for name, src in others.items())
+    sequence = main.use.frames[0] is not None
+    outputs = output_patterns(tool, folder, main.name, sequence, connected=list(inputs), params=params,
+                              passes=passes)
+    frames = client_jobs.format_frames(main.use.frames) if sequence and not tool.get("frameless") else None
+    count = 0
+    if described.default_handles(tool) and sequence:
+        count = strip_math.handles_for(main.use, handles, described.timing(tool)["handles_before"])
+    job = client_jobs.build_job(tool["name"], inputs, outputs, frames, params, handles=count,
+                                device={"provider": PROVIDERS.get(device, "auto"), "precision": precision})
+    return job, outputs
+
+
+def write_job(job, folder):
+    """Write ``folder/job.json`` atomically; returns its path."""
+    return client_jobs.write_json_atomic(os.path.join(folder, JOB_FILE), job)
+
+
+def read_regions(path):
+    """The regions of a JSON result that lists comparisons (continuity's) as marker plans:
+    [(comparison_index, region dict, label)]; None for a JSON file that lists none.
 
     ``label`` is Blender's marker name (at most 63 characters): ``#3 wardrobe (person) 0.82``.
     """
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
+    if not isinstance(data, dict) or "comparisons" not in data:
+        return None
     plans = []
     for i, comparison in enumerate(data.get("comparisons") or []):
         for region in comparison.get("regions") or []:

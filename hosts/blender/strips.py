@@ -93,29 +93,11 @@ def movie_use(frame_duration, frame_start, frame_final_start, frame_final_end, a
                     first, frame_duration - first - count)
 
 
-def handles_for(use, wanted):
-    """How many handle frames a temporal tool can have: ``wanted``, as far as the source has frames both sides."""
-    return max(0, min(int(wanted), use.handles_before, use.handles_after))
-
-
-def format_frames(frames):
-    """Sorted frame numbers -> the job's range text: [1001, 1002, 1003, 1007] -> ``1001-1003,1007``."""
-    parts = []
-    run = []
-    for f in sorted(set(frames)):
-        if run and f == run[-1] + 1:
-            run.append(f)
-            continue
-        if run:
-            parts.append(_run_text(run))
-        run = [f]
-    if run:
-        parts.append(_run_text(run))
-    return ",".join(parts)
-
-
-def _run_text(run):
-    return str(run[0]) if len(run) == 1 else "%d-%d" % (run[0], run[-1])
+def handles_for(use, wanted, before=True):
+    """How many handle frames a temporal tool can have: ``wanted``, as far as the source has frames both sides
+    (after the cut only, for a tool that reads no handles before it: ``before`` False)."""
+    limit = min(use.handles_before, use.handles_after) if before else use.handles_after
+    return max(0, min(int(wanted), limit))
 
 
 def sequence_files(pattern, frames=None):

@@ -1,116 +1,127 @@
-"""The worker's tool and model descriptions (``matchcut tools --json``, ``models info --json``) as operator plans.
+"""The worker's tools as Blender operator plans: which operators there are, their properties and their inputs.
 
-Operators are built from these at registration, so a tool the worker gains appears without new add-on code.
-A property plan is (identifier, kind, options): kind is one of bool, int, float, string, enum, color, and
-options are the keyword arguments Blender's property function takes (name, description, default, min, max,
-items). A control whose default is empty (an optional number) gets a ``use_<name>`` switch beside it: the
-job gets the value only when the switch is on.
+Everything comes from the tools' descriptions (``matchcut tools --json``, read and checked by the client's
+``tools`` module) and the installed models' manifests, so a tool the worker gains appears with no add-on edit.
+A property plan is (identifier, kind, options): kind is one of bool, int, float, string, enum, color, vector,
+and options are the keyword arguments Blender's property function takes (name, description, default, min,
+max, items, size). A control whose default is empty (an optional number) gets a ``use_<name>`` switch beside
+it: the job gets the value only when the switch is on. Controls the adapter fills itself (an input's frames,
+an artifact's path) get no property.
 """
 
+import os
+import tempfile
 from collections import namedtuple
 
-#: Tools that read frames around the ones they write: jobs get handles from the strip's unused frames.
-TEMPORAL = ("retime", "fill")
-#: Tools whose output frame count differs from the input's: the result strip is not trimmed to the source.
-RETIMING = ("retime",)
-#: Two-shot tools: the input filled from the other selected strip (the reference) and the one from the active.
-TWO_SHOT = {"continuity": ("a", "b")}
-#: Inputs every tool reads from the active strip or image.
-MAIN_INPUT = "plate"
-#: Secondary inputs filled from the other selected strips (in this order); the others (match's mask, matte's
-#: garbage, holdout, clean_plate) only when the artist names a strip or image for them.
-AUTO_INPUTS = ("reference", "a", "background")
-#: Secondary inputs a tool cannot run without.
-REQUIRED_INPUTS = ("reference", "a")
-#: The output that becomes the new strip or image, first found; every other output is loaded as a pass.
-PRIMARY_OUTPUTS = ("main", "comp")
+from .client import tools as described
+from .client import worker as workers
 
-ToolSpec = namedtuple("ToolSpec", "name description inputs outputs output_kinds frameless controls")
-Control = namedtuple("Control", "name type default min max choices label help")
+#: What the worker offers: ``tools`` {name: description}, ``models`` {model id: manifest} for the tools that
+#: run a model, ``note`` (one line, or ""): why some of it may be stale or missing.
+Catalog = namedtuple("Catalog", "tools models note")
+
+#: One operator: ``ident`` (``strip_match``; bl_idname is ``matchcut.<ident>``), ``label``, ``description``,
+#: ``tool`` (the description, a model's controls joined), ``model`` (a model id, or ""), ``target`` (STRIP or
+#: IMAGE), ``properties`` (property plans), ``controls`` (the controls whose values are the job's params).
+OperatorPlan = namedtuple("OperatorPlan", "ident label description tool model target properties controls")
+
+TARGETS = ("STRIP", "IMAGE")
+CONTROL_TYPES = ("float", "int", "bool", "choice", "color", "string")
 
 
-def parse_tools(data):
-    """``matchcut tools --json`` -> {name: ToolSpec}; ValueError naming the tool and field that is malformed."""
-    if not isinstance(data, dict):
-        raise ValueError("the tools description is not a JSON object")
-    tools = {}
-    for name, entry in sorted(data.items()):
-        if not isinstance(entry, dict):
-            raise ValueError("tool %r: expected an object" % name)
-        controls = [parse_control(c, "tool %r" % name) for c in entry.get("controls") or []]
-        tools[name] = ToolSpec(
-            name=str(entry.get("name") or name), description=str(entry.get("description") or ""),
-            inputs=list(entry.get("inputs") or []), outputs=list(entry.get("outputs") or []),
-            output_kinds=dict(entry.get("output_kinds") or {}), frameless=bool(entry.get("frameless")),
-            controls=controls)
-    return tools
+# --- the catalog: the worker's descriptions, cached -------------------------------------------------------
+
+def cache_folder(env=None, extension_folder=""):
+    """Where the add-on keeps the worker's descriptions: ``$MATCHCUT_CACHE_DIR/blender`` when set, else the
+    extension's user folder (``extension_folder``), else (a legacy add-on) the temp folder's
+    ``matchcut-blender/cache``, as the results of an unsaved file."""
+    env = os.environ if env is None else env
+    if env.get("MATCHCUT_CACHE_DIR"):
+        return os.path.join(os.path.expanduser(env["MATCHCUT_CACHE_DIR"]), "blender")
+    if extension_folder:
+        return extension_folder
+    return os.path.join(tempfile.gettempdir(), "matchcut-blender", "cache")
 
 
-def parse_control(entry, where):
-    """One control of a tool or a model manifest -> Control."""
-    if not isinstance(entry, dict) or not entry.get("name"):
-        raise ValueError("%s: a control without a name: %r" % (where, entry))
-    ctype = entry.get("type", "string")
-    if ctype not in ("float", "int", "bool", "choice", "color", "string"):
-        raise ValueError("%s: control %r has unknown type %r" % (where, entry["name"], ctype))
-    return Control(str(entry["name"]), ctype, entry.get("default"), entry.get("min"), entry.get("max"),
-                   list(entry.get("choices") or []), str(entry.get("label") or entry["name"]),
-                   str(entry.get("help") or ""))
+def load_catalog(exe, cache_dir=None, refresh=False, timeout=described.STARTUP_TIMEOUT):
+    """The worker's tools and the manifests of the models its model-running tools offer, as a Catalog.
+
+    The descriptions come from the cache when the worker has not changed (start-up never waits on it); the
+    models are asked each time (they are installed without the worker changing), each question within
+    ``timeout`` s. Raises WorkerError (one line: a missing worker, one of another version) when there are no
+    descriptions at all.
+    """
+    tools, note = described.load_descriptions(exe, cache_dir, timeout=timeout, refresh=refresh)
+    models = {}
+    if any(described.model_param(t) for t in tools.values()) and not note:
+        try:
+            listed = workers.query(exe, ["models", "list", "--json"], timeout=timeout)
+            for model_id in described.image_models(listed):
+                models[model_id] = workers.query(exe, ["models", "info", model_id, "--json"], timeout=timeout)
+        except workers.WorkerError as exc:
+            note = "{} (no model operators)".format(exc)
+    return Catalog(tools, models, note)
 
 
-def image_models(models_list):
-    """``matchcut models list --json`` -> ids of the models ``apply`` runs (task image-to-image), sorted."""
-    models = models_list.get("models", []) if isinstance(models_list, dict) else []
-    return sorted(m["id"] for m in models if isinstance(m, dict) and m.get("task") == "image-to-image")
+# --- properties from controls -----------------------------------------------------------------------------
+
+def _switch(control):
+    return ("use_" + control["name"], "bool",
+            {"name": "Set " + _label(control), "default": False,
+             "description": "Send %s to the worker (off: the tool's own choice)" % _label(control)})
 
 
-def property_plan(control):
+def _label(control):
+    return str(control.get("label") or control["name"])
+
+
+def property_plan(control, where="tool"):
     """The Blender properties for one control: a list of (identifier, kind, options).
 
-    ``identifier`` is the control's name (prefixed ``p_`` so it never clashes with an operator's own
-    attributes); an optional number adds ``use_<name>``.
+    ``identifier`` is the control's name prefixed ``p_`` (so it never clashes with an operator's own
+    attributes); an optional number or colour adds ``use_<name>``. ValueError for a control type this add-on
+    does not know (``where`` names the tool).
     """
-    ident = "p_" + control.name
-    opts = {"name": control.label, "description": control.help or control.label}
+    ctype = control.get("type", "string")
+    if ctype not in CONTROL_TYPES:
+        raise ValueError("%s: control %r has unknown type %r" % (where, control.get("name"), ctype))
+    default = control.get("default")
+    opts = {"name": _label(control), "description": str(control.get("help") or _label(control))}
     plan = []
-    if control.type == "bool":
-        opts["default"] = bool(control.default)
+    if ctype == "bool":
+        opts["default"] = bool(default)
         kind = "bool"
-    elif control.type in ("int", "float"):
-        kind = control.type
+    elif ctype in ("int", "float"):
+        kind = ctype
         cast = int if kind == "int" else float
-        if control.min is not None:
-            opts["min"] = cast(control.min)
-        if control.max is not None:
-            opts["max"] = cast(control.max)
-        if control.default is None:
-            plan.append(("use_" + control.name, "bool",
-                         {"name": "Set " + control.label, "default": False,
-                          "description": "Send %s to the worker (off: the tool's own choice)" % control.label}))
+        if control.get("min") is not None:
+            opts["min"] = cast(control["min"])
+        if control.get("max") is not None:
+            opts["max"] = cast(control["max"])
+        if default is None:
+            plan.append(_switch(control))
             start = opts.get("min", cast(0))
             if kind == "float" and "min" in opts and "max" in opts and opts["min"] <= 1.0 <= opts["max"]:
                 start = 1.0
             opts["default"] = start
         else:
-            opts["default"] = cast(control.default)
-    elif control.type == "choice":
+            opts["default"] = cast(default)
+    elif ctype == "choice":
         kind = "enum"
-        choices = [str(c) for c in control.choices] or [str(control.default or "")]
+        choices = [str(c) for c in control.get("choices") or []] or [str(default or "")]
         opts["items"] = [(c, c, "") for c in choices]
-        opts["default"] = str(control.default) if control.default in choices else choices[0]
-    elif control.type == "color":
+        opts["default"] = str(default) if str(default) in choices else choices[0]
+    elif ctype == "color":
         kind = "color"
-        if control.default is None:  # empty: the tool picks (matte's screen colour from the frame border)
-            plan.append(("use_" + control.name, "bool",
-                         {"name": "Set " + control.label, "default": False,
-                          "description": "Send %s to the worker (off: the tool's own choice)" % control.label}))
-        default = list(control.default or [0.0, 0.0, 0.0])
-        opts["default"] = tuple(float(x) for x in default)
-        opts["size"] = len(default)
+        if default is None:  # empty: the tool picks (a screen colour from the frame border)
+            plan.append(_switch(control))
+        value = list(default or [0.0, 0.0, 0.0])
+        opts["default"] = tuple(float(x) for x in value)
+        opts["size"] = len(value)
     else:
         kind = "string"
-        opts["default"] = "" if control.default is None else str(control.default)
-    plan.append((ident, kind, opts))
+        opts["default"] = "" if default is None else str(default)
+    plan.append(("p_" + control["name"], kind, opts))
     return plan
 
 
@@ -121,43 +132,56 @@ def params_from(controls, values):
     """
     params = {}
     for c in controls:
-        ident = "p_" + c.name
+        name, ctype, default = c["name"], c.get("type", "string"), c.get("default")
+        ident = "p_" + name
         if ident not in values:
             continue
-        if c.type in ("int", "float", "color") and c.default is None and not values.get("use_" + c.name):
+        if ctype in ("int", "float", "color") and default is None and not values.get("use_" + name):
             continue
         value = values[ident]
-        if c.type == "string" and value == "" and not c.default:
+        if ctype == "string" and value == "" and not default:
             continue
-        if c.type == "color":
+        if ctype == "color":
             value = [float(x) for x in value]
-        elif c.type == "int":
+        elif ctype == "int":
             value = int(value)
-        elif c.type == "float":
+        elif ctype == "float":
             value = float(value)
-        elif c.type == "choice" and isinstance(c.default, (int, float)) and not isinstance(c.default, bool):
-            value = type(c.default)(value)  # a numeric choice (match's lut_size) goes back as a number
-        params[c.name] = value
+        elif ctype == "choice" and isinstance(default, (int, float)) and not isinstance(default, bool):
+            value = type(default)(value)  # a numeric choice goes back as a number
+        params[name] = value
     return params
 
 
-def secondary_inputs(tool):
-    """The inputs of a tool other than the main plate, in order: these come from other selected strips."""
-    if tool.name in TWO_SHOT:
-        return [TWO_SHOT[tool.name][0]]
-    return [name for name in tool.inputs if name != MAIN_INPUT]
+def job_controls(tool):
+    """The controls an operator shows and sends: all but those the adapter fills and the model choice (each
+    model gets an operator of its own)."""
+    skip = set(described.host_params(tool)) | {described.model_param(tool)}
+    return [c for c in described.controls(tool) if c["name"] not in skip]
 
 
-def output_names(tool, passes=True):
-    """Every output a job asks the tool for: its declared outputs, else the names it describes kinds for.
-
-    Outputs of kind ``pass`` (relight's multi-layer passes) are extra work: only with ``passes``.
-    """
-    names = list(tool.outputs) or [n for n in tool.output_kinds if tool.name not in TWO_SHOT] or ["main"]
-    return [n for n in names if passes or tool.output_kinds.get(n) != "pass"]
+def light_param(tool):
+    """The control that takes a light list (ui ``lights``), or None: such a tool gets LIGHT_PROPERTIES."""
+    found = described.controls(tool, "lights")
+    return found[0]["name"] if found else None
 
 
-#: The key light an operator offers for tools with a ``lights`` control (relight): (identifier, kind, options).
+def artifact_switch(artifact):
+    """The operator property that asks for one of the tool's artifacts (a LUT, a CDL): ``write_<name>``."""
+    return "write_" + artifact["name"]
+
+
+def wanted_artifacts(tool, values):
+    """The names of the artifacts whose switch is on in ``values`` (operator values by identifier)."""
+    return [a["name"] for a in tool.get("artifacts") or [] if values.get(artifact_switch(a))]
+
+
+def frame_output_names(tool):
+    """Every output of the tool that is frames (not a report folder or a JSON file)."""
+    return described.frame_outputs(tool, [o["name"] for o in described.output_specs(tool)])
+
+
+#: The key light an operator offers for tools with a ``lights`` control: (identifier, kind, options).
 LIGHT_PROPERTIES = (
     ("light_type", "enum", {"name": "Light", "default": "directional",
                             "items": [(t, t.capitalize(), "") for t in ("directional", "point", "spot", "area")]}),
@@ -175,7 +199,7 @@ LIGHT_PROPERTIES = (
 
 
 def light_from(values):
-    """The key light from operator values (LIGHT_PROPERTIES identifiers) as a relight light object."""
+    """The key light from operator values (LIGHT_PROPERTIES identifiers) as a light object of a light list."""
     kind = values["light_type"]
     light = {"type": kind, "color": [float(x) for x in values["light_color"]],
              "intensity": float(values["light_intensity"])}
@@ -196,27 +220,112 @@ def pass_socket_name(layer):
     return {"N": "normals"}.get(layer, layer)
 
 
-def alpha_only(tool, name):
-    """Whether an output is one alpha channel (the worker writes a ``matte`` output as channel A alone):
-    Blender reads such a file into the image's alpha, so nodes take its Alpha socket."""
-    return tool.output_kinds.get(name) == "matte"
-
-
-def primary_output(tool, names):
-    """Which of ``names`` becomes the new strip or image (None: they are all passes)."""
-    return next((n for n in PRIMARY_OUTPUTS if n in names), None)
-
-
-def required_inputs(tool):
-    """The secondary inputs the artist must give (a reference); the rest are optional."""
-    return [n for n in secondary_inputs(tool) if n in REQUIRED_INPUTS]
-
-
-def main_input(tool):
-    """The input the active strip or image fills."""
-    return TWO_SHOT[tool.name][1] if tool.name in TWO_SHOT else MAIN_INPUT
-
+# --- operator plans ---------------------------------------------------------------------------------------
 
 def runnable(tool):
-    """Whether a host can run the tool on a strip: it reads the main plate or is a known two-shot tool."""
-    return MAIN_INPUT in tool.inputs or tool.name in TWO_SHOT
+    """Whether an operator can fill the tool's inputs: it has a main input (the active strip or image)."""
+    return any(i.get("role") == "main" for i in tool.get("input_specs") or [])
+
+
+def operator_plan(tool, target, manifest=None):
+    """The operator for one tool (with ``manifest``: one model of a model-running tool) on strips or images."""
+    model = str(manifest.get("id", "")) if manifest else ""
+    if manifest:
+        tool = described.with_model_controls(tool, manifest)
+    name = tool["name"]
+    base = name if not model else "%s_%s" % (name, model)
+    ident = ("strip_" if target == "STRIP" else "image_") + "".join(
+        ch if ch.isalnum() else "_" for ch in base.lower())
+    label = str(tool.get("label") or name)
+    label = label if not model else "%s: %s" % (label, model)
+    controls = job_controls(tool)
+    properties = []
+    for control in controls:
+        for plan in property_plan(control, "tool %r" % name):
+            if plan[0] not in [p[0] for p in properties]:
+                properties.append(plan)
+    word = "strip" if target == "STRIP" else "image"
+    for spec in described.secondary_inputs(tool):
+        if target == "STRIP" and spec.get("pick"):
+            hint = "Empty: the other selected strip"
+        elif spec.get("required"):
+            hint = "Required: the %s's name" % word
+        else:
+            hint = "The %s's name (empty: none)" % word
+        help_text = str(spec.get("help") or "")
+        properties.append(("in_" + spec["name"], "string", {
+            "name": "%s %s" % (spec.get("label") or spec["name"].capitalize(), word), "default": "",
+            "description": ("%s. %s" % (hint, help_text) if help_text else hint)[:250]}))
+    for artifact in tool.get("artifacts") or []:  # written on request only (a CDL may not fit the grade)
+        what = artifact.get("label") or artifact["name"]
+        properties.append((artifact_switch(artifact), "bool", {
+            "name": "Write %s" % what, "default": False,
+            "description": "Also write the %s (%s) into the result's version folder" % (what, artifact["suffix"])}))
+    if described.default_handles(tool) and target == "STRIP":
+        properties.append(("handles", "int", {
+            "name": "Handles", "default": described.default_handles(tool), "min": 0, "max": 48,
+            "description": "Frames beyond the cut the tool may read, where the source has them"}))
+    if len(frame_output_names(tool)) > 1:
+        properties.append(("wire_passes", "bool", {
+            "name": "Passes into a node group", "default": False,
+            "description": "Load the passes into a compositor node group the artist can edit"}))
+        properties.append(("to_compositor", "bool", {
+            "name": "Add to the compositor", "default": False,
+            "description": "Also put that node group in the scene's compositor, beside the artist's nodes, with a "
+                           "Viewer (the composite chain is kept)"}))
+    if light_param(tool):
+        properties.append(("use_light", "bool", {"name": "Key light", "default": True,
+                                                  "description": "Add the light below (when Lights is empty)"}))
+        properties += list(LIGHT_PROPERTIES)
+    if target == "IMAGE":
+        properties.append(("image", "string", {"name": "Image", "default": "",
+                                                "description": "Empty: the Image Editor's image"}))
+    properties.append(("synchronous", "bool", {"name": "Wait", "default": False, "options": {"SKIP_SAVE", "HIDDEN"},
+                                               "description": "Run without the modal progress (scripts)"}))
+    doc = "%s (on the active %s; the result is added beside it)" % (str(tool.get("description") or label)
+                                                                   .rstrip("."), word)
+    return OperatorPlan(ident, label, doc[:250], tool, model, target, properties, controls)
+
+
+def operator_plans(catalog):
+    """Every operator the catalog gives, strips first: (plans, problems). A tool with no main input (command
+    line only) is left out; one this add-on cannot show (an unknown control type) is a problem (one line)."""
+    plans, problems = [], []
+    for target in TARGETS:
+        for name, tool in sorted(catalog.tools.items()):
+            if not runnable(tool):
+                continue
+            try:
+                if described.model_param(tool):
+                    plans += [operator_plan(tool, target, catalog.models[m]) for m in sorted(catalog.models)]
+                else:
+                    plans.append(operator_plan(tool, target))
+            except (ValueError, KeyError) as exc:
+                if target == TARGETS[0]:
+                    problems.append("tool %s left out: %s" % (name, exc))
+    return plans, problems
+
+
+def assign_inputs(tool, chosen, spare, target="STRIP", active=""):
+    """Which source fills each secondary input: {input name: source}.
+
+    ``chosen``: the sources the artist named ({name: source}); ``spare``: the other selected strips, in
+    order, taken by the inputs the tool picks (a reference, shot A, a background); ``active``: the active
+    strip's name, for the message. ValueError names a required input that got none.
+    """
+    named = [s for s in chosen.values() if s is not None]
+    spare = [s for s in spare if not any(s == n for n in named)]
+    out = {}
+    for spec in described.secondary_inputs(tool):
+        name = spec["name"]
+        if chosen.get(name) is not None:
+            out[name] = chosen[name]
+        elif spec.get("pick") and spare and target == "STRIP":
+            out[name] = spare.pop(0)
+        elif spec.get("required"):
+            label = tool.get("label") or tool["name"]
+            if target == "STRIP":
+                raise ValueError("%s needs a %s: select that strip too, then make '%s' active"
+                                 % (label, name, active or "the shot's strip"))
+            raise ValueError("%s needs the %s image: name it in the operator's in_%s property" % (label, name, name))
+    return out

@@ -113,6 +113,7 @@ class JobRun(object):
         self.job_path = job_path
         self.grace = CANCEL_GRACE
         self._cancel_sent = None
+        self._settled = False
         self.state = events.JobState()
         self._lines = queue.Queue()
         self.stderr = collections.deque(maxlen=STDERR_LINES)
@@ -165,11 +166,14 @@ class JobRun(object):
         self.state.process_ended(code, list(self.stderr)[-5:])
         if not ended_cleanly:
             remove_partial_writes(self.job_path, self.process.pid)
+        self._settled = True
 
 
     @property
     def finished(self):
-        return self.state.finished
+        """True once the worker exited and its exit status is folded in (a final event alone is not the end:
+        an exit status after "done" still turns the job into an error)."""
+        return self._settled
 
     def wait(self, timeout=None):
         """Block until the job ends (the Lua stubs' path, render nodes, tests); returns the final state. Raises
@@ -178,7 +182,7 @@ class JobRun(object):
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             raise WorkerError("the Matchcut job {} is still running after {:g} s".format(self.job_path, timeout))
-        while not self.state.finished:
+        while not self._settled:
             self.poll(timeout=1.0)
         return self.state
 

@@ -1,16 +1,17 @@
 """Fixtures for the Blender adapter: tiny EXR frames, and real Blender (bpy 5.0.1 in .venv-blender, or the bpy
 that $MATCHCUT_BLENDER_PYTHON names) driving it.
 
-``run_blender(body)`` starts ``.venv-blender/bin/python`` on a script that enables the add-on from
-hosts/blender (copied as package ``matchcut_blender``), pointed at the real worker (.venv's ``matchcut``),
-runs ``body`` and returns what the body put in the dict ``result`` (as JSON).
+``run_blender(body)`` starts ``.venv-blender/bin/python`` on a script that enables the add-on as it ships
+(assembled by the core's ``matchcut.adapters``, the worker client inside as ``client/``, written as package
+``matchcut_blender``), pointed at the real worker (.venv's ``matchcut``), runs ``body`` and returns what the
+body put in the dict ``result`` (as JSON). Its temp folder (where a legacy add-on keeps the worker's
+descriptions) is the test's own, so a description cached by another test or run is never read.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,7 +21,6 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-HOST = ROOT / "hosts" / "blender"
 #: The Python that is Blender: $MATCHCUT_BLENDER_PYTHON (another bpy, e.g. 4.2 or 4.4) or .venv-blender's (5.0.1).
 #: A relative path is from the repository root.
 BLENDER_PY = ROOT / (os.environ.get("MATCHCUT_BLENDER_PYTHON") or ".venv-blender/bin/python")
@@ -64,15 +64,19 @@ def blender_python() -> Path:
 @pytest.fixture
 def run_blender(blender_python, tmp_path):
     """Run a script body in real Blender with the add-on enabled; returns the body's ``result`` dict."""
+    from matchcut.adapters import assemble, write_tree
+
     addons = tmp_path / "addons"
-    shutil.copytree(HOST, addons / "matchcut_blender", ignore=shutil.ignore_patterns("__pycache__"))
+    write_tree(assemble("blender"), addons / "matchcut_blender")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
 
     def run(body: str, timeout: float = 240, env: dict | None = None) -> dict:
         out = tmp_path / "result.json"
         script = tmp_path / "drive.py"
         script.write_text(PRELUDE.format(addons=str(addons), blend=str(tmp_path / 'shot.blend')) + textwrap.dedent(body) +
                           f"\nopen({str(out)!r}, 'w').write(json.dumps(result))\n")
-        full_env = {**os.environ, "MATCHCUT_WORKER": str(WORKER), **(env or {})}
+        full_env = {**os.environ, "MATCHCUT_WORKER": str(WORKER), "TMPDIR": str(temp), **(env or {})}
         proc = subprocess.run([str(blender_python), str(script)], capture_output=True, text=True,
                               timeout=timeout, env=full_env, cwd=tmp_path)
         if proc.returncode != 0 or not out.exists():

@@ -183,8 +183,8 @@ def test_image_continuity_between_two_images_and_a_patch(run_blender, tmp_path, 
     n = len(res["boxes"])
     assert n >= 1 and f"{n} region(s): #" in res["notes"] and res["added_by_check"] == []  # a check adds no image
     assert res["op2"] == ["FINISHED"], res
-    assert set(res["new"]) == {"b_continuity_main.exr", "b continuity patch"}
-    patched, patch = res["new"]["b_continuity_main.exr"], res["new"]["b continuity patch"]
+    assert set(res["new"]) == {"b_continuity.exr", "b continuity patch"}
+    patched, patch = res["new"]["b_continuity.exr"], res["new"]["b continuity patch"]
     assert patched["size"] == patch["size"] == [256, 192]
     # the planted red is gone: the patched pixel is A's, not B's
     assert patched["px"][0][:3] == pytest.approx(res["a"]["px"][0][:3], abs=0.03)

@@ -1,4 +1,6 @@
-"""The Blender adapter's plain modules (no Blender): strip timing, jobs, events, tools, the worker."""
+"""The Blender adapter's plain modules (no Blender): strip timing, version folders, jobs, operator plans from
+the tools' descriptions, and the modal operator's logic against the real worker. The worker client itself
+(finding the worker, questions, events, cancel) is tested in tests/hosts/client."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import importlib.util
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,11 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import fake_tool  # noqa: E402
+
 HOST = Path(__file__).resolve().parents[3] / "hosts" / "blender"
 WORKER = str(Path(sys.executable).parent / "matchcut")
 
 
 def _package():
+    """The add-on from the checkout (its __init__ finds the client in hosts/common), as ``mc_blender_plain``."""
     if "mc_blender_plain" in sys.modules:
         return sys.modules["mc_blender_plain"]
     spec = importlib.util.spec_from_file_location("mc_blender_plain", HOST / "__init__.py",
@@ -35,8 +42,11 @@ def _mod(name):
     return importlib.import_module("mc_blender_plain." + name)
 
 
-strips, jobs, events, tools, worker, monitor = (_mod(n) for n in ("strips", "jobs", "events", "tools", "worker",
-                                                                   "monitor"))
+strips, jobs, tools, monitor = (_mod(n) for n in ("strips", "jobs", "tools", "monitor"))
+client_tools, client_jobs, client_worker = (_mod("client." + n) for n in ("tools", "jobs", "worker"))
+
+#: The real tools' names: the add-on's code must not know them (they come from the description).
+TOOL_NAMES = {"match", "fill", "retime", "matte", "relight", "continuity", "apply"}
 
 
 def test_host_code_parses_as_python_39_and_imports_no_bpy_outside_interface():
@@ -47,6 +57,19 @@ def test_host_code_parses_as_python_39_and_imports_no_bpy_outside_interface():
         if path.name != "interface.py":
             assert "bpy" not in names, path.name
     assert "bpy" not in sys.modules
+    assert not (HOST / "worker.py").exists() and not (HOST / "events.py").exists()  # the client's, not copies
+
+
+def test_host_code_names_no_tool():
+    # every string in the code that is not a docstring; "matte" is also an output kind (one alpha channel)
+    for path in HOST.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                 and id(n) not in docs and n.value in TOOL_NAMES - {"matte"}}
+        assert not found, (path.name, found)
 
 
 class FakeEditor:
@@ -73,6 +96,7 @@ def test_strip_use_with_offsets_handles_and_anim_offset():
     assert use.frames == [1003, 1004, 1005, 1006, 1007] and use.timeline_start == 103
     assert (use.handles_before, use.handles_after) == (2, 3)
     assert strips.handles_for(use, 8) == 2 and strips.handles_for(use, 1) == 1
+    assert strips.handles_for(use, 8, before=False) == 3  # a tool that reads handles after the cut only
     # an animation offset skips source frames before the strip's content starts
     use = strips.strip_use(files, 101, 101, 104, anim_offset_start=4)
     assert use.frames == [1005, 1006, 1007] and use.timeline_start == 101
@@ -88,8 +112,7 @@ def test_movie_use_numbers_from_one():
     assert use.frames == [5, 6, 7, 8, 9, 10] and use.timeline_start == 14
 
 
-def test_format_frames_and_free_channel():
-    assert strips.format_frames([1001, 1002, 1003, 1007, 1009, 1010]) == "1001-1003,1007,1009-1010"
+def test_free_channel():
     occupied = [(2, 1, 10), (3, 50, 60)]
     assert strips.free_channel(occupied, 1, 5, 8) == 3
     assert strips.free_channel(occupied, 2, 55, 70) == 4
@@ -113,19 +136,44 @@ def test_version_folders_never_collide_and_cleanup_is_limited_to_our_own(tmp_pat
     assert jobs.remove_version_folder(a) and not Path(a).exists()
 
 
-def test_build_job_is_a_valid_matchcut_job(tmp_path):
+@pytest.fixture(scope="module")
+def real():
+    """The real worker's catalog: its tools' descriptions and the zoo's image models."""
+    return tools.load_catalog(WORKER)
+
+
+def _source(name, frames, first_index=0, timeline_start=1, before=0, after=0, pattern=None):
+    use = strips.StripUse(list(frames), first_index, timeline_start, before, after)
+    return strips.Source(name, pattern or "/show/%s/%s.####.exr" % (name, name), use, "ACEScg", strip=object())
+
+
+def _plans(catalog):
+    plans, problems = tools.operator_plans(catalog)
+    assert problems == []
+    return {p.ident: p for p in plans}
+
+
+def _props(plan):
+    return {pid: (kind, opts) for pid, kind, opts in plan.properties}
+
+
+def _defaults(plan):
+    return {pid: opts["default"] for pid, (kind, opts) in _props(plan).items()}
+
+
+def test_plan_job_is_a_valid_matchcut_job(tmp_path, real):
     from matchcut.jobs.spec import job_from_dict
 
-    tool = tools.parse_tools(json.loads(subprocess.run([WORKER, "tools", "--json"], capture_output=True,
-                                                        text=True).stdout))["apply"]
-    outputs = jobs.output_patterns(tool, str(tmp_path), "sh010")
-    job = jobs.build_job("apply", {"plate": "/show/sh010/plate.####.exr"}, outputs, [1003, 1004, 1005], 0,
-                         {"model": "degrain-small"}, device="GPU", precision="fp16")
+    plan = _plans(real)["strip_apply_degrain_small"]
+    src = _source("sh010", [1003, 1004, 1005], pattern="/show/sh010/plate.####.exr")
+    params = dict(tools.params_from(plan.controls, _defaults(plan)), model="degrain-small")
+    job, outputs = jobs.plan_job(plan.tool, src, {}, params, str(tmp_path), device="GPU", precision="fp16")
     spec = job_from_dict(job, tmp_path)
     assert spec.frames == [1003, 1004, 1005] and spec.device.provider == "cuda" and spec.device.precision == "fp16"
-    assert outputs == {"main": str(tmp_path / "sh010_apply.####.exr")}
+    assert outputs == {"main": str(tmp_path / "sh010_apply.####.exr")} and job["handles"] == 0
+    assert job["params"] == {"model": "degrain-small", "tile": 0, "strength": 1.0}
     with pytest.raises(ValueError, match="absolute"):
-        jobs.build_job("apply", {"plate": "plate.####.exr"}, outputs)
+        jobs.plan_job(plan.tool, _source("sh010", [1], pattern="plate.####.exr"), {}, params, str(tmp_path))
     path = jobs.write_job(job, str(tmp_path))
     assert json.loads(Path(path).read_text()) == job and [p.name for p in tmp_path.iterdir()] == ["job.json"]
 
@@ -137,72 +185,176 @@ def test_result_placement_lines_up_and_trims_handles():
     assert jobs.result_placement(use, list(range(1, 7)), True) == (103, 0, 0)  # retimed: starts at the cut
 
 
-def test_read_continuity_labels(tmp_path):
+def test_read_regions_labels(tmp_path):
     data = {"matchcut_continuity": 1, "comparisons": [{"regions": [
         {"id": 1, "box": [1, 2, 3, 4], "score": 0.8234, "category": "wardrobe", "on": "person", "area": 12},
         {"id": 2, "box": [1, 2, 3, 4], "score": 0.5, "category": "x" * 80, "on": "set", "area": 12}]}]}
     (tmp_path / "c.json").write_text(json.dumps(data))
-    plans = jobs.read_continuity(str(tmp_path / "c.json"))
+    plans = jobs.read_regions(str(tmp_path / "c.json"))
     assert plans[0][2] == "#1 wardrobe (person) 0.82" and len(plans[1][2]) == 63
-
-
-def test_job_state_follows_the_events():
-    s = events.JobState()
-    for line in ['{"event": "start", "total": 4}', "not json", '{"event": "frame", "frame": 1002, "index": 2, "total": 4}',
-                 '{"event": "warning", "message": "clipped", "frame": 1002}',
-                 '{"event": "done", "frames_written": 4, "artifacts": {"report": "/r"}}']:
-        s.feed(line)
-    assert s.fraction == 1.0 and s.outcome == "done" and s.artifacts == {"report": "/r"}
-    assert s.warnings == ["frame 1002: clipped"]
-    s.process_ended(0)
-    assert s.outcome == "done"
-    s = events.JobState()
-    assert s.status_text("apply") == "Matchcut apply: starting"
-    s.feed('{"event": "start", "total": 4}')
-    assert s.status_text("apply") == "Matchcut apply: 4 frame(s) to do"
-    s.feed('{"event": "frame", "frame": 5, "index": 1, "total": 4, "fraction": 0.25}')
-    assert s.status_text("apply") == "Matchcut apply: frame 5 (1/4, 25%)"
-    s.process_ended(-9)
-    assert s.outcome == "error" and "signal 9" in s.message
-    s = events.JobState()
-    s.feed('{"event": "error", "message": "a.exr: missing\\n frame 3", "exit_code": 4}')
-    s.process_ended(4)
-    assert s.outcome == "error" and s.message == "a.exr: missing frame 3" and s.exit_code == 4
+    (tmp_path / "other.json").write_text(json.dumps({"stats": [1, 2]}))
+    assert jobs.read_regions(str(tmp_path / "other.json")) is None  # a JSON result with no regions: no markers
 
 
 def test_property_plans_from_controls():
-    c = tools.parse_control({"name": "speed", "type": "float", "default": None, "min": 0.01, "max": 100.0,
-                             "label": "Speed"}, "t")
-    plan = tools.property_plan(c)
+    speed = {"name": "speed", "type": "float", "default": None, "min": 0.01, "max": 100.0, "label": "Speed"}
+    plan = tools.property_plan(speed)
     assert [p[0] for p in plan] == ["use_speed", "p_speed"] and plan[1][2]["default"] == 1.0
-    choice = tools.parse_control({"name": "m", "type": "choice", "default": "b", "choices": ["a", "b"]}, "t")
+    choice = {"name": "m", "type": "choice", "default": "b", "choices": ["a", "b"]}
     (_, kind, opts), = tools.property_plan(choice)
     assert kind == "enum" and opts["default"] == "b" and [i[0] for i in opts["items"]] == ["a", "b"]
-    colour = tools.parse_control({"name": "bg", "type": "color", "default": [0, 1, 0]}, "t")
+    colour = {"name": "bg", "type": "color", "default": [0, 1, 0]}
     assert tools.property_plan(colour)[0][1:] == ("color", {"name": "bg", "description": "bg",
                                                             "default": (0.0, 1.0, 0.0), "size": 3})
-    params = tools.params_from([c, choice, colour], {"use_speed": False, "p_speed": 2.0, "p_m": "a",
-                                                     "p_bg": (0.1, 0.2, 0.3)})
+    params = tools.params_from([speed, choice, colour], {"use_speed": False, "p_speed": 2.0, "p_m": "a",
+                                                         "p_bg": (0.1, 0.2, 0.3)})
     assert params == {"m": "a", "bg": [0.1, 0.2, 0.3]}
-    assert tools.params_from([c], {"use_speed": True, "p_speed": 2.0}) == {"speed": 2.0}
+    assert tools.params_from([speed], {"use_speed": True, "p_speed": 2.0}) == {"speed": 2.0}
     with pytest.raises(ValueError, match="unknown type"):
-        tools.parse_control({"name": "x", "type": "matrix"}, "tool 'q'")
+        tools.property_plan({"name": "x", "type": "matrix"}, "tool 'q'")
 
 
-def test_real_tools_description_parses_and_names_the_inputs():
-    data = worker.query(WORKER, ["tools", "--json"])
-    parsed = tools.parse_tools(data)
-    assert "apply" in parsed and tools.runnable(parsed["apply"])
-    if "match" in parsed:
-        assert tools.secondary_inputs(parsed["match"])[0] == "reference"
-    if "continuity" in parsed:
-        assert tools.main_input(parsed["continuity"]) == "b" and tools.secondary_inputs(parsed["continuity"]) == ["a"]
-    if "matte" in parsed:  # written as channel A alone: Blender reads it into alpha
-        assert tools.alpha_only(parsed["matte"], "matte") and not tools.alpha_only(parsed["matte"], "foreground")
-    if "relight" in parsed:
-        assert "passes" not in tools.output_names(parsed["relight"], passes=False)
-        assert "passes" in tools.output_names(parsed["relight"], passes=True)
-    assert tools.image_models(worker.query(WORKER, ["models", "list", "--json"])) == ["degrain-small"]
+def test_the_real_tools_become_operators_from_their_descriptions(tmp_path, real):
+    plans = _plans(real)
+    assert {"strip_apply_degrain_small", "image_apply_degrain_small", "strip_match", "image_match",
+            "strip_continuity", "strip_fill", "strip_retime", "strip_matte", "strip_relight"} <= set(plans)
+    assert plans["strip_match"].label == "Shot Match"
+    apply = _props(plans["strip_apply_degrain_small"])
+    assert "p_strength" in apply and "p_model" not in apply  # the model's controls; one operator per model
+    match = _props(plans["strip_match"])
+    assert "in_reference" in match and "in_mask" in match
+    assert not {"p_reference_frame", "use_reference_frame", "p_lut", "p_cdl"} & set(match)  # the adapter's
+    cont = plans["strip_continuity"]
+    assert client_tools.main_input(cont.tool) == "b" and "in_a" in _props(cont) and "in_b" not in _props(cont)
+    assert not {"p_frames_a", "p_frames_b", "in_timeline"} & set(_props(cont))
+    assert _props(plans["strip_fill"])["handles"][1]["default"] == 2
+    assert _props(plans["strip_retime"])["handles"][1]["default"] == 1 and "handles" not in _props(plans["image_fill"])
+    assert "handles" not in _props(plans["strip_match"]) and "wire_passes" not in _props(plans["strip_match"])
+    relight = _props(plans["strip_relight"])
+    assert {"use_light", "light_type", "light_direction", "wire_passes", "p_lights"} <= set(relight)
+    # outputs from the description: a matte's comp only over a background, relight's passes only when asked
+    matte = plans["strip_matte"].tool
+    assert set(jobs.output_patterns(matte, str(tmp_path), "gs")) == {"foreground", "matte"}
+    outs = jobs.output_patterns(matte, str(tmp_path), "gs", connected=["plate", "background"])
+    assert set(outs) == {"foreground", "matte", "comp"} and outs["matte"].endswith("gs_matte_matte.####.exr")
+    relit = plans["strip_relight"].tool
+    assert set(jobs.output_patterns(relit, str(tmp_path), "sh")) == {"main"}
+    assert set(jobs.output_patterns(relit, str(tmp_path), "sh", passes=True)) == {"main", "passes"}
+    c = jobs.output_patterns(cont.tool, str(tmp_path), "b", sequence=False)
+    assert c == {"report": str(tmp_path / "report"), "json": str(tmp_path / "continuity.json")}
+    assert set(jobs.output_patterns(cont.tool, str(tmp_path), "b", params={"patch": 2})) == {"report", "json",
+                                                                                             "main", "patch"}
+
+
+def test_the_adapter_fills_frames_and_artifact_paths(tmp_path, real):
+    plans = _plans(real)
+    plate = _source("plate", range(1003, 1008), 2, 103, 2, 3)
+    ref = _source("ref", range(1001, 1012))
+    match = plans["strip_match"]
+    job, _ = jobs.plan_job(match.tool, plate, {"reference": ref}, {}, str(tmp_path))
+    assert job["params"] == {"reference_frame": 1006}  # the LUT and the CDL only when asked for
+    assert {"write_lut", "write_cdl"} <= set(_props(match))
+    wanted = tools.wanted_artifacts(match.tool, {"write_lut": True, "write_cdl": False})
+    job, _ = jobs.plan_job(match.tool, plate, {"reference": ref}, {}, str(tmp_path), artifacts=wanted)
+    assert job["params"] == {"reference_frame": 1006, "lut": str(tmp_path / "plate_match.cube")}
+    assert job["inputs"] == {"plate": plate.pattern, "reference": ref.pattern} and job["frames"] == "1003-1007"
+    still = strips.Source("ref", "/show/ref.exr", strips.StripUse([None], 0, 1, 0, 0), "sRGB")
+    job, _ = jobs.plan_job(match.tool, plate, {"reference": still}, {"reference_frame": 7}, str(tmp_path))
+    assert job["params"]["reference_frame"] == 7  # what is set stays; a still has no frame to give
+    cont = plans["strip_continuity"]
+    job, outputs = jobs.plan_job(cont.tool, _source("b", range(1001, 1004)), {"a": _source("a", range(1, 4))}, {},
+                                 str(tmp_path))
+    assert job["params"] == {"frames_a": "1-3", "frames_b": "1001-1003"} and job["frames"] is None
+    assert set(job["inputs"]) == {"a", "b"} and set(outputs) == {"report", "json"}
+    fill = plans["strip_fill"]
+    assert jobs.plan_job(fill.tool, plate, {}, {}, str(tmp_path), handles=8)[0]["handles"] == 2
+    retime = plans["strip_retime"]  # handles after the cut only: the source has 3 there
+    assert jobs.plan_job(retime.tool, plate, {}, {"speed": 0.5}, str(tmp_path), handles=8)[0]["handles"] == 3
+
+
+def test_a_tool_no_adapter_knows_becomes_an_operator_with_no_blender_edit(tmp_path):
+    catalog = tools.Catalog(client_tools.tools_from(fake_tool.described()), {}, "")
+    plans = _plans(catalog)
+    plan = plans["strip_grain"]
+    assert plan.label == "Match Grain" and plan.target == "STRIP" and "image_grain" in plans
+    props = _props(plan)
+    assert props["p_amount"] == ("float", {"name": "Amount", "description": "grain strength", "default": 1.0,
+                                           "min": 0.0, "max": 4.0})
+    assert props["use_seed"][0] == "bool" and props["use_seed"][1]["default"] is False
+    assert props["p_seed"][0] == "int" and props["p_seed"][1]["min"] == 0
+    assert props["p_response"][0] == "enum" and [i[0] for i in props["p_response"][1]["items"]] == ["film", "digital"]
+    assert not {"p_reference_frame", "use_reference_frame", "p_report"} & set(props)  # the adapter fills those
+    assert {"in_reference", "in_mask", "wire_passes", "to_compositor"} <= set(props)
+    assert props["handles"][0] == "int" and props["handles"][1]["default"] == 1
+    assert "handles" not in _props(plans["image_grain"]) and "image" in _props(plans["image_grain"])
+    # the reference comes from the other selected strip (the tool picks it); the mask only when named
+    plate = _source("sh010", range(1003, 1008), 2, 103, 2, 3)
+    ref, other = _source("ref", range(1001, 1012)), _source("other", range(1, 5))
+    others = tools.assign_inputs(plan.tool, {}, [ref, other], "STRIP", "sh010")
+    assert others == {"reference": ref}
+    assert tools.assign_inputs(plan.tool, {"mask": other}, [ref], "STRIP") == {"reference": ref, "mask": other}
+    with pytest.raises(ValueError, match="Match Grain needs a reference: select that strip too, then make 'sh010'"):
+        tools.assign_inputs(plan.tool, {}, [], "STRIP", "sh010")
+    with pytest.raises(ValueError, match="needs the reference image"):
+        tools.assign_inputs(plan.tool, {}, [ref], "IMAGE")  # images are named, never picked
+    values = _defaults(plan)
+    params = tools.params_from(plan.controls, values)
+    assert params == {"amount": 1.0, "response": "film"}  # the seed only when switched on
+    assert tools.params_from(plan.controls, dict(values, use_seed=True, p_seed=7))["seed"] == 7
+    job, outputs = jobs.plan_job(plan.tool, plate, others, params, str(tmp_path), handles=values["handles"])
+    assert set(outputs) == {"main"} and outputs["main"] == str(tmp_path / "sh010_grain.####.exr")
+    assert job["tool"] == "grain" and job["handles"] == 1 and job["frames"] == "1003-1007"
+    assert job["inputs"] == {"plate": plate.pattern, "reference": ref.pattern}
+    assert job["params"] == {"amount": 1.0, "response": "film", "reference_frame": 1006}
+    assert props["write_report"] == ("bool", {"name": "Write Grain report", "default": False,
+                                              "description": "Also write the Grain report (.json) into the "
+                                                             "result's version folder"})
+    job, _ = jobs.plan_job(plan.tool, plate, others, params, str(tmp_path),
+                           artifacts=tools.wanted_artifacts(plan.tool, dict(values, write_report=True)))
+    assert job["params"]["report"] == str(tmp_path / "sh010_grain.json")  # in the version folder
+    _, outputs = jobs.plan_job(plan.tool, plate, others, params, str(tmp_path), passes=True)
+    assert set(outputs) == {"main", "grain"} and outputs["grain"].endswith("sh010_grain_grain.####.exr")
+    assert client_tools.primary_output(plan.tool, list(outputs)) == "main"
+
+
+def _script(tmp_path, body, name="matchcut"):
+    path = tmp_path / "bin" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_a_worker_of_a_newer_description_version_says_update_the_adapter(tmp_path):
+    answer = json.dumps({"matchcut_tools": 99, "matchcut": "9.0", "tools": {}})
+    exe = _script(tmp_path, "echo '%s'" % answer)
+    with pytest.raises(client_worker.WorkerError) as caught:
+        tools.load_catalog(exe, str(tmp_path / "cache"))
+    message = str(caught.value)
+    assert message.endswith("update the adapter") and "version 99" in message and "\n" not in message
+
+
+def test_descriptions_are_cached_and_a_hung_worker_only_costs_its_models(tmp_path, real):
+    (tmp_path / "tools.json").write_text(json.dumps(fake_tool.described()))
+    log = tmp_path / "calls.log"
+    exe = _script(tmp_path, 'echo "$@" >> %s\ncase "$1" in tools) cat %s;; *) sleep 30;; esac'
+                  % (log, tmp_path / "tools.json"))
+    cache = tools.cache_folder({"MATCHCUT_CACHE_DIR": str(tmp_path / "c")})
+    assert cache == str(tmp_path / "c" / "blender")
+    start = time.monotonic()
+    catalog = tools.load_catalog(exe, cache, timeout=1.0)  # tools answered, then `models list` hangs
+    assert time.monotonic() - start < 5 and "grain" in catalog.tools and catalog.models == {}
+    assert "no answer in 1 s" in catalog.note and "no model operators" in catalog.note
+    again = tools.load_catalog(exe, cache, timeout=1.0)
+    assert again.tools == catalog.tools and log.read_text().count("tools --json") == 1  # not asked again
+    plans = _plans(again)
+    assert "strip_grain" in plans and not [p for p in plans if p.startswith("strip_apply")]
+
+
+def test_cache_folder_follows_the_core_then_the_extension():
+    assert tools.cache_folder({"MATCHCUT_CACHE_DIR": "/c"}, "/ext/cache") == os.path.join("/c", "blender")
+    assert tools.cache_folder({}, "/ext/cache") == "/ext/cache"
+    assert tools.cache_folder({}).endswith(os.path.join("matchcut-blender", "cache"))
 
 
 def test_light_from_properties():
@@ -211,22 +363,6 @@ def test_light_from_properties():
     assert tools.light_from(values) == {"type": "spot", "color": [1.0, 0.5, 0.25], "intensity": 2.0,
                                         "position": [0.1, 0.2, 0.9], "cone": 30.0, "softness": 0.2}
     assert tools.pass_socket_name("N") == "normals" and tools.pass_socket_name("matte") == "matte"
-
-
-def test_find_worker(tmp_path, monkeypatch):
-    monkeypatch.delenv("MATCHCUT_WORKER", raising=False)
-    assert worker.find_worker(WORKER) == WORKER
-    assert worker.find_worker(str(Path(WORKER).parent.parent)) == WORKER  # a venv folder
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(worker.WorkerError, match="no Matchcut worker found .*preferences"):
-        worker.find_worker(str(tmp_path / "nowhere"))
-    monkeypatch.setenv("MATCHCUT_WORKER", WORKER)
-    assert worker.find_worker("") == WORKER
-
-
-def test_query_reports_the_workers_error_line(tmp_path):
-    with pytest.raises(worker.WorkerError, match="models info no-such-model"):
-        worker.query(WORKER, ["models", "info", "no-such-model", "--json"])
 
 
 def _frames(folder, n, size=256):
@@ -240,25 +376,6 @@ def _frames(folder, n, size=256):
         out.close()
 
 
-@pytest.mark.zoo
-def test_job_run_reads_progress_and_cancels_cleanly(tmp_path):
-    _frames(tmp_path / "src", 40)
-    out = tmp_path / "out"
-    out.mkdir()
-    job = jobs.build_job("apply", {"plate": str(tmp_path / "src" / "p.####.exr")},
-                         {"main": str(out / "r.####.exr")}, list(range(1, 41)), 0, {"model": "degrain-small"})
-    run = worker.JobRun(WORKER, jobs.write_job(job, str(out)))
-    deadline = time.time() + 120
-    while run.state.index < 1 and time.time() < deadline:
-        run.poll(timeout=0.2)
-    assert run.state.total == 40 and 0 < run.state.fraction < 1
-    state = run.cancel()
-    assert state.outcome == "cancelled" and state.finished
-    written = sorted(p.name for p in out.iterdir() if p.name != "job.json")
-    assert all(n.startswith("r.") and n.endswith(".exr") for n in written)  # whole frames only, no temporaries
-    assert 0 < len(written) < 40
-
-
 # --- the modal operator's logic (monitor.JobMonitor) against the real worker ---------------------------------
 
 def _monitored_job(tmp_path, n=40, size=256, drop=None):
@@ -267,11 +384,11 @@ def _monitored_job(tmp_path, n=40, size=256, drop=None):
     if drop:
         (tmp_path / "src" / f"p.{drop:04d}.exr").unlink()
     folder = jobs.new_version_folder(str(tmp_path / "results"), "sh010", "apply")
-    job = jobs.build_job("apply", {"plate": str(tmp_path / "src" / "p.####.exr")},
-                         jobs.output_patterns(tools.ToolSpec("apply", "", ["plate"], ["main"], {}, False, []),
-                                              folder, "sh010"),
-                         list(range(1, n + 1)), 0, {"model": "degrain-small"})
-    return monitor.JobMonitor(worker.JobRun(WORKER, jobs.write_job(job, folder)), "apply", folder), folder
+    job = client_jobs.build_job("apply", {"plate": str(tmp_path / "src" / "p.####.exr")},
+                                {"main": os.path.join(folder, "sh010_apply.####.exr")},
+                                client_jobs.format_range(1, n), {"model": "degrain-small"})
+    run = client_worker.JobRun(WORKER, jobs.write_job(job, folder))
+    return monitor.JobMonitor(run, "apply", folder), folder
 
 
 def _timers_until(mon, condition, limit=240):
@@ -298,7 +415,7 @@ def _gone(pid):
 def test_monitor_shows_progress_and_esc_stops_the_worker_leaving_nothing(tmp_path):
     mon, folder = _monitored_job(tmp_path)
     first = mon.begin()
-    assert first == ("RUNNING_MODAL", 0, "Matchcut apply: starting", False, None)
+    assert first == ("RUNNING_MODAL", 0, "Matchcut apply: starting the worker...", False, None)
     steps = _timers_until(mon, lambda s: mon.state.index >= 1)
     shown = [s for s in steps if s.percent]
     assert shown and shown[-1].status.startswith("Matchcut apply: frame ") and "/40, " in shown[-1].status
@@ -331,7 +448,7 @@ def test_monitor_runs_to_done_and_keeps_the_result(tmp_path):
 def test_monitor_reports_the_workers_error_and_removes_the_folder(tmp_path):
     mon, folder = _monitored_job(tmp_path, n=4, size=32, drop=3)
     end = _timers_until(mon, lambda s: s.ended)[-1]
-    assert end.outcome == "error" and "missing frame(s) 3" in mon.state.message
+    assert end.outcome == "error" and "missing frame(s) 3" in mon.state.error
     assert not os.path.exists(folder)
 
 
@@ -344,6 +461,7 @@ def test_monitor_kills_a_worker_that_ignores_the_request_to_stop(tmp_path):
     mon.run.request_cancel = lambda: setattr(mon.run.state, "cancel_requested", True)  # deaf to SIGINT
     mon.handle("ESC")
     assert mon.run.process.poll() is None  # still running: nothing was sent
+    assert monitor.CANCEL_GRACE == client_worker.CANCEL_GRACE  # one grace for every host
     now[0] = monitor.CANCEL_GRACE + 1  # the grace period is over
     end = _timers_until(mon, lambda s: s.ended)[-1]
     assert end.outcome == "cancelled" and mon.run.process.returncode == -signal.SIGKILL

@@ -178,8 +178,10 @@ def test_operators_come_from_the_worker_and_the_doctor_reports(run_blender):
         result["retime_props"] = {k: [props[k].type, getattr(props[k], "default", None)] for k in props.keys()
                                   if k.startswith(("p_", "use_"))}
     ''')
-    for name, entry in tools.items():
-        if "plate" in entry["inputs"] and name != "apply":
+    assert tools["matchcut_tools"] == 2
+    for name, entry in tools["tools"].items():  # every tool with a main input; a model-running one per model
+        if any(i["role"] == "main" for i in entry["input_specs"]) and not any(c["ui"] == "model"
+                                                                              for c in entry["controls"]):
             assert f"strip_{name}" in res["ops"] and f"image_{name}" in res["ops"]
     assert "strip_apply_degrain_small" in res["ops"] and "strip_continuity" in res["ops"]
     assert res["doctor"] == ["FINISHED"] and "Matchcut 0.1.0" in res["report"]
@@ -194,6 +196,12 @@ def test_the_extension_zip_installs_and_registers(run_blender, tmp_path):
     root = Path(__file__).resolve().parents[3]
     subprocess.run(["make", "-s", "blender-extension"], cwd=root, check=True, capture_output=True)
     zips = sorted((root / "build" / "blender").glob("matchcut-*.zip"))
+    import zipfile
+
+    names = zipfile.ZipFile(zips[-1]).namelist()
+    assert {"client/__init__.py", "client/worker.py", "client/events.py", "client/jobs.py", "client/tools.py",
+            "interface.py", "blender_manifest.toml"} <= set(names)
+    assert "worker.py" not in names and "events.py" not in names  # the client's, not copies of it
     res = run_blender(f'''
         addon_utils.disable("matchcut_blender")
         bpy.ops.extensions.package_install_files(filepath={str(zips[-1])!r}, repo="user_default",
@@ -203,6 +211,26 @@ def test_the_extension_zip_installs_and_registers(run_blender, tmp_path):
     ''', env={"BLENDER_USER_RESOURCES": str(tmp_path / "user")})
     assert "bl_ext.user_default.matchcut" in res["enabled"]
     assert "strip_apply_degrain_small" in res["ops"]
+
+
+def test_a_worker_of_another_version_says_which_side_to_update_and_registers_no_tools(run_blender, tmp_path):
+    worker = tmp_path / "bin" / "matchcut"
+    worker.parent.mkdir()
+    worker.write_text("#!/bin/sh\necho '%s'\n" % json.dumps({"matchcut_tools": 99, "matchcut": "9.0", "tools": {}}))
+    worker.chmod(0o755)
+    res = run_blender('''
+        from matchcut_blender import interface
+        result["error"] = interface._state["error"]
+        result["ops"] = [o for o in dir(bpy.ops.matchcut) if o.startswith(("strip_", "image_"))]
+        try:
+            bpy.ops.matchcut.reload_tools()
+        except RuntimeError as exc:
+            result["reload"] = str(exc)
+    ''', env={"MATCHCUT_WORKER": str(worker)})
+    assert res["error"] == ("the Matchcut worker 9.0 describes its tools in version 99, this adapter reads "
+                            "version 2: update the adapter")
+    assert res["ops"] == [] and res["error"] in res["reload"]
+    assert "Traceback" not in res["reload"] and len(res["reload"].strip().splitlines()) == 1
 
 
 # The modal path in real Blender. Background Blender has no event loop: bpy.ops(..., "INVOKE_DEFAULT") calls
@@ -268,7 +296,7 @@ def test_the_modal_operator_follows_the_worker_and_esc_adds_nothing(run_blender,
                 del op
                 Probe.op = None
                 bpy.ops.wm.open_mainfile(filepath=bpy.data.filepath)
-                result["outcome"] = monitor.state.outcome
+                result["outcome"] = monitor.state.status
                 result["worker"] = [monitor.run.process.returncode,
                                     os.path.exists("/proc/%d" % monitor.run.process.pid)]
                 result["running_after"] = len(interface._state["running"])
@@ -277,7 +305,7 @@ def test_the_modal_operator_follows_the_worker_and_esc_adds_nothing(run_blender,
         if how != "file_loaded":
             process = op._monitor.run.process
             result["worker"] = [process.returncode, os.path.exists("/proc/%d" % process.pid)]
-            result["outcome"] = op._monitor.state.outcome
+            result["outcome"] = op._monitor.state.status
             result["timer_left"] = op._timer is not None
             result["running_after"] = len(interface._state["running"])
             result["strips"] = [(s.name, s.channel) for s in compat.strips_of(scene.sequence_editor)]
@@ -292,7 +320,9 @@ def test_the_modal_operator_follows_the_worker_and_esc_adds_nothing(run_blender,
     percents = [p for p, _ in res["shown"] if p is not None]
     assert percents[0] == 0 and percents == sorted(percents)
     statuses = [t for _, t in res["shown"] if t]
-    assert statuses[0] == "Matchcut apply: starting" and any(t.startswith("Matchcut apply: frame ") for t in statuses)
+    assert statuses[0] == "Matchcut apply: starting the worker..."
+    # a frame's line (a 3-frame job may end between two timer ticks: its end is the 100 above)
+    assert how == "finish" or any(t.startswith("Matchcut apply: frame ") for t in statuses)
     results = tmp_path / "matchcut"
     if how == "finish":
         assert res["end"] == ["FINISHED"] and res["outcome"] == "done" and percents[-1] == 100

@@ -113,15 +113,19 @@ def test_match_uses_the_other_selected_strip_as_reference(run_blender, tmp_path,
         r = add_sequence("ref", {str(ref)!r}, ["ref.1001.exr", "ref.1002.exr", "ref.1003.exr"], 3, 20)
         p.select = r.select = True
         scene.sequence_editor.active_strip = p
-        result["op"] = sorted(bpy.ops.matchcut.strip_match())
+        result["op"] = sorted(bpy.ops.matchcut.strip_match(write_lut=True))
         new = scene.sequence_editor.active_strip
         result["new"] = [new.channel, new.frame_final_start, new.frame_final_end, bpy.path.abspath(new.directory)]
+        result["last"] = bpy.context.window_manager.matchcut_last_result
     ''')
     assert res["op"] == ["FINISHED"]
     assert res["new"][:3] == [2, 1, 4]
     job = json.loads((Path(res["new"][3]) / "job.json").read_text())
     assert job["inputs"]["reference"] == str(ref / "ref.####.exr")
-    assert "mask" not in job["inputs"]
+    assert "mask" not in job["inputs"] and job["params"]["reference_frame"] == 1002  # the strip's middle frame
+    lut = Path(res["new"][3]) / "plate_match.cube"  # asked for: the grade as a 3D LUT beside the frames
+    assert job["params"]["lut"] == str(lut) and lut.is_file() and f"3D LUT {lut}" in res["last"]
+    assert "cdl" not in job["params"]
     import OpenImageIO as oiio
 
     out = oiio.ImageBuf(str(Path(res["new"][3]) / "plate_match.1002.exr")).get_pixels(oiio.FLOAT)[..., :3]
