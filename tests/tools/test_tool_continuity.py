@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matchcut.cli.app import main
-from matchcut.continuity.planted import make_pair
+from matchcut.testing.planted import make_pair
 from matchcut.errors import JobError, SettingError
 from matchcut.frames import read_plate, write_plate
 from matchcut.jobs.events import ListSink

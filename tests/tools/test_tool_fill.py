@@ -11,8 +11,9 @@ from matchcut import color
 from matchcut.errors import SettingError, ShapeMismatchError
 from matchcut.frames import Plate, read_metadata, read_plate, write_plate
 from matchcut.jobs import ListSink, job_from_dict, run_job
-from matchcut.retime.quality import psnr
-from matchcut.retime.samples import photo, warped_frame
+from matchcut.testing.metrics import psnr
+from matchcut.testing.photos import photo as load_photo
+from matchcut.testing.sequences import warped_frame
 from matchcut.tools import get_tool
 
 SIZE = (64, 96)
@@ -20,7 +21,7 @@ SIZE = (64, 96)
 
 @pytest.fixture(scope="module")
 def img():
-    return photo("astronaut")
+    return load_photo("astronaut", colorspace="srgb")
 
 
 def _write(folder, img, frames=range(1001, 1009), edit=None):
@@ -126,7 +127,7 @@ def test_neighbours_of_different_sizes_are_refused(tmp_path, img):
 
 
 def test_fill_across_a_cut_holds_the_nearer_frame(tmp_path, img):
-    other = photo("coffee")
+    other = load_photo("coffee", colorspace="srgb")
     _write(tmp_path, img, frames=range(1001, 1006),
            edit=lambda f, d: warped_frame(other, SIZE, f - 1001) if f >= 1004 else d)
     sink = ListSink()

@@ -11,7 +11,8 @@ from matchcut.frames import read_plate, write_plate
 from matchcut.jobs.events import ListSink
 from matchcut.jobs.runner import run_job
 from matchcut.jobs.spec import job_from_dict
-from matchcut.matte.quality import photo, screen_shot, soft_alpha
+from matchcut.testing.mattes import screen_shot, soft_alpha
+from matchcut.testing.photos import photo as load_photo
 from matchcut.tools.matte import MatteTool
 
 H, W = 96, 144
@@ -25,7 +26,7 @@ def _cache(tmp_path, monkeypatch, request):
 
 
 def _screen_shot(tmp_path, screen="green", uneven=0.3):
-    alpha, fg = soft_alpha(H, W), photo("coffee", H, W)
+    alpha, fg = soft_alpha(H, W), load_photo("coffee", colorspace="scene_linear", size=(H, W))
     for f in FRAMES:
         write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", screen_shot(fg, alpha, screen, uneven=uneven, seed=f),
                     dtype="float")
@@ -43,7 +44,7 @@ def _job(tmp_path, inputs=None, outputs=None, **params):
 
 def test_screen_job_writes_matte_foreground_and_comp(tmp_path):
     alpha, fg = _screen_shot(tmp_path)
-    bg = photo("rocket", H, W)
+    bg = load_photo("rocket", colorspace="scene_linear", size=(H, W))
     write_plate(tmp_path / "bg.exr", bg, dtype="float")
     sink = ListSink()
     job = _job(tmp_path, {"plate": "plates/gs.####.exr", "background": "bg.exr"},
@@ -70,7 +71,7 @@ def test_screen_job_writes_matte_foreground_and_comp(tmp_path):
 
 def test_background_of_another_size_is_fitted_with_a_warning(tmp_path):
     _screen_shot(tmp_path)
-    write_plate(tmp_path / "bg.exr", photo("rocket", 200, 100), dtype="float")
+    write_plate(tmp_path / "bg.exr", load_photo("rocket", colorspace="scene_linear", size=(200, 100)), dtype="float")
     sink = ListSink()
     run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "background": "bg.exr"},
                  {"matte": "out/m.####.exr", "comp": "out/c.####.exr"}, background_fit="fit"), sink)
@@ -109,7 +110,7 @@ def test_garbage_matte_of_another_aspect_is_an_error(tmp_path):
 
 
 def test_screen_that_is_not_green_or_blue(tmp_path):
-    alpha, fg = soft_alpha(H, W), photo("coffee", H, W)
+    alpha, fg = soft_alpha(H, W), load_photo("coffee", colorspace="scene_linear", size=(H, W))
     red = fg * alpha[..., None] + np.array([0.5, 0.04, 0.04], np.float32) * (1 - alpha[..., None])
     write_plate(tmp_path / "plates/gs.0001.exr", red, dtype="float")
     with pytest.raises(SettingError, match="not a green or blue screen"):
@@ -144,7 +145,8 @@ def test_tools_json_lists_matte_controls():
 def test_person_job_warns_when_nobody_is_there(tmp_path, zoo_model):
     zoo_model("selfie-segmentation")
     for f in FRAMES:
-        write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", photo("coffee", H, W), dtype="float")
+        write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr",
+                    load_photo("coffee", colorspace="scene_linear", size=(H, W)), dtype="float")
     sink = ListSink()
     run_job(MatteTool(), _job(tmp_path, mode="person"), sink)
     assert len([e for e in sink.of("warning") if "no person" in e["message"]]) == 2
@@ -154,11 +156,11 @@ def test_person_job_warns_when_nobody_is_there(tmp_path, zoo_model):
 @pytest.mark.zoo
 def test_person_job_auto_mode_mattes_the_astronaut(tmp_path, zoo_model):
     zoo_model("selfie-segmentation")
-    from matchcut.matte.quality import astronaut_truth
+    from matchcut.testing.mattes import astronaut_truth
     from matchcut.runtime import DeviceOptions
 
     image, truth = astronaut_truth(160, DeviceOptions(provider="cpu"))
-    bg = photo("rocket", 160, 160)
+    bg = load_photo("rocket", colorspace="scene_linear", size=(160, 160))
     for f in FRAMES:
         write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", image * truth[..., None] + bg * (1 - truth[..., None]),
                     dtype="float")

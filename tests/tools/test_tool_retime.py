@@ -11,8 +11,9 @@ from matchcut import color
 from matchcut.errors import SettingError
 from matchcut.frames import Plate, read_metadata, read_plate, write_plate
 from matchcut.jobs import ListSink, job_from_dict, run_job
-from matchcut.retime.quality import psnr
-from matchcut.retime.samples import photo, warped_frame
+from matchcut.testing.metrics import psnr
+from matchcut.testing.photos import photo as load_photo
+from matchcut.testing.sequences import warped_frame
 from matchcut.tools.retime import RetimeTool
 
 SIZE = (64, 96)
@@ -20,7 +21,7 @@ SIZE = (64, 96)
 
 @pytest.fixture(scope="module")
 def img():
-    return photo("astronaut")
+    return load_photo("astronaut", colorspace="srgb")
 
 
 def _write(folder, img, frames=range(1001, 1004), other=None, cut_at=None):
@@ -66,7 +67,7 @@ def test_fps_change_24_to_30(tmp_path, img, zoo_model):
 
 
 def test_retime_never_blends_across_a_cut(tmp_path, img):
-    _write(tmp_path, img, frames=range(1001, 1005), other=photo("coffee"), cut_at=1003)
+    _write(tmp_path, img, frames=range(1001, 1005), other=load_photo("coffee", colorspace="srgb"), cut_at=1003)
     sink = ListSink()
     run_job(RetimeTool(), _job(tmp_path, frames="1002-1003", speed=0.5), sink)
     assert [e["frame"] for e in sink.of("warning")] == [1003]

@@ -441,7 +441,7 @@ def test_init_never_raises_without_nuke(monkeypatch):
 # --- 6. continuity ------------------------------------------------------------------------------------------
 
 def test_continuity_regions_become_text_overlays_node_lines_and_a_sticky_note(host, tmp_path, descriptions):
-    from matchcut.continuity.planted import make_pair
+    from matchcut.testing.planted import make_pair
     host, nuke = host
     pair = make_pair("astronaut", seed=0, size=(224, 288), changes=("paste", "recolour"))
     group = host.create_node(tools(descriptions)["continuity"])
