@@ -103,7 +103,8 @@ class JobMonitor:
     def _over(self):
         """Apply what the worker sent; True once the job has ended and the worker has exited (its final event
         alone is not the end: an exit status after it can still turn a done job into an error)."""
-        return self.run.poll().finished and self.run.process.returncode is not None
+        self.run.poll()
+        return self.run.finished
 
     def _end(self):
         self.phase = "ended"

@@ -141,11 +141,10 @@ class Batch:
             if self.cancelled:
                 self.cancel()
             while True:
+                # poll kills a worker that ignored a cancel for the client's CANCEL_GRACE (hung in a model)
                 state = self.run.poll(timeout=POLL)
-                if state.finished:
+                if self.run.finished:
                     break
-                if self._cancel_sent is not None and time.monotonic() - self._cancel_sent > worker.CANCEL_GRACE:
-                    self.run.kill()  # it ignored the request (hung in a model): poll reports it cancelled
                 yield events.progress_text(state, widgets.label(tool))
             self.run = None
             self.states.append(state)
