@@ -50,22 +50,27 @@ def assemble(host: str, root: Path | None = None) -> dict[str, bytes]:
     return files
 
 
-def write_tree(files: dict[str, bytes], dest: Path) -> list[Path]:
-    """Write ``files`` under ``dest`` (each atomically); returns the paths written."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a hidden temporary file in the same folder, then os.replace."""
     import os
     import tempfile
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tree(files: dict[str, bytes], dest: Path) -> list[Path]:
+    """Write ``files`` under ``dest`` (each atomically); returns the paths written."""
     written = []
     for rel, data in files.items():
         path = dest.joinpath(*rel.split("/"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
         written.append(path)
     return written

@@ -1,5 +1,6 @@
-"""A tool no adapter has heard of, registered in the core for a test: every host must offer it from its
-description alone (menus, knobs, dialogs, operators, jobs), with no host edit."""
+"""Fakes the host tests share: a tool no adapter has heard of, registered in the core for a test (every host
+must offer it from its description alone: menus, knobs, dialogs, operators, jobs, with no host edit), and
+shell scripts standing in for a broken or slow worker."""
 from __future__ import annotations
 
 from matchcut.models.manifest import Control
@@ -42,3 +43,16 @@ def described() -> dict:
         return describe_all()
     finally:
         del TOOLS["grain"]
+
+
+def worker_script(folder, body: str, name: str = "matchcut") -> str:
+    """An executable shell script standing in for the worker (one that hangs, dies, prints garbage or answers
+    a description of another version): ``folder/bin/name`` running ``body``."""
+    import pathlib
+    import stat
+
+    path = pathlib.Path(folder) / "bin" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return str(path)

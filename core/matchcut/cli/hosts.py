@@ -19,12 +19,12 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from matchcut.adapters import write_atomic
 from matchcut.errors import FrameWriteError, SettingError
 
 HOSTS = ("resolve",)
@@ -53,7 +53,7 @@ LUA_PLACEHOLDERS = ("local TOOL = [==[]==]", "local MATCHCUT_PYTHON = [==[]==]",
 SAFE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ()&+,._-]*$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
-hosts_app = typer.Typer(help="Install the host adapters (DaVinci Resolve).", no_args_is_help=True)
+hosts_app = typer.Typer(help="Install (Resolve) or build (Nuke, Resolve, Blender) the host adapters.", no_args_is_help=True)
 
 
 def resolve_scripts_folder(platform: str | None = None, env: dict | None = None) -> Path:
@@ -217,18 +217,6 @@ def _recorded(dest: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def install(source: Path, dest: Path, edition: str = "both", force: bool = False, dry_run: bool = False,
             worker: str = "", python: str = "", description: dict | None = None) -> list[tuple[str, Path]]:
     """Install into ``dest``; returns (action, path) per file: "write", "same", "replace" or "remove" (a file
@@ -267,12 +255,12 @@ def install(source: Path, dest: Path, edition: str = "both", force: bool = False
         if action == "remove":
             path.unlink()
         elif action != "same":
-            _write_atomic(path, files[path])
+            write_atomic(path, files[path])
     _prune(dest, [dest.joinpath(*rel.split("/")).parent for rel in gone])
     kept = {rel: sha for rel, sha in recorded.items() if rel not in gone}
     manifest = {"matchcut_resolve_install": 1, "edition": edition,
                 "files": {**kept, **{p.relative_to(dest).as_posix(): _sha(d) for p, d in files.items()}}}
-    _write_atomic(dest / LIBRARY / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_atomic(dest / LIBRARY / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return actions
 
 

@@ -9,7 +9,6 @@ import importlib.util
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -317,12 +316,7 @@ def test_a_tool_no_adapter_knows_becomes_an_operator_with_no_blender_edit(tmp_pa
     assert client_tools.primary_output(plan.tool, list(outputs)) == "main"
 
 
-def _script(tmp_path, body, name="matchcut"):
-    path = tmp_path / "bin" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+_script = fake_tool.worker_script
 
 
 def test_a_worker_of_a_newer_description_version_says_update_the_adapter(tmp_path):

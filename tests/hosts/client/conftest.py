@@ -4,10 +4,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
-import stat
 import sys
 
 import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/hosts: the shared fakes
+import fake_tool  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CLIENT = ROOT / "hosts" / "common" / "client"
@@ -34,13 +36,7 @@ def client():
 @pytest.fixture
 def script(tmp_path):
     """``script(body)``: an executable shell script standing in for a worker (a broken or slow one)."""
-    def make(body: str, name: str = "matchcut") -> str:
-        path = tmp_path / "bin" / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_text("#!/bin/sh\n" + body + "\n")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        return str(path)
-    return make
+    return lambda body, name="matchcut": fake_tool.worker_script(tmp_path, body, name)
 
 
 @pytest.fixture

@@ -523,13 +523,7 @@ def test_cancel_button_signals_the_worker_which_exits_cleanly(host, tmp_path, mo
 # --- 8. start-up, the menu and a tool no adapter knows -------------------------------------------------------
 
 def script_worker(tmp_path, body):
-    """A shell script standing in for the worker (one that hangs, one of another version, one that describes a
-    tool no adapter knows)."""
-    path = tmp_path / "bin" / "matchcut"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return str(path)
+    return fake_tool.worker_script(tmp_path, body)
 
 
 def test_start_up_with_a_hung_worker_gives_the_menu_and_one_line_in_a_few_seconds(bare_host, tmp_path, monkeypatch):

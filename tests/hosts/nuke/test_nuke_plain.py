@@ -4,7 +4,6 @@ import ast
 import json
 import os
 import pathlib
-import stat
 import subprocess
 import sys
 import time
@@ -62,13 +61,7 @@ MATTE = describe("matte", inputs=(("plate", "main", True), ("background", "frame
                  controls=[{"name": "background_color", "type": "color", "default": None}])
 
 
-def make_script(tmp_path, body, name="matchcut"):
-    """An executable shell script standing in for the worker (a hung one, one of another version)."""
-    path = tmp_path / "bin" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+make_script = fake_tool.worker_script
 
 
 @pytest.fixture

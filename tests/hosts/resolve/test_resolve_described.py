@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import stat
 import sys
 
 import pytest
@@ -39,13 +38,7 @@ def private(monkeypatch, tmp_path):
     monkeypatch.delenv("MATCHCUT_RESOLVE_OUTPUT", raising=False)
 
 
-def _script(tmp_path, body, name="matchcut"):
-    """An executable standing in for the worker."""
-    path = tmp_path / "bin" / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+_script = fake_tool.worker_script
 
 
 def _answering(tmp_path, answer):
