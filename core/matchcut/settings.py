@@ -15,6 +15,9 @@ DEBUG_VAR = "MATCHCUT_DEBUG"
 THREADS_VAR = "MATCHCUT_THREADS"
 #: Training steps for the project's own degrain-small model when `models install` builds it (default 700).
 DEGRAIN_STEPS_VAR = "MATCHCUT_DEGRAIN_STEPS"
+#: Path mapping rules (``S:\\show=/mnt/show``), newline- or ``;``-separated, applied after ``--map`` and
+#: ``--map-file`` rules wherever a path written on another machine is read (matchcut.paths).
+PATH_MAP_VAR = "MATCHCUT_PATH_MAP"
 #: OpenColorIO's own variable: a config path; when unset the built-in ACES studio config is used.
 OCIO_VAR = "OCIO"
 

@@ -20,7 +20,7 @@ from matchcut.tools.description import Input, Output
 #: command -> (cli module, the tool's controls that command options of its own stand for)
 TOOL_COMMANDS = {"apply": ("run", set()), "match": ("match", set()), "fill": ("retime", set()),
                  "retime": ("retime", set()), "matte": ("matte", {"background_color"}),
-                 "relight": ("relight", {"lights"}), "continuity": ("continuity", set())}
+                 "relight": ("relight", {"lights"}), "continuity": ("continuity", {"path_map"})}
 
 
 class ProbeTool(Tool):

@@ -2,6 +2,7 @@
 
 import html
 import json
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
@@ -193,3 +194,138 @@ def test_edl_media_by_comment_or_clip_name_end_to_end(tmp_path):
     assert any(w.startswith("offline media: clip 'sh010' ") and w.endswith("sh010.####.exr: frame(s) 1042, 1045 "
                "not on disk (on disk: 1001-1004)") for w in warnings)
     assert any(w.startswith("offline media: clip 'sh030': no media reference") for w in warnings)  # no path found
+
+
+WINDOWS_EDL = """TITLE: windows
+FCM: NON-DROP FRAME
+
+001  SH010    V     C        00:00:41:17 00:00:41:21 01:00:00:00 01:00:00:04
+* FROM CLIP NAME: sh010
+* FROM CLIP: S:\\show\\sh010\\sh010.1001.exr
+002  SH020    V     C        00:01:23:09 00:01:23:11 01:00:00:04 01:00:00:06
+* FROM CLIP NAME: sh020
+* FROM FILE: \\\\fileserver\\show\\sh020\\sh020.2001.exr
+003  BL       V     C        00:00:00:00 00:00:00:01 01:00:00:06 01:00:00:07
+004  SH030    V     C        00:00:00:00 00:00:00:02 01:00:00:09 01:00:00:11
+* FROM CLIP NAME: sh030
+* FROM CLIP: S:\\show\\sh030\\sh030.1001.exr
+005  SH040    V     C        00:00:00:00 00:00:00:02 01:00:00:11 01:00:00:13
+* FROM CLIP NAME: sh040
+* FROM CLIP: S:\\show\\sh030\\sh030.1001.exr
+"""
+
+
+def _windows_show(folder):
+    """The media of WINDOWS_EDL under folder/mnt/show (sh030 is missing), the EDL beside it."""
+    pair = _shots(folder / "mnt" / "show")
+    edl = folder / "cut.edl"
+    edl.write_text(WINDOWS_EDL)
+    return pair, edl
+
+
+def _summary_agrees(data):
+    """Every count of the summary line is the length of the list the report gives for it."""
+    s, t = data["summary"], data["timeline"]
+    assert s["compared"] == len(data["comparisons"]) and s["not_compared"] == len(data["skipped"])
+    assert s["compared"] + s["not_compared"] == s["pairs"] == s["cuts"] + s["not_compared_by_reason"].get("apart", 0)
+    assert sum(s["not_compared_by_reason"].values()) == s["not_compared"]
+    assert s["offline_sources"] == len(data["offline"]) and s["offline_clips"] == sum(len(m["clips"])
+                                                                                      for m in data["offline"])
+    assert s["gaps"] == len(t["gaps"]) and s["holes"] == sum(g["hole"] for g in t["gaps"])
+    assert s["generated"] == len(t["generated"]) and s["clips"] == len(t["clips"]) and s["hidden"] == len(t["hidden"])
+    assert s["clips_in_file"] == s["clips"] + s["hidden"]  # these timelines show no clip in two pieces
+
+
+def test_windows_edl_mapped_onto_real_media_end_to_end(tmp_path):
+    pair, edl = _windows_show(tmp_path)
+    sink = ListSink()
+    data, page = _run(tmp_path, edl.name, sink, path_map=f"S:\\show={tmp_path / 'mnt' / 'show'}\n"
+                      f"\\\\fileserver\\show={tmp_path / 'mnt' / 'show'}")
+    [comp] = data["comparisons"]
+    assert comp["label"] == "sh010 / sh020" and comp["a"]["frame"] == 1004 and comp["b"]["frame"] == 2001
+    assert comp["a"]["path"] == str(tmp_path / "mnt" / "show" / "sh010" / "sh010.1004.exr")
+    assert any(region_iou(tuple(r["box"]), pair.boxes[0]) >= 0.3 for r in comp["regions"])
+    assert data["skipped"] == [
+        {"label": "sh020 / 003", "reason": "generated, nothing to compare: '003' (black)"},
+        {"label": "003 / sh030", "reason": "not cut together: a gap of 2 frames between them"},
+        {"label": "sh030 / sh040", "reason": "media offline"}]
+    # sh030 and sh040 use one missing file: one entry, one warning, both clips named.
+    [offline] = data["offline"]
+    assert offline["path"] == str(tmp_path / "mnt" / "show" / "sh030" / "sh030.1001.exr")
+    assert offline["written"] == "S:\\show\\sh030\\sh030.1001.exr" and offline["reason"] == "no such file"
+    assert [c["name"] for c in offline["clips"]] == ["sh030", "sh040"]
+    warnings = [e["message"] for e in sink.of("warning")]
+    assert [w for w in warnings if w.startswith("offline media")] == [
+        f"offline media: 2 clips: 'sh030', 'sh040' {offline['path']}: no such file"]
+    summary = data["summary"]
+    assert (summary["compared"], summary["not_compared"], summary["gaps"], summary["offline_sources"]) == (1, 3, 1, 1)
+    assert any(e["message"] == f"summary: {summary['text']}" for e in sink.of("info"))
+    assert html.escape(summary["text"]) in page and "Generated, nothing to compare" in page
+    _summary_agrees(data)
+
+
+def test_path_map_rules_from_the_environment_and_a_file(tmp_path, monkeypatch):
+    _, edl = _windows_show(tmp_path)
+    rules = tmp_path / "rules.txt"
+    rules.write_text(f"# the show\n\\\\fileserver\\show={tmp_path / 'mnt' / 'show'}\n")
+    monkeypatch.setenv("MATCHCUT_PATH_MAP", f"S:\\show={tmp_path / 'mnt' / 'show'};Q:\\unused=/mnt/unused")
+    sink = ListSink()
+    data, _ = _run(tmp_path, edl.name, sink, path_map_file=rules.name)
+    assert [c["label"] for c in data["comparisons"]] == ["sh010 / sh020"]
+    unused = [e["message"] for e in sink.of("warning") if "matches no media path" in e["message"]]
+    assert unused == [f"path map rule 'Q:\\unused=/mnt/unused' (MATCHCUT_PATH_MAP) matches no media path in {edl}"]
+    assert data["timeline"]["warnings"] == unused
+
+
+def test_summary_agrees_with_the_report_on_real_exported_timelines(tmp_path):
+    corpus = Path(__file__).parents[1] / "timelines" / "corpus"
+    for name in ("premiere_example.xml", "nested_example.otio", "gap_test.edl", "premiere_generators.xml",
+                 "multiple_track.otio"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / name).write_bytes((corpus / name).read_bytes())
+        data, page = _run(folder, name)
+        _summary_agrees(data)
+        assert data["comparisons"] == []  # no media in the corpus: nothing to compare, all said why
+    nested = json.loads((tmp_path / "nested_example.otio" / "rep" / "continuity.json").read_text())
+    assert nested["summary"]["clips"] == nested["summary"]["clips_in_file"] == 7
+    assert [c["name"] for c in nested["timeline"]["clips"]] == [
+        "Normal Clip 1", "Clip Inside A Stack 1", "Normal Clip 2", "Clip Inside A Stack 2", "Normal Clip 3",
+        "Clip Inside A Track", "Normal Clip 4"]
+
+
+def test_cli_map_options(tmp_path, monkeypatch, capsys):
+    from matchcut.cli.app import main
+
+    _, edl = _windows_show(tmp_path)
+    rules = tmp_path / "rules.txt"
+    rules.write_text(f"\\\\fileserver\\show={tmp_path / 'mnt' / 'show'}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MATCHCUT_PATH_MAP", raising=False)
+    with pytest.raises(SystemExit) as done:
+        main(["continuity", "--timeline", edl.name, "--report", "rep", "--no-person", "--device", "cpu",
+              "--map", f"S:\\show={tmp_path / 'mnt' / 'show'}", "--map-file", rules.name])
+    assert done.value.code == 0
+    data = json.loads((tmp_path / "rep" / "continuity.json").read_text())
+    assert [c["label"] for c in data["comparisons"]] == ["sh010 / sh020"]
+    assert f"summary: {data['summary']['text']}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["continuity", "--timeline", edl.name, "--report", "rep", "--map", "S:\\show", "--events", "jsonl"])
+    event = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert event["message"] == "setting 'path map': --map: rule 'S:\\show' is not FROM=TO (e.g. 'S:\\show=/mnt/show')"
+
+
+def test_timeline_read_errors_are_one_line_with_the_fix(tmp_path):
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL.replace("00:00:41:21", "00:00:41:24"))
+    with pytest.raises(InputError) as caught:
+        read_cuts(edl)
+    assert str(caught.value) == (f"{edl}: cannot read as a timeline: timecode 00:00:41:24 counts more frames than "
+                                 "24 fps has; give the rate the EDL was cut at with --edl-rate (job parameter "
+                                 "edl_rate) (e.g. --edl-rate 25)")
+    audio = tmp_path / "audio.otio"
+    timeline = otio.schema.Timeline()
+    timeline.tracks.append(otio.schema.Track(kind=otio.schema.TrackKind.Audio))
+    otio.adapters.write_to_file(timeline, str(audio))
+    with pytest.raises(InputError, match=r"audio.otio: the timeline has no video track \(1 audio track and no video\)"):
+        read_cuts(audio)

@@ -143,30 +143,127 @@ def _atomic_write(path: Path, text: str) -> None:
         raise FrameWriteError(str(path), exc.strerror or str(exc)) from None
 
 
+#: The summary's words for why a pair of successive clips was not compared (tools.continuity's kinds).
+NOT_COMPARED = {"offline": "media offline", "generated": "generated", "apart": "parted by a gap",
+                "alignment": "alignment failed", "unreadable": "unreadable"}
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def timeline_summary(plan, compared: int, not_compared: dict[str, int]) -> dict:
+    """The counts of a timeline run (every list in the report has its count here) and them as one line."""
+    edit = plan.edit
+    gaps = edit.gaps
+    counts = {
+        "clips": len(edit.clips), "clips_in_file": edit.clip_count, "hidden": len(edit.hidden),
+        "from_nested": sum(1 for c in edit.clips if c.inside), "video_tracks": len(edit.tracks),
+        "pairs": len(plan.pairs), "cuts": len(plan.cuts), "compared": compared,
+        "not_compared": sum(not_compared.values()), "not_compared_by_reason": dict(not_compared),
+        "gaps": len(gaps), "holes": sum(1 for g in gaps if g.hole), "offline_sources": len(plan.offline),
+        "offline_clips": sum(len(g.shots) for g in plan.offline), "generated": len(plan.generated),
+    }
+    c = counts
+    text = _n(c["clips"], "clip") + f" on {_n(c['video_tracks'], 'video track')}"
+    if c["from_nested"]:
+        text += f" ({c['from_nested']} from nested stacks or tracks, flattened)"
+    if c["hidden"]:
+        text += f", {c['hidden']} more not shown"
+    why = ", ".join(f"{n} {NOT_COMPARED.get(k, k)}" for k, n in not_compared.items() if n)
+    text += (f"; {_n(c['pairs'], 'pair')} of successive clips: {c['compared']} compared, {c['not_compared']} not "
+             f"compared" + (f" ({why})" if why else ""))
+    text += f"; {_n(c['gaps'], 'gap')}" + (f" ({c['holes']} with nothing on any video track)" if c["gaps"] else "")
+    text += (f"; {_n(c['offline_sources'], 'offline source')}" + (f" used by {_n(c['offline_clips'], 'clip')}"
+             if c["offline_sources"] else "") + f"; {_n(c['generated'], 'generated clip')}")
+    return {**counts, "text": text}
+
+
+def timeline_dict(plan, summary: dict) -> dict:
+    """What the timeline holds as plain data: tracks, clips, gaps, generated and hidden clips, path map notes."""
+    edit = plan.edit
+    gap_dicts = [{"track": g.track, "record": list(g.record), "record_timecode": edit.timecode(g.record[0]),
+                  "frames": g.frames, "why": g.why, "hole": g.hole, "covered_by": list(g.covered_by)}
+                 for g in edit.gaps]
+    return {
+        "path": str(edit.path), "name": edit.name, "rate": edit.rate, "start_timecode": edit.timecode(0),
+        "walk": list(edit.notes), "summary": summary,
+        "tracks": [{"name": t.name, "clips": sum(1 for i in t.items if i.__class__.__name__ == "Clip"),
+                    "gaps": sum(1 for i in t.items if i.__class__.__name__ == "Gap")} for t in edit.tracks],
+        "clips": [c.to_dict(edit) for c in edit.clips],
+        "gaps": gap_dicts,
+        "generated": [s.clip.to_dict(edit) for s in plan.generated],
+        "hidden": [{"name": h.name, "track": h.track, "inside": list(h.inside), "why": h.why} for h in edit.hidden],
+        "warnings": list(edit.warnings),
+    }
+
+
+def _offline_html(missing: list[dict]) -> str:
+    esc = html.escape
+    items = []
+    for m in missing:
+        head = f"{esc(m['path'])} ({esc(m['reason'])})" if m["path"] else f"{esc(m['clip'])}: {esc(m['reason'])}"
+        clips = m.get("clips") or []
+        if clips:
+            used = ", ".join(
+                f"{esc(c['name'])}" + (f" (reel {esc(c['reel'])})" if c.get("reel") else "")
+                + (f" at {esc(c['track'])} {esc(c.get('record_timecode', ''))}" if c.get("track") else "")
+                for c in clips[:50]) + (f" … and {len(clips) - 50} more" if len(clips) > 50 else "")
+            head += f"<br>used by {len(clips)} clip{'s' if len(clips) != 1 else ''}: {used}"
+        if m.get("mapped_by"):
+            head += f"<br>written {esc(m['written'])}, mapped by {esc(m['mapped_by'])}"
+        items.append(f"<li class=missing>{head}</li>")
+    return "<h2 class=missing>Offline media</h2><ul>" + "".join(items) + "</ul>"
+
+
+def _timeline_html(t: dict) -> str:
+    esc = html.escape
+    parts = [f"<h2>Timeline</h2><p>{esc(t['summary']['text'])}.</p>",
+             f"<p>Read {esc(t['path'])} at {t['rate']:g} fps from {esc(t['start_timecode'])}: "
+             f"{esc('; '.join(t['walk']))}.</p>"]
+    if t["warnings"]:
+        parts.append("<ul>" + "".join(f"<li class=missing>{esc(w)}</li>" for w in t["warnings"]) + "</ul>")
+    if t["gaps"]:
+        parts.append("<h3>Gaps</h3><ul>" + "".join(
+            f"<li>{esc(g['track'])} {esc(g['record_timecode'])}: {esc(g['why'])}, {g['frames']} frame(s); "
+            + (f"seen there: {esc(', '.join(g['covered_by']))}" if g["covered_by"] else
+               "nothing on any video track (a hole)") + "</li>" for g in t["gaps"]) + "</ul>")
+    if t["generated"]:
+        parts.append("<h3>Generated, nothing to compare</h3><ul>" + "".join(
+            f"<li>{esc(c['name'])} ({esc(c['generated'])}) at {esc(c['track'])} {esc(c['record_timecode'])}</li>"
+            for c in t["generated"]) + "</ul>")
+    if t["hidden"]:
+        parts.append("<h3>Clips the edit does not show</h3><ul>" + "".join(
+            f"<li>{esc(h['name'])}" + (f" in {esc(' / '.join(h['inside']))}" if h["inside"] else "")
+            + f" ({esc(h['track'])}): {esc(h['why'])}</li>" for h in t["hidden"]) + "</ul>")
+    return "\n".join(parts)
+
+
 def write_report(folder: str | os.PathLike, title: str, sections: list[tuple[object, dict]], *,
                  json_path: str | os.PathLike | None = None, missing: list[dict] | None = None,
-                 skipped: list[dict] | None = None) -> tuple[Path, Path]:
+                 skipped: list[dict] | None = None, timeline: dict | None = None) -> tuple[Path, Path]:
     """Write ``index.html`` into ``folder`` and the JSON (``json_path`` or ``folder/continuity.json``).
 
-    ``sections``: (Comparison, comparison_dict) per compared cut. ``missing``: offline media
-    ({"clip", "path", "reason"}); ``skipped``: cuts not compared ({"label", "reason"}). Both written atomically.
+    ``sections``: (Comparison, comparison_dict) per compared cut. ``missing``: offline media, one entry per
+    file ({"clip" (the first), "path", "reason", "clips"}); ``skipped``: successive clips not compared
+    ({"label", "reason"}); ``timeline``: ``timeline_dict`` for a timeline run. Both written atomically.
     """
     folder = Path(folder)
     body = []
+    if timeline:
+        body.append(_timeline_html(timeline))
     if missing:
-        body.append("<h2 class=missing>Offline media</h2><ul>" + "".join(
-            f"<li class=missing>{html.escape(m['clip'])}: "
-            + (f"{html.escape(m['path'])} ({html.escape(m['reason'])})" if m['path'] else html.escape(m['reason']))
-            + "</li>"
-            for m in missing) + "</ul>")
+        body.append(_offline_html(missing))
     if skipped:
-        body.append("<h2 class=missing>Cuts not compared</h2><ul>" + "".join(
+        body.append("<h2 class=missing>Not compared</h2><ul>" + "".join(
             f"<li class=missing>{html.escape(s['label'])}: {html.escape(s['reason'])}</li>" for s in skipped) + "</ul>")
     body += [comparison_html(c, info) for c, info in sections]
     page = folder / "index.html"
     _atomic_write(page, PAGE.format(title=html.escape(title), body="\n".join(body)))
     data = {"matchcut_continuity": 1, "title": title, "comparisons": [info for _, info in sections],
             "offline": missing or [], "skipped": skipped or []}
+    if timeline:
+        data["summary"], data["timeline"] = timeline["summary"], timeline
     jpath = Path(json_path) if json_path else folder / "continuity.json"
     _atomic_write(jpath, json.dumps(data, indent=2))
     return page, jpath

@@ -20,10 +20,14 @@ from matchcut.tools.base import Emit, Tool, WorkItem
 from matchcut.tools.description import Input, Output
 
 if TYPE_CHECKING:
+    from matchcut.continuity.timeline import CutPlan
     from matchcut.frames import Plate
     from matchcut.jobs.spec import JobSpec
+    from matchcut.paths import PathMap
 
 WORKING = "Linear Rec.709 (sRGB)"
+#: Offline sources warned about one by one; the report lists every one.
+WARNED = 20
 
 
 class ContinuityTool(Tool):
@@ -61,6 +65,12 @@ class ContinuityTool(Tool):
         Control("edl_rate", "float", 24.0, min=1.0, max=240.0, label="EDL frame rate",
                 help="frames per second of an EDL's timecodes (an EDL does not say; .otio and FCP XML do)",
                 cli_help="Frames per second of an EDL's timecodes (EDLs do not say)."),
+        Control("path_map", "string", "", label="Path map", ui="host",
+                help="path mapping rules for a timeline's media, FROM=TO one per line or ';'-separated (e.g. "
+                     "S:\\show=/mnt/show); before path_map_file's and $MATCHCUT_PATH_MAP's, the longest FROM wins"),
+        Control("path_map_file", "string", "", label="Path map file", ui="host", flag="--map-file",
+                help="a file of path mapping rules, one FROM=TO a line ('#' comments); relative to the job's folder",
+                cli_help="A file of path mapping rules, one FROM=TO a line ('#' comments)."),
     )
     # B is the shot under review (the host's current one), A the earlier shot it must agree with
     input_specs = (
@@ -88,6 +98,9 @@ class ContinuityTool(Tool):
         self.missing: list[dict] = []
         self.skipped: list[dict] = []
         self.frames: tuple[int, int] | None = None
+        self.cut_plan: CutPlan | None = None  # a timeline job's cuts
+        self.not_compared: dict[str, int] = {}  # why pairs were not compared: kind -> count
+        self.summary: dict = {}
 
     # --- checking and planning ------------------------------------------------------------------------
 
@@ -150,13 +163,15 @@ class ContinuityTool(Tool):
                                      f"{', '.join(plate.channels)}")
         return convert(np.ascontiguousarray(plate.rgb), space, WORKING).astype(np.float32)
 
-    def _compare(self, a_path: str, fa: int, b_path: str, fb: int, label: str, job: JobSpec, emit: Emit):
+    def _compare(self, a_path: str, fa: int, b_path: str, fb: int, label: str, job: JobSpec, emit: Emit,
+                 origins: tuple[int, int] = (1, 1)):
+        """``origins``: the frame number of each movie's first frame (1, as the runner numbers them, for a pair)."""
         from matchcut.continuity.compare import compare
         from matchcut.continuity.report import comparison_dict
         from matchcut.frames import open_source
 
-        pa = open_source(a_path, first_frame=fa).read(fa, nonfinite=job.nonfinite)
-        pb = open_source(b_path, first_frame=fb).read(fb, nonfinite=job.nonfinite)
+        pa = open_source(a_path, first_frame=origins[0]).read(fa, nonfinite=job.nonfinite)
+        pb = open_source(b_path, first_frame=origins[1]).read(fb, nonfinite=job.nonfinite)
         a, b = self._linear(pa, "colorspace_a"), self._linear(pb, "colorspace_b")
         if (pa.width, pa.height) != (pb.width, pb.height):
             emit("info", message=f"{label}: A is {pa.width}x{pa.height}, B {pb.width}x{pb.height}; A is aligned onto "
@@ -169,34 +184,77 @@ class ContinuityTool(Tool):
              f"{c.alignment.matches} matches")
         return c, info, a, b, pb
 
-    def prepare(self, job: JobSpec, emit: Emit) -> None:
-        """Compare the pair (or every cut of the timeline); keep what the patch and the report need."""
+    def _path_map(self, job: JobSpec) -> PathMap:
+        """The job's path mapping rules (params path_map, path_map_file), then $MATCHCUT_PATH_MAP."""
+        from matchcut.jobs.spec import resolve_job_path
+        from matchcut.paths import load_path_map, rules_from_text
+
+        text, file = self.values["path_map"], self.values["path_map_file"]
+        rules = rules_from_text(text, "path_map") if text else []
+        where = f"{job.where}: 'params.path_map_file'"
+        return load_path_map(rules, [resolve_job_path(file, job.base_dir, where)] if file else [])
+
+    def _timeline(self, job: JobSpec, emit: Emit) -> None:
+        """Compare every cut of the timeline; list what is not compared, offline media by file, the summary."""
+        from collections import Counter
+
         from matchcut.continuity.align import AlignmentError
+        from matchcut.continuity.report import timeline_summary
+        from matchcut.continuity.timeline import plan_cuts
+        from matchcut.errors import InputError
 
-        self.values = self.values or self.params(job)
-        self.sections, self.missing, self.skipped = [], [], []
-        if "timeline" in job.inputs:
-            from matchcut.continuity.timeline import read_cuts
+        plan = self.cut_plan = plan_cuts(job.input_path("timeline"), rate=float(self.values["edl_rate"]),
+                                      paths=self._path_map(job))
+        for message in plan.edit.warnings:
+            emit("warning", message=message)
+        self.missing = [g.to_dict(plan.edit) for g in plan.offline]
+        for group in plan.offline[:WARNED]:
+            emit("warning", message=f"offline media: {group.message()}")
+        if len(plan.offline) > WARNED:
+            emit("warning", message=f"offline media: {len(plan.offline) - WARNED} more; the report lists all "
+                 f"{len(plan.offline)}")
+        self.not_compared = Counter()
 
-            cuts, offline = read_cuts(job.input_path("timeline"), rate=float(self.values["edl_rate"]))
-            self.missing = [{"clip": s.name, "path": s.pattern, "reason": s.offline} for s in offline]
-            for m in self.missing:
-                where = f" {m['path']}" if m["path"] else ""
-                emit("warning", message=f"offline media: clip '{m['clip']}'{where}: {m['reason']}")
-            for cut in cuts:
-                if cut.a.offline or cut.b.offline:
-                    self.skipped.append({"label": cut.label, "reason": "media offline"})
-                    continue
+        def skip(cut, kind: str, reason: str) -> None:
+            self.skipped.append({"label": cut.label, "reason": reason})
+            self.not_compared[kind] += 1
+
+        for cut in plan.pairs:
+            generated = [s for s in (cut.a, cut.b) if s.generated]
+            if not cut.meets:
+                seen = f"; seen there: {', '.join(cut.gap.covered_by)}" if cut.gap.covered_by else ""
+                skip(cut, "apart", f"not cut together: {cut.gap.describe()} between them{seen}")
+            elif generated:
+                what = ", ".join(f"'{s.name}' ({s.generated})" for s in generated)
+                skip(cut, "generated", f"generated, nothing to compare: {what}")
+            elif cut.a.offline or cut.b.offline:
+                skip(cut, "offline", "media offline")
+            else:
                 try:
                     c, info, *_ = self._compare(cut.a.pattern, cut.a.last, cut.b.pattern, cut.b.first, cut.label,
-                                                job, emit)
+                                                job, emit, origins=(cut.a.origin, cut.b.origin))
                 except AlignmentError as exc:
-                    self.skipped.append({"label": cut.label, "reason": str(exc)})
+                    skip(cut, "alignment", str(exc))
                     emit("warning", message=str(exc))
                     continue
+                except InputError as exc:  # unreadable past its header, no RGB: this cut only
+                    skip(cut, "unreadable", str(exc))
+                    emit("warning", message=f"{cut.label}: {exc}")
+                    continue
+                if cut.transition:
+                    info["transition"] = cut.transition
                 self.sections.append((c, info))
-            if not cuts:
-                emit("warning", message=f"{job.input_path('timeline')}: no consecutive clips on any video track")
+        if not plan.pairs:
+            emit("warning", message=f"{job.input_path('timeline')}: no two successive clips on any video track")
+        self.summary = timeline_summary(plan, len(self.sections), self.not_compared)
+        emit("info", message=f"summary: {self.summary['text']}")
+
+    def prepare(self, job: JobSpec, emit: Emit) -> None:
+        """Compare the pair (or every cut of the timeline); keep what the patch and the report need."""
+        self.values = self.values or self.params(job)
+        self.sections, self.missing, self.skipped, self.cut_plan, self.summary = [], [], [], None, {}
+        if "timeline" in job.inputs:
+            self._timeline(job, emit)
             return
         fa, fb = self.frames or self._pair_frames(job)
         c, info, *_ = self._compare(job.input_path("a"), fa, job.input_path("b"), fb, "A / B", job, emit)
@@ -230,7 +288,7 @@ class ContinuityTool(Tool):
 
     def finish(self, job: JobSpec, emit: Emit) -> dict[str, str]:
         """Write the HTML report and the JSON; they are the job's artifacts."""
-        from matchcut.continuity.report import write_report
+        from matchcut.continuity.report import timeline_dict, write_report
 
         if not self.sections and not self.skipped and not self.missing and "timeline" not in job.inputs:
             self.prepare(job, emit)  # a resumed patch job: prepare did not run
@@ -238,6 +296,7 @@ class ContinuityTool(Tool):
         json_path = Path(job.output_path("json")) if "json" in job.outputs else None
         title = "Continuity: " + (Path(job.input_path("timeline")).name if "timeline" in job.inputs else
                                   f"{Path(job.input_path('a')).name} / {Path(job.input_path('b')).name}")
+        timeline = timeline_dict(self.cut_plan, self.summary) if self.cut_plan is not None else None
         page, data = write_report(folder, title, self.sections, json_path=json_path, missing=self.missing,
-                                  skipped=self.skipped)
+                                  skipped=self.skipped, timeline=timeline)
         return {"report": str(page), "json": str(data)}

@@ -51,7 +51,7 @@ def test_hosts_derive_inputs_outputs_and_timing_from_the_description(client, rea
     assert t.primary_output(tools["matte"], ["foreground", "matte", "comp"]) == "comp"
     assert t.job_outputs(tools["relight"], [], {}, extras=False) == ["main"]
     assert t.job_outputs(tools["continuity"], [], {"patch": 2}) == ["report", "json", "main", "patch"]
-    assert t.host_params(tools["continuity"]) == ["frames_a", "frames_b"]
+    assert t.host_params(tools["continuity"]) == ["frames_a", "frames_b", "path_map", "path_map_file"]
     assert set(t.host_params(tools["match"])) == {"cdl", "lut", "reference_frame"}
     assert t.default_handles(tools["fill"]) == 2 and t.render_range(tools["retime"], 1001, 1010, 1) == (1001, 1011)
     assert t.render_range(tools["fill"], 1001, 1010, 2, available=(1000, 1010)) == (1000, 1010)
