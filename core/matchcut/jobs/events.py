@@ -104,6 +104,8 @@ class TextSink(EventSink):
         if event == "start":
             first, last = fields.get("frames") or (None, None)
             head = f"{fields.get('job')}: {fields.get('total')} frame(s)" + (f" {first}-{last}" if first is not None else "")
+            if not fields.get("total") and first is None:
+                head = f"{fields.get('job')}: started"  # a report, not frames
             if self.use_progress:
                 from rich.console import Console
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -128,10 +130,10 @@ class TextSink(EventSink):
             self._line(f"{event}{where}: {fields.get('message')}")
         elif event == "done":
             self._stop()
-            self._line(
-                f"done: {fields.get('frames_written')} written, {fields.get('frames_skipped')} skipped "
-                f"in {fields.get('seconds', 0):.1f}s"
-            )
+            written, skipped = fields.get("frames_written"), fields.get("frames_skipped")
+            # a job that makes no frames (a report) has nothing to count: its own summary said what it did
+            counts = f"{written} written, {skipped} skipped " if written or skipped else ""
+            self._line(f"done: {counts}in {fields.get('seconds', 0):.1f}s")
             for name, path in (fields.get("artifacts") or {}).items():
                 self._line(f"{name}: {path}")
         elif event == "cancelled":
