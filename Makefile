@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.matchcut-installed
 DEMO   ?= build/demo
 
-.PHONY: venv zoo demo test test-fast bench clean blender-venv blender-extension blender-versions
+.PHONY: venv zoo demo test test-fast bench clean dist package-check blender-venv blender-extension blender-versions
 
 venv: $(STAMP)
 
@@ -36,7 +36,19 @@ bench: zoo
 	$(BIN)/matchcut bench --write docs/benchmarks.md
 
 clean:
-	rm -rf build .pytest_cache
+	rm -rf build dist .pytest_cache
+
+# The sdist and the wheel (the wheel carries the host adapters as package data: setup.py), into dist/.
+dist:
+	@test -x build/dist-venv/bin/python || $(PYTHON) -m venv build/dist-venv
+	@build/dist-venv/bin/python -m pip install -q --upgrade pip build
+	build/dist-venv/bin/python -m build --outdir dist .
+
+# What CI checks after the tests: the wheel installed into a fresh environment outside the checkout (doctor, the
+# three adapters installed, one tool on a tiny plate) and its dependencies resolved for macOS arm64, Windows x86_64
+# and Linux aarch64 (.ci/package; DIST=DIR keeps the built files).
+package-check:
+	PYTHON=$(PYTHON) bash .ci/package
 
 # Blender adapter (hosts/blender). bpy 5.0.1 is Blender as a Python 3.11 module (it pins its own numpy); the
 # Blender tests in `make test` run it. The extension zip is built by Blender's own `extension build` (the

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 #: Extra folders of models (``*.toml`` manifests beside ``*.onnx`` files), ``os.pathsep``-separated, searched first.
 MODEL_PATH_VAR = "MATCHCUT_MODEL_PATH"
 #: Root of Matchcut's per-user cache (model zoo, TensorRT engines, host render caches).
 CACHE_DIR_VAR = "MATCHCUT_CACHE_DIR"
+#: Matchcut's per-user configuration folder (where `matchcut hosts install` records what it installed where).
+CONFIG_DIR_VAR = "MATCHCUT_CONFIG_DIR"
 #: Set to 1 for full tracebacks from the CLI.
 DEBUG_VAR = "MATCHCUT_DEBUG"
 #: Threads for OpenImageIO and onnxruntime on the CPU (default: all cores).
@@ -22,12 +26,49 @@ PATH_MAP_VAR = "MATCHCUT_PATH_MAP"
 OCIO_VAR = "OCIO"
 
 
-def cache_dir() -> Path:
-    """Matchcut's per-user cache root: ``$MATCHCUT_CACHE_DIR``, else ``$XDG_CACHE_HOME/matchcut``, else ``~/.cache/matchcut``."""
-    if os.environ.get(CACHE_DIR_VAR):
-        return Path(os.environ[CACHE_DIR_VAR]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "matchcut"
+def _platform(platform: str | None) -> str:
+    platform = platform or sys.platform
+    return "win32" if platform.startswith(("win", "cygwin")) else ("darwin" if platform == "darwin" else "linux")
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~"))
+
+
+def cache_dir(platform: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Matchcut's per-user cache root: ``$MATCHCUT_CACHE_DIR``, else each platform's convention: Linux (and
+    other Unixes) ``$XDG_CACHE_HOME/matchcut`` or ``~/.cache/matchcut``; macOS ``~/Library/Caches/Matchcut``;
+    Windows ``%LOCALAPPDATA%\\Matchcut\\Cache``. ``platform`` (sys.platform) and ``env`` (os.environ) are for tests."""
+    env = os.environ if env is None else env
+    if env.get(CACHE_DIR_VAR):
+        return Path(env[CACHE_DIR_VAR]).expanduser()
+    kind = _platform(platform)
+    if kind == "darwin":
+        return _home(env) / "Library" / "Caches" / "Matchcut"
+    if kind == "win32":
+        base = env.get("LOCALAPPDATA") or str(_home(env) / "AppData" / "Local")
+        return Path(base) / "Matchcut" / "Cache"
+    return Path(env.get("XDG_CACHE_HOME") or _home(env) / ".cache") / "matchcut"
+
+
+def config_dir(platform: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Matchcut's per-user configuration folder: ``$MATCHCUT_CONFIG_DIR``, else Linux ``$XDG_CONFIG_HOME/matchcut``
+    or ``~/.config/matchcut``; macOS ``~/Library/Application Support/Matchcut``; Windows ``%APPDATA%\\Matchcut``."""
+    env = os.environ if env is None else env
+    if env.get(CONFIG_DIR_VAR):
+        return Path(env[CONFIG_DIR_VAR]).expanduser()
+    kind = _platform(platform)
+    if kind == "darwin":
+        return _home(env) / "Library" / "Application Support" / "Matchcut"
+    if kind == "win32":
+        base = env.get("APPDATA") or str(_home(env) / "AppData" / "Roaming")
+        return Path(base) / "Matchcut"
+    return Path(env.get("XDG_CONFIG_HOME") or _home(env) / ".config") / "matchcut"
+
+
+def installs_file() -> Path:
+    """Where `matchcut hosts install` records each install (host, folder, version), for `matchcut hosts status`."""
+    return config_dir() / "installs.json"
 
 
 def model_cache_dir() -> Path:

@@ -36,7 +36,7 @@ class MATCHCUT_AP_preferences(bpy.types.AddonPreferences):
     bl_idname = PACKAGE
 
     worker_path: bpy.props.StringProperty(
-        name="Worker", subtype="FILE_PATH", default="",
+        name="Worker", subtype="FILE_PATH", default=tool_specs.preset_worker(),  # as `hosts install blender` wrote it
         description="The matchcut executable of the Matchcut environment (empty: MATCHCUT_WORKER, then PATH)")
     device: bpy.props.EnumProperty(
         name="Device", default="AUTO", description="Where the worker runs models",

@@ -26,6 +26,8 @@ Catalog = namedtuple("Catalog", "tools models note")
 OperatorPlan = namedtuple("OperatorPlan", "ident label description tool model target properties controls")
 
 TARGETS = ("STRIP", "IMAGE")
+#: The add-on's own folder (where an installed add-on's record, client.tools.RECORD, is).
+ADDON_FOLDER = os.path.dirname(os.path.abspath(__file__))
 CONTROL_TYPES = ("float", "int", "bool", "choice", "color", "string")
 
 
@@ -51,7 +53,8 @@ def load_catalog(exe, cache_dir=None, refresh=False, timeout=described.STARTUP_T
     ``timeout`` s. Raises WorkerError (one line: a missing worker, one of another version) when there are no
     descriptions at all.
     """
-    tools, note = described.load_descriptions(exe, cache_dir, timeout=timeout, refresh=refresh)
+    answer, note = described.load_answer(exe, cache_dir, timeout=timeout, refresh=refresh)
+    tools = described.tools_from(answer)
     models = {}
     if any(described.model_param(t) for t in tools.values()) and not note:
         try:
@@ -60,7 +63,16 @@ def load_catalog(exe, cache_dir=None, refresh=False, timeout=described.STARTUP_T
                 models[model_id] = workers.query(exe, ["models", "info", model_id, "--json"], timeout=timeout)
         except workers.WorkerError as exc:
             note = "{} (no model operators)".format(exc)
-    return Catalog(tools, models, note)
+    # installed by `matchcut hosts install blender` from another Matchcut than this worker: one line saying so
+    mismatch = described.version_mismatch(described.installed_record(ADDON_FOLDER), answer, "blender")
+    return Catalog(tools, models, "; ".join(n for n in (mismatch, note) if n))
+
+
+def preset_worker(folder=None):
+    """The worker path `matchcut hosts install blender` wrote into the add-on's record (the preferences' default
+    Worker), or "" (built from a checkout, or no record)."""
+    record = described.installed_record(folder or ADDON_FOLDER)
+    return str(record.get("worker") or "") if record else ""
 
 
 # --- properties from controls -----------------------------------------------------------------------------

@@ -19,6 +19,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "hosts" / "resolve"
 
 
+@pytest.fixture(autouse=True)
+def _config_in_tmp(tmp_path, monkeypatch):
+    """`hosts install` notes each install in the per-user config folder: keep it out of the user's."""
+    monkeypatch.setenv("MATCHCUT_CONFIG_DIR", str(tmp_path / "config"))
+
+
 def _cli(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -83,8 +89,10 @@ def test_editions_and_dry_run(tmp_path, capsys):
     assert code == 0 and "would write:" in out and not (tmp_path / "dry").exists()
     code, _, err = _cli(["hosts", "install", "resolve", "--dest", str(tmp_path / "x"), "--edition", "lite"], capsys)
     assert code == 3 and "edition" in err
-    code, _, err = _cli(["hosts", "install", "nuke", "--dest", str(tmp_path / "x")], capsys)
-    assert code == 3 and "unknown host 'nuke'" in err and "(valid: resolve)" in err
+    code, _, err = _cli(["hosts", "install", "maya", "--dest", str(tmp_path / "x")], capsys)
+    assert code == 3 and "unknown host 'maya'" in err and "(valid: blender, nuke, resolve)" in err
+    code, _, err = _cli(["hosts", "install", "nuke", "--dest", str(tmp_path / "x"), "--edition", "free"], capsys)
+    assert code == 3 and "--edition" in err and "resolve` only" in err and not (tmp_path / "x").exists()
 
 
 def test_an_artists_file_is_never_replaced_without_force(tmp_path, capsys):
@@ -226,3 +234,28 @@ def test_tools_that_cannot_name_a_script_and_sources_that_are_not_the_adapter(tm
     (alone / "templates" / "tool.py").unlink()
     with pytest.raises(SettingError, match="not the Resolve adapter"):
         hosts_cli.plan_install(alone, tmp_path / "d")
+
+
+def test_the_install_records_its_version_and_another_version_needs_force(tmp_path, capsys):
+    """The package carries the record the dialog compares with its worker; a Scripts folder of another Matchcut
+    version is named, and replaced only with --force."""
+    from matchcut import __version__
+
+    dest = tmp_path / "Scripts"
+    assert _cli(["hosts", "install", "resolve", "--dest", str(dest), "--worker", "/env/bin/matchcut"], capsys)[0] == 0
+    record = dest / "Matchcut" / "matchcut_resolve" / "matchcut_installed.json"
+    data = json.loads(record.read_text())
+    assert data["version"] == __version__ and data["worker"] == "/env/bin/matchcut" and data["host"] == "resolve"
+    assert "Matchcut/matchcut_resolve/matchcut_installed.json" in json.loads(
+        (dest / "Matchcut" / "installed.json").read_text())["files"]  # ours: replaced and removed like the rest
+    code, out, _ = _cli(["hosts", "status"], capsys)
+    assert f"resolve  {__version__:<8} {dest}: runs another worker: /env/bin/matchcut" in out
+    record.write_text(json.dumps(dict(data, version="0.0.9")))
+    code, _, err = _cli(["hosts", "install", "resolve", "--dest", str(dest)], capsys)
+    assert code == 4 and "it holds the Resolve adapter of Matchcut 0.0.9" in err and "--force" in err
+    code, out, _ = _cli(["hosts", "install", "resolve", "--dest", str(dest), "--force"], capsys)
+    assert code == 0 and f"replaced: {record}" in out and json.loads(record.read_text())["version"] == __version__
+    code, out, _ = _cli(["hosts", "uninstall", "resolve", "--dest", str(dest)], capsys)
+    assert code == 0 and f"removed: {record}" in out and not (dest / "Matchcut").exists()
+    code, out, _ = _cli(["hosts", "status", "--json"], capsys)
+    assert [e for e in json.loads(out)["installs"] if e["where"] == str(dest)] == []

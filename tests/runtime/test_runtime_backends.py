@@ -21,7 +21,7 @@ def test_defaults_and_round_trip():
 def test_from_dict_names_bad_field_and_lists_valid():
     with pytest.raises(SettingError, match=r"device\.gpu.*valid: device_id, precision, provider, threads"):
         DeviceOptions.from_dict({"gpu": 1})
-    with pytest.raises(SettingError, match=r"device\.provider.*'metal'.*valid: auto, cpu, cuda, tensorrt"):
+    with pytest.raises(SettingError, match=r"device\.provider.*'metal'.*valid: auto, coreml, cpu, cuda, tensorrt"):
         DeviceOptions.from_dict({"provider": "metal"})
     with pytest.raises(SettingError, match=r"device\.precision.*valid: fp16, fp32"):
         DeviceOptions(precision="int8")

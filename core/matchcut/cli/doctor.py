@@ -24,7 +24,9 @@ PACKAGES = (
     ("torch", "torch", False),  # an extra: builds and exports models, never runs inside a host
 )
 
-GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+#: As matchcut.runtime.backends.GPU_ORDER (CoreML: a Mac's GPU and Neural Engine).
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "CoreMLExecutionProvider")
+COREML = "CoreMLExecutionProvider"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -115,6 +117,7 @@ def collect() -> dict[str, Any]:
         "providers": providers,
         "gpu": providers.get("gpu"),
         "gpu_active": gpu_active(providers),
+        "coreml": COREML in providers.get("usable", []),
         "gpu_fallback": gpu_fallback(providers),
         "ocio": _ocio(),
         "models": _models(),
@@ -136,11 +139,18 @@ def _human(report: dict[str, Any]) -> list[str]:
         for request, got in prov.get("active", {}).items():
             lines.append(f"  {request:<9} -> {', '.join(got) if isinstance(got, list) else got}")
     lines.append(f"gpu: {report['gpu'] or 'none'}")
+    if COREML in prov.get("available", []):
+        lines.append("coreml: " + ("loads: auto runs models on it (a model that cannot run there runs on the CPU, "
+                                   "said in one line)" if report.get("coreml") else
+                                   f"listed but cannot load ({prov.get('unusable', {}).get(COREML, 'unknown')}): "
+                                   "models run on the CPU"))
     missing = report["gpu_fallback"]
     if missing and not gpu_active(prov):
+        check = ("macOS and its CoreML" if missing == [COREML]
+                 else "the GPU, its driver and the CUDA/cuDNN libraries")
         lines.append(
             f"!!! GPU providers are in the package ({', '.join(missing)}) but no session got one: "
-            "models run on the CPU (check the GPU, its driver and the CUDA/cuDNN libraries) !!!"
+            f"models run on the CPU (check {check}) !!!"
         )
     elif missing:
         lines.append(f"note: {', '.join(missing)} offered but not active (its libraries are missing); the GPU is used through the others")

@@ -12,13 +12,20 @@ from matchcut.errors import ProviderError, SettingError
 
 TENSORRT = "TensorrtExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+#: Apple's CoreML (the GPU and Neural Engine of a Mac), in the plain onnxruntime wheel on macOS.
+COREML = "CoreMLExecutionProvider"
 CPU = "CPUExecutionProvider"
 
 #: DeviceOptions.provider -> onnxruntime provider name ("auto" picks the first available of GPU_ORDER).
-PROVIDER_NAMES = {"tensorrt": TENSORRT, "cuda": CUDA, "cpu": CPU}
-#: The providers that mean "on the GPU", fastest first.
-GPU_ORDER = (TENSORRT, CUDA)
-PROVIDER_CHOICES = ("auto", "cuda", "tensorrt", "cpu")
+PROVIDER_NAMES = {"tensorrt": TENSORRT, "cuda": CUDA, "coreml": COREML, "cpu": CPU}
+#: The providers that mean "on the GPU" (CoreML: a Mac's GPU or Neural Engine), fastest first. onnxruntime-gpu
+#: (Linux, Windows) lists TensorRT and CUDA, onnxruntime on macOS lists CoreML: no wheel lists both kinds.
+GPU_ORDER = (TENSORRT, CUDA, COREML)
+PROVIDER_CHOICES = ("auto", "cuda", "tensorrt", "coreml", "cpu")
+#: What to install for an explicitly asked provider that onnxruntime does not offer.
+_INSTALL_HINT = {COREML: "CoreML comes with the onnxruntime wheel on macOS only",
+                 CUDA: "install onnxruntime-gpu with CUDA/cuDNN", TENSORRT: "install onnxruntime-gpu with CUDA/cuDNN "
+                 "and TensorRT"}
 PRECISION_CHOICES = ("fp32", "fp16")
 
 
@@ -26,9 +33,9 @@ PRECISION_CHOICES = ("fp32", "fp16")
 class DeviceOptions:
     """Where and how a model runs: the job spec's ``device`` table.
 
-    provider: "auto" (TensorRT, else CUDA, else CPU, among the providers onnxruntime offers), "tensorrt",
-        "cuda" or "cpu". Asking for a GPU provider explicitly fails when onnxruntime does not offer it, or
-        offers it but it cannot load here (probe.usable_providers).
+    provider: "auto" (TensorRT, else CUDA, else CoreML on a Mac, else CPU, among the providers onnxruntime
+        offers and that load here), "tensorrt", "cuda", "coreml" or "cpu". Asking for a GPU provider explicitly
+        fails when onnxruntime does not offer it, or offers it but it cannot load here (probe.usable_providers).
     device_id: the CUDA device index (the GPU as ``nvidia-smi`` numbers it).
     precision: "fp32", or "fp16" to let TensorRT build half-precision kernels (about 2x faster on RTX-class
         GPUs; models with wide-range scene-linear activations may lose highlight detail, so it is opt-in).
@@ -84,8 +91,8 @@ class DeviceOptions:
             if name not in available:
                 raise ProviderError(
                     f"device.provider '{self.provider}': onnxruntime does not offer {name} "
-                    f"(available: {', '.join(available) or 'none'}); install onnxruntime-gpu with CUDA/cuDNN "
-                    f"(and TensorRT for tensorrt), or use provider 'auto' or 'cpu'")
+                    f"(available: {', '.join(available) or 'none'}); {_INSTALL_HINT[name]}, or use provider "
+                    f"'auto' or 'cpu'")
             if name in unusable:
                 raise ProviderError(
                     f"device.provider '{self.provider}': onnxruntime offers {name} but it cannot load: "

@@ -4,6 +4,7 @@ onnxruntime-gpu lists CUDA and TensorRT whether or not their libraries, the driv
 for one that cannot load prints a dozen lines of C++ errors and "EP Error ... Falling back" blocks before the
 session quietly ends on the CPU. The probe asks each GPU provider once, on a one-node graph, with that output
 captured (it holds the reason), and remembers the answer so that real sessions only ask for what loads.
+On a Mac, the onnxruntime wheel lists CoreML instead; it is probed the same way (not run here: no Mac).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from matchcut import settings
-from matchcut.runtime.backends import CPU, GPU_ORDER
+from matchcut.runtime.backends import COREML, CPU, GPU_ORDER
 
 #: Bump when the cache file's layout or the probe's meaning changes: older files are then re-probed.
 CACHE_SCHEMA = 1
@@ -194,8 +195,10 @@ def _probe_one(provider: str, model: bytes) -> str | None:
             so = ort.SessionOptions()
             so.log_severity_level = 2
             so.intra_op_num_threads = 1
+            # CUDA and TensorRT take a device; CoreML takes no device option (an unknown one is an error there)
+            options = {} if provider == COREML else {"device_id": 0}
             sess = ort.InferenceSession(model, sess_options=so, providers=[provider, CPU],
-                                        provider_options=[{"device_id": 0}, {}])
+                                        provider_options=[options, {}])
             active = list(sess.get_providers())
             if provider in active:
                 out = sess.run(None, {"x": np.ones((1, 4), np.float32)})[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ import numpy as np
 
 from matchcut import settings
 from matchcut.errors import ChecksumError, ModelError, ProviderError
-from matchcut.runtime.backends import CPU, CUDA, GPU_ORDER, TENSORRT, DeviceOptions
+from matchcut.runtime.backends import COREML, CPU, CUDA, GPU_ORDER, TENSORRT, DeviceOptions
 from matchcut.runtime.probe import (
     captured_output,
     gpu_unavailable_reason,
@@ -104,12 +105,16 @@ class Session:
     """
 
     def __init__(self, ort_session: Any, requested: list[str], model_path: Path,
-                 skipped: dict[str, str] | None = None):
+                 skipped: dict[str, str] | None = None, cpu_retry: Callable[[], Any] | None = None,
+                 on_warning: Callable[[str], None] | None = None):
         self._ort = ort_session
         self.model_path = model_path
         self.requested = list(requested)
         self.skipped = dict(skipped or {})
         self.active: list[str] = list(ort_session.get_providers())
+        # "auto" on CoreML: a model that loads there but fails to run is run on the CPU instead (once, one line)
+        self._cpu_retry = cpu_retry if COREML in self.active else None
+        self._warn = on_warning or (lambda msg: warnings.warn(msg, RuntimeWarning, stacklevel=4))
         self.inputs = [TensorInfo(i.name, tuple(i.shape), i.type) for i in ort_session.get_inputs()]
         self.outputs = [TensorInfo(o.name, tuple(o.shape), o.type) for o in ort_session.get_outputs()]
         self._output_names = [o.name for o in self.outputs]
@@ -132,7 +137,17 @@ class Session:
         if missing or unknown:
             raise ModelError(f"{self.model_path}: feeds {sorted(feeds)} do not match the model's inputs "
                              f"{sorted(names)}")
-        return self._run(feeds)
+        try:
+            return self._run(feeds)
+        except Exception as exc:  # onnxruntime's own exception types
+            if self._cpu_retry is None:
+                raise
+            retry, self._cpu_retry = self._cpu_retry, None
+            self._ort = retry()
+            self.active = list(self._ort.get_providers())
+            self._warn(f"CoreML could not run {self.model_path.name} ({_first_line(exc)}); it runs on the CPU "
+                       "from now on, at CPU speed (set device.provider to 'cpu' to silence this)")
+            return self._run(feeds)
 
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # The one place inference happens: a later CUDA IO-binding path (device-resident inputs and outputs,
@@ -195,7 +210,9 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
         ort_session = _ort_session(model_path, options, providers, log)
     except Exception as exc:  # onnxruntime raises its own unexported exception types
         detail = _first_line(exc)
-        if not (any(p in GPU_ORDER for p in requested) and _looks_like_provider_failure(detail)):
+        # CoreML compiles the graph while the session is made: any failure there is worth a CPU retry (a model
+        # that is broken fails again on the CPU, and that error is the one reported)
+        if not (any(p in GPU_ORDER for p in requested) and (COREML in requested or _looks_like_provider_failure(detail))):
             raise ModelError(f"{model_path}: onnxruntime cannot load the model: {detail}") from exc
         reason = reason_from_output("".join(log), exc)
         if options.provider != "auto":
@@ -210,7 +227,9 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
         asked = ", ".join(p for p in requested if p in GPU_ORDER)
         warn(_fallback_message(session.active, f"{asked} did not start (session creation failed: {reason})"))
         return session
-    session = Session(ort_session, requested, model_path, skipped)
+    cpu_retry = ((lambda: _ort_session(model_path, options, [(CPU, {})], [])) if options.provider == "auto"
+                 else None)
+    session = Session(ort_session, requested, model_path, skipped, cpu_retry, warn)
     _drop_unused(engine_cache, session)
     if session.fell_back:
         asked = ", ".join(p for p in requested if p in GPU_ORDER)
@@ -264,13 +283,14 @@ def _first_line(exc: BaseException) -> str:
 
 def _looks_like_provider_failure(detail: str) -> bool:
     text = detail.lower()
-    return any(word in text for word in ("cuda", "cudnn", "tensorrt", "cublas", "provider", "gpu", "driver"))
+    return any(word in text for word in ("cuda", "cudnn", "tensorrt", "cublas", "provider", "gpu", "driver", "coreml"))
 
 
 def probe_providers(refresh: bool = True) -> dict[str, Any]:
     """What `matchcut doctor` reports: onnxruntime version, the providers it offers ("available"), the ones
     that really load here ("usable", best first) and why the others do not ("unusable"), what a session for
-    each of the auto, cuda and tensorrt requests runs on ("active": a list, or the error line it raises), and
+    each of the auto, cuda and tensorrt requests (and coreml on a Mac) runs on ("active": a list, or the error
+    line it raises), and
     the GPU name from nvidia-smi (None without one). refresh: probe afresh and rewrite the machine cache, so
     doctor always tells the truth after a driver or library change. Never raises for a missing GPU or library.
     """
@@ -278,7 +298,9 @@ def probe_providers(refresh: bool = True) -> dict[str, Any]:
     probe = usable_providers(refresh=refresh)
     available = list(probe.available)
     active: dict[str, Any] = {}
-    for request in ("auto", "cuda", "tensorrt"):
+    # CoreML only where it could be (a Mac, or a wheel that lists it): elsewhere its line would only be noise
+    coreml = ("coreml",) if COREML in available or sys.platform == "darwin" else ()
+    for request in ("auto", "cuda", "tensorrt") + coreml:
         try:
             active[request] = DeviceOptions(provider=request).requested(available, probe.unusable)
         except ProviderError as exc:  # the explicit request that cannot load: its one line is the finding
@@ -294,6 +316,7 @@ def probe_providers(refresh: bool = True) -> dict[str, Any]:
         "gpu_usable": probe.gpu,
         "tensorrt": _tensorrt_version(),
         "cuda_provider_listed": CUDA in available,
+        "coreml_provider_listed": COREML in available,
         "probe_cache": str(settings.provider_probe_file()) if probe.key else None,
         "probe_cached": probe.cached,
     }

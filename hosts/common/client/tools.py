@@ -86,22 +86,64 @@ def load_descriptions(exe, cache_dir=None, timeout=STARTUP_TIMEOUT, refresh=Fals
     ``timeout`` seconds, or fails, gives its last cached answer with a note saying so; with nothing cached the
     WorkerError is raised (one line), and the host shows its menu without the tools.
     """
+    answer, note = load_answer(exe, cache_dir, timeout, refresh)
+    return tools_from(answer), note
+
+
+def load_answer(exe, cache_dir=None, timeout=STARTUP_TIMEOUT, refresh=False):
+    """As ``load_descriptions``, but the worker's whole answer (checked by ``tools_from``; its ``matchcut`` is
+    the worker's version, for ``version_mismatch``) and the note."""
     path = _cache_file(cache_dir, exe) if cache_dir else None
     cached = _read_cache(path) if path else None
     key = list(_worker_key(exe))
     if cached and not refresh and cached.get("key") == key:
-        return tools_from(cached["answer"]), ""
+        tools_from(cached["answer"])
+        return cached["answer"], ""
     try:
         answer = worker.query(exe, ["tools", "--json"], timeout=timeout)
-        tools = tools_from(answer)
+        tools_from(answer)
     except worker.WorkerError as exc:
         if cached:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(cached.get("time", 0)))
-            return tools_from(cached["answer"]), "{} (showing the tools it described on {})".format(exc, when)
+            tools_from(cached["answer"])
+            return cached["answer"], "{} (showing the tools it described on {})".format(exc, when)
         raise
     if path:
         _write_cache(path, {"key": key, "time": time.time(), "answer": answer})
-    return tools, ""
+    return answer, ""
+
+
+# --- the installed adapter's version ----------------------------------------------------------------------
+
+#: The record `matchcut hosts install` (and `hosts build`) writes into an adapter (core: matchcut.adapters.RECORD).
+RECORD = "matchcut_installed.json"
+#: How each host is named in the mismatch line, and the command that installs it.
+HOST_LABELS = {"nuke": "Nuke", "resolve": "Resolve", "blender": "Blender"}
+
+
+def installed_record(folder):
+    """The record in ``folder`` (the adapter's package folder: where it was installed): a dict with ``version``
+    (the Matchcut it was installed from), ``worker``, ``host`` and ``installed`` (a date); None when there is
+    none (an adapter run from a checkout) or it is unreadable."""
+    try:
+        with open(os.path.join(folder, RECORD), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("matchcut_installed") == 1 else None
+
+
+def version_mismatch(record, answer, host):
+    """One line when the adapter was installed from another Matchcut version than the worker it talks to ("" when
+    they agree, or either is unknown): which one to update, and how. ``answer`` is the worker's ``tools --json``
+    (or just its version string)."""
+    if not isinstance(record, dict) or not record.get("version"):
+        return ""
+    worker_version = answer.get("matchcut") if isinstance(answer, dict) else answer
+    if not worker_version or str(worker_version) == str(record["version"]):
+        return ""
+    return ("the {} adapter was installed from Matchcut {}, the worker is {}: run `matchcut hosts install {}` from "
+            "the worker environment".format(HOST_LABELS.get(host, host), record["version"], worker_version, host))
 
 
 def _write_cache(path, data):

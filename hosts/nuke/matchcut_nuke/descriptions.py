@@ -9,6 +9,7 @@ failure is kept for the session (every node callback gets the same one-line erro
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_nuke import cache, knobs
@@ -49,12 +50,16 @@ def load_tools(timeout: Optional[float] = None, refresh: bool = False) -> Dict[s
         raise type(failed)(str(failed))
     try:
         exe = worker.find_worker()
-        found, note = tools.load_descriptions(exe, cache_dir(), tools.STARTUP_TIMEOUT if timeout is None else timeout,
-                                              refresh=refresh)
+        answer, note = tools.load_answer(exe, cache_dir(), tools.STARTUP_TIMEOUT if timeout is None else timeout,
+                                         refresh=refresh)
+        found = tools.tools_from(answer)
     except worker.WorkerError as exc:
         _SESSION["error"] = exc
         raise
-    _SESSION.update(tools=found, note=note)
+    # installed by `matchcut hosts install nuke` from another Matchcut than this worker: one line saying so
+    mismatch = tools.version_mismatch(tools.installed_record(os.path.dirname(os.path.abspath(__file__))), answer,
+                                      "nuke")
+    _SESSION.update(tools=found, note="; ".join(n for n in (mismatch, note) if n))
     return found
 
 

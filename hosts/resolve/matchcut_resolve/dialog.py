@@ -6,6 +6,7 @@ leaves every Resolve call to host.py.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import settings, widgets
@@ -61,9 +62,11 @@ def _options(tool: Dict[str, Any], own: List[Dict[str, Any]], specs: List[Dict[s
     return options, saved
 
 
-def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str, model: str = "") -> Optional[str]:
-    """Show one tool's dialog until closed. Returns a model id when the model of a model-running tool changed
-    (the caller opens the dialog again with that model's controls), else None."""
+def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str, model: str = "",
+               note: str = "") -> Optional[str]:
+    """Show one tool's dialog until closed (``note``: a line its status starts with, instead of "ready"). Returns
+    a model id when the model of a model-running tool changed (the caller opens the dialog again with that
+    model's controls), else None."""
     project, timeline = context(resolve)
     path = settings.settings_path()
     saved = settings.load(path).get(tool["name"], {})
@@ -89,6 +92,9 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
 
     def status(text: str) -> None:
         found["mc_status"].Text = text
+
+    if note:
+        status(note)
 
     def finish(batch: Batch) -> None:
         if timer is not None:
@@ -215,7 +221,13 @@ def main(resolve: Any = None, fusion: Any = None, bmd: Any = None, tool_name: Op
         ui, disp = dispatcher(fusion, bmd, resolve)
         exe = worker.find_worker()
         # the worker's own description of its tools; one of another version says which side to update
-        described = tools.tools_from(worker.query(exe, ["tools", "--json"]))
+        answer = worker.query(exe, ["tools", "--json"])
+        described = tools.tools_from(answer)
+        # installed from another Matchcut than this worker: one line (console and the dialog's status)
+        mismatch = tools.version_mismatch(tools.installed_record(os.path.dirname(os.path.abspath(__file__))),
+                                          answer, "resolve")
+        if mismatch:
+            print("Matchcut: " + mismatch)
         if tool_name is None:
             tool_name = pick_tool(ui, disp, described)
             if tool_name is None:
@@ -225,7 +237,7 @@ def main(resolve: Any = None, fusion: Any = None, bmd: Any = None, tool_name: Op
                             "from the worker environment".format(tool_name, ", ".join(sorted(described))))
         model = ""
         while True:
-            model = run_dialog(resolve, ui, disp, described[tool_name], exe, model) or ""
+            model = run_dialog(resolve, ui, disp, described[tool_name], exe, model, mismatch) or ""
             if not model:
                 return 0
     except (HostError, worker.WorkerError) as exc:

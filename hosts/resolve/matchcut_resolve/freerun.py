@@ -116,7 +116,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         with open(args[0], encoding="utf-8") as handle:
             facts = json.load(handle)
         exe = worker.find_worker(str(facts.get("worker") or ""))
-        described = tools.tools_from(worker.query(exe, ["tools", "--json"]))
+        answer = worker.query(exe, ["tools", "--json"])
+        described = tools.tools_from(answer)
+        mismatch = tools.version_mismatch(tools.installed_record(os.path.dirname(os.path.abspath(__file__))),
+                                          answer, "resolve")
+        if mismatch:  # installed from another Matchcut than this worker
+            print("warning: " + mismatch)
         name = str(facts.get("tool") or "")
         if name not in described:
             raise jobs.JobFailure("no tool {!r} in this worker (available: {}): run `matchcut hosts install "
