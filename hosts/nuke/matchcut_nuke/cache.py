@@ -38,11 +38,11 @@ UI_KNOBS = frozenset(("xpos", "ypos", "selected", "tile_color", "gl_color", "not
 
 
 def default_root(environ: Optional[Mapping[str, str]] = None) -> str:
-    """The Nuke adapter's cache root: the core's (MATCHCUT_CACHE_DIR, else ~/.cache/matchcut) plus "nuke";
-    ``environ`` defaults to os.environ."""
-    env: Mapping[str, str] = os.environ if environ is None else environ
-    return os.path.join(env.get("MATCHCUT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "matchcut"),
-                        "nuke")
+    """The Nuke adapter's cache root: the core's (MATCHCUT_CACHE_DIR, else the platform's cache folder) plus
+    "nuke"; ``environ`` defaults to os.environ."""
+    from matchcut_nuke.client import folders
+
+    return folders.host_cache("nuke", os.environ if environ is None else environ)
 
 
 def node_digest(node_class: str, knob_scripts: Dict[str, str], input_digests: List[Optional[str]]) -> str:

@@ -11,10 +11,11 @@ SETTINGS_VERSION = 1
 
 
 def cache_root(env: Optional[Dict[str, str]] = None) -> str:
-    """The same cache root as the core ($MATCHCUT_CACHE_DIR, else ~/.cache/matchcut), Resolve's folder in it."""
-    env = os.environ if env is None else env
-    base = env.get("MATCHCUT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "matchcut")
-    return os.path.join(base, "resolve")
+    """The same cache root as the core ($MATCHCUT_CACHE_DIR, else the platform's cache folder), Resolve's
+    folder in it."""
+    from matchcut_resolve.client import folders
+
+    return folders.host_cache("resolve", os.environ if env is None else env)
 
 
 def default_output(env: Optional[Dict[str, str]] = None) -> str:
