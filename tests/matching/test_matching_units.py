@@ -150,3 +150,39 @@ def test_cdl_is_written_when_close_and_refused_when_not(tmp_path, photo):
     with pytest.raises(SettingError, match=r"not close enough to a CDL .*--lut"):
         write_cdl(tmp_path / "s.cdl", strong, color.SRGB_DISPLAY, samples, tolerance=0.3)
     assert not (tmp_path / "s.cdl").exists()
+
+
+def test_graph_carries_the_colour_matrix_and_a_gain_per_channel(tmp_path, monkeypatch, photo, cast):
+    """What the default fit adds (a linear-light colour matrix, a coloured light field) runs in the graph as in NumPy."""
+    from dataclasses import replace
+
+    monkeypatch.setenv("MATCHCUT_CACHE_DIR", str(tmp_path))
+    from matchcut.matching.graph import feeds, graph_path
+    from matchcut.runtime import DeviceOptions, create_session
+
+    mix = np.array([[0.9, 0.08, 0.02], [0.05, 0.92, 0.03], [0.01, 0.1, 0.89]])
+    fit = replace(fit_color(cast, photo), mix=mix)
+    h, w = cast.shape[:2]
+    gain = np.random.default_rng(2).uniform(0.5, 2.0, (1, 3, h, w)).astype(np.float32)
+    session = create_session(graph_path(), DeviceOptions(provider="cpu"))
+    got = session.run(feeds(fit, cast.transpose(2, 0, 1)[None], np.ones((1, 1, h, w), np.float32), gain))["corrected"]
+    want = apply_color(fit, cast) * gain[0].transpose(1, 2, 0)
+    assert np.max(np.abs(got[0].transpose(1, 2, 0) - want) / np.maximum(np.abs(want), 1e-2)) < 1e-4
+    assert np.allclose(fit.linear, mix @ np.diag(fit.gains))
+    assert np.allclose(ColorFit.from_dict(fit.to_dict()).mix, mix)
+
+
+def test_smoothing_blends_the_colour_matrix_and_fields_a_keyframe_lacks():
+    from dataclasses import replace
+
+    from matchcut.matching.fit import identity_fit
+    from matchcut.matching.regional import RegionalFit
+    from matchcut.matching.temporal import fit_at, smooth
+
+    a = replace(identity_fit("pixels"), mix=np.diag([1.2, 1.0, 0.8]))
+    b = identity_fit("pixels")
+    field = np.full((4, 6, 3), 0.5)
+    keyed = smooth({1001: RegionalFit(a, None, field), 1011: RegionalFit(b, None, None)}, sigma=0)
+    middle = fit_at(1006, keyed)
+    assert np.allclose(middle.background.mix, np.diag([1.1, 1.0, 0.9]))
+    assert np.allclose(middle.log_gain, 0.25)  # the keyframe without a field counts as no light change there

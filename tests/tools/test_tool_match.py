@@ -62,7 +62,8 @@ def _de(a, b) -> float:
 def test_match_job_corrects_frames_and_writes_lut_and_cdl(tmp_path):
     truth = _scene(tmp_path)
     sink = ListSink()
-    result = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), sink)
+    result = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard",
+                                       fit="statistics"), sink)
     assert result.frames_written == 4
     for f in FRAMES:
         out = read_plate(tmp_path / "out" / f"sh.{f:04d}.exr")
@@ -71,10 +72,42 @@ def test_match_job_corrects_frames_and_writes_lut_and_cdl(tmp_path):
     assert set(result.artifacts) == {"lut", "cdl"}
     assert (tmp_path / "out" / "grade.cube").is_file() and (tmp_path / "out" / "grade.cc").is_file()
     infos = [e["message"] for e in sink.of("info")]
-    assert any("residual" in m for m in infos) and any("OpenColorIO" in m for m in infos)
+    assert any("residual" in m and "statistics" in m for m in infos) and any("OpenColorIO" in m for m in infos)
+    assert any("the LUT and CDL carry the global correction (the reinhard colour fit)" in m for m in infos)
     # Resume: nothing left to do, the artifacts are still written.
-    again = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard"), ListSink())
+    again = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube", cdl="out/grade.cc", method="reinhard",
+                                      fit="statistics"), ListSink())
     assert again.frames_skipped == 4 and set(again.artifacts) == {"lut", "cdl"}
+
+
+def _reframed(tmp_path) -> np.ndarray:
+    """A reframed pair as EXRs: the reference a shifted framing of coffee, the plate another framing under light
+    that falls off across the frame and is warmer; returns the plate's truth (ACEScg)."""
+    from matchcut.testing import shotpairs as sp
+
+    pair = sp.photo_pair("coffee", sp.scene_of("coffee"), "all", "shifted")
+    to_aces = lambda x: color.convert(np.ascontiguousarray(x, np.float32), "Linear Rec.709 (sRGB)", "ACEScg")  # noqa: E731
+    write_plate(tmp_path / "ref.exr", to_aces(pair.reference), channels=("R", "G", "B"), colorspace="ACEScg")
+    for f in FRAMES:
+        write_plate(tmp_path / "plates" / f"sh.{f:04d}.exr", to_aces(pair.input), channels=("R", "G", "B"),
+                    colorspace="ACEScg", dtype="float")
+    return to_aces(pair.target)
+
+
+def test_default_fits_light_from_the_overlap_and_says_what_the_lut_carries(tmp_path):
+    truth = _reframed(tmp_path)
+    sink = ListSink()
+    result = run_job(MatchTool(), _job(tmp_path, lut="out/grade.cube"), sink)
+    before = _de(read_plate(tmp_path / "plates" / "sh.1002.exr").pixels, truth)
+    after = _de(read_plate(tmp_path / "out" / "sh.1002.exr").pixels, truth)
+    assert after < 0.2 * before and after < 2.5, (before, after)
+    infos = [e["message"] for e in sink.of("info")]
+    fitted = [m for m in infos if "corresponding pixels" in m]
+    assert len(fitted) == 3 and all(m.startswith("keyframe 100") and "overlap" in m for m in fitted), fitted
+    carries = next(m for m in infos if "the LUT and CDL carry" in m)
+    assert "gains, colour matrix and Lab stage" in carries and "light across the frame" in carries
+    assert sum("carry the global correction only" in e["message"] for e in sink.of("warning")) == 1
+    assert set(result.artifacts) == {"lut"}
 
 
 def test_strength_and_mask_limit_the_correction_and_alpha_passes_through(tmp_path):

@@ -13,9 +13,16 @@ def register(app: typer.Typer) -> None:
         only: list[str] = typer.Option(None, "--only", help="Run just these benchmarks (repeatable)."),
         write: Path = typer.Option(None, "--write", help="Update this markdown file (e.g. docs/benchmarks.md)."),
         quick: bool = typer.Option(False, "--quick", help="Fewer repeats and frames (a smoke run)."),
+        quality: str = typer.Option(None, "--quality", help="Run a quality benchmark instead (match: shot match on "
+                                    "the evaluation set); --write then names docs/quality.md."),
     ) -> None:
         """Measure I/O, inference, tiling, the job runner and the model zoo; print or write markdown."""
-        from matchcut.bench import render_markdown, run_benchmarks, write_results
+        from matchcut.bench import render_markdown, run_benchmarks, run_quality, write_results
+
+        if quality:
+            markdown = run_quality(quality, quick, log=lambda s: typer.echo(s, err=True), write=write)
+            typer.echo(f"wrote {write}" if write else markdown, err=bool(write))
+            return
 
         results = run_benchmarks(list(only) if only else None, quick, log=lambda s: typer.echo(s, err=True))
         if write:

@@ -30,13 +30,15 @@ _TRIM = (1.0, 99.0)  # percentiles kept for moments
 
 @dataclass(frozen=True)
 class ColorFit:
-    """A fitted correction: ``rgb * gains`` in linear light, then in Lab ``lab' = matrix @ curves(lab) + offset``.
+    """A fitted correction: ``mix @ (rgb * gains)`` in linear light, then in Lab ``lab' = matrix @ curves(lab) + offset``.
 
     curves: (3, CURVE_POINTS) values of each channel's tone curve sampled uniformly on [curve_lo, curve_hi];
     outside that range the curve continues with slope 1. residual: the mean absolute difference, in Lab units,
     between the corrected source's and the reference's per-channel quantiles (5th to 95th percentile): 0 means
     the distributions agree; a few units is a good match; tens means the shots do not share content.
-    space: the RGB space the fit reads and writes (linear Rec.709 primaries).
+    space: the RGB space the fit reads and writes (linear Rec.709 primaries). mix: (3, 3) linear-light colour
+    matrix after the gains (identity for the statistics fits; fitted from corresponding pixels by
+    matching.light, where a camera or a light's colour mixes channels).
     """
 
     method: str
@@ -49,20 +51,27 @@ class ColorFit:
     residual: float = 0.0
     space: str = "Linear Rec.709 (sRGB)"
     notes: tuple[str, ...] = field(default=())
+    mix: np.ndarray = field(default_factory=lambda: np.eye(3))
+
+    @property
+    def linear(self) -> np.ndarray:
+        """The whole linear-light stage as one (3, 3) matrix: ``mix @ diag(gains)``."""
+        return np.asarray(self.mix, np.float64) @ np.diag(np.asarray(self.gains, np.float64))
 
     def to_dict(self) -> dict:
         """JSON-safe parameters (for provenance, jobs and the hosts)."""
         return {"method": self.method, "gains": self.gains.tolist(), "matrix": self.matrix.tolist(), "offset": self.offset.tolist(),
                 "curves": np.round(self.curves, 5).tolist(), "curve_lo": self.curve_lo.tolist(),
                 "curve_hi": self.curve_hi.tolist(), "residual": self.residual, "space": self.space,
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "mix": np.asarray(self.mix).tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> ColorFit:
         return cls(d["method"], np.asarray(d["gains"], np.float64), np.asarray(d["matrix"], np.float64), np.asarray(d["offset"], np.float64),
                    np.asarray(d["curves"], np.float64), np.asarray(d["curve_lo"], np.float64),
                    np.asarray(d["curve_hi"], np.float64), float(d.get("residual", 0.0)),
-                   d.get("space", "Linear Rec.709 (sRGB)"), tuple(d.get("notes", ())))
+                   d.get("space", "Linear Rec.709 (sRGB)"), tuple(d.get("notes", ())),
+                   np.asarray(d.get("mix", np.eye(3)), np.float64))
 
 
 def identity_fit(method: str = "identity") -> ColorFit:
@@ -216,5 +225,5 @@ def apply_color(fit: ColorFit, rgb: np.ndarray) -> np.ndarray:
     """Apply a fit to linear Rec.709 RGB (..., 3) -> (..., 3) float32; never clips (NumPy reference of the graph)."""
     from matchcut.matching.lab import lab_to_rgb
 
-    rgb = np.asarray(rgb, np.float32) * fit.gains.astype(np.float32)
+    rgb = np.asarray(rgb, np.float32) @ fit.linear.T.astype(np.float32)
     return lab_to_rgb(apply_lab(fit, rgb_to_lab(rgb)))

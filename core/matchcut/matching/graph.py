@@ -5,9 +5,11 @@ into the user cache and run through matchcut.runtime like any model. Inputs:
 
     image   (N, 3, H, W) float32   linear Rec.709 RGB, scene-linear values (not clipped)
     gains   (3,)                   per-channel gains in linear light
+    mix     (3, 3)                 a linear-light colour matrix after the gains (identity: none)
     matrix  (3, 3), offset (3,)    the affine part in Lab
     curves  (3, K), curve_lo (3,), curve_hi (3,)   per-channel Lab tone curves on a uniform grid
-    gain    (N, 1, H, W)           the local correction: a smooth per-pixel gain after the colour fit (1: none)
+    gain    (N, G, H, W)           the local correction: a smooth per-pixel gain after the colour fit (1: none);
+                                   G = 1 (one gain for R, G and B) or 3 (a gain per channel: coloured light)
     weight  (N, 1, H, W)           how much of the correction each pixel gets (strength x matte), 0..1
 
 Output ``corrected`` (N, 3, H, W) = image + weight * (gain * correction(image) - image). matching.fit.apply_color is
@@ -22,7 +24,7 @@ import numpy as np
 
 from matchcut.matching.lab import EPS, KAPPA, RGB_TO_XYZ, WHITE, XYZ_TO_RGB
 
-VERSION = 2
+VERSION = 3
 NAME = f"match-correction-v{VERSION}.onnx"
 # Lab from f(X/Xn), f(Y/Yn), f(Z/Zn) is linear: L = 116 fy - 16, a = 500 (fx - fy), b = 200 (fy - fz).
 _F_TO_LAB = np.array([[0.0, 116.0, 0.0], [500.0, -500.0, 0.0], [0.0, 200.0, -200.0]])
@@ -53,6 +55,7 @@ def build_graph():
     flat_shape = node("Concat", [n, const_i("three", [3]), const_i("minus1", [-1])], "flat_shape", axis=0)
     x = node("Reshape", ["image", flat_shape], "x")
     x = node("Mul", [x, node("Unsqueeze", ["gains", const_i("ax1", [1])], "gains_col")], "x_gained")
+    x = node("MatMul", ["mix", x], "x_mixed")
 
     # Linear Rec.709 -> XYZ / white -> f() -> Lab
     t = node("MatMul", [const("rgb_to_xyzn", RGB_TO_XYZ / WHITE[:, None]), x], "xyzn")
@@ -103,12 +106,13 @@ def build_graph():
     f32 = TensorProto.FLOAT
     inputs = [helper.make_tensor_value_info("image", f32, ["N", 3, "H", "W"]),
               helper.make_tensor_value_info("gains", f32, [3]),
+              helper.make_tensor_value_info("mix", f32, [3, 3]),
               helper.make_tensor_value_info("matrix", f32, [3, 3]),
               helper.make_tensor_value_info("offset", f32, [3]),
               helper.make_tensor_value_info("curves", f32, [3, "K"]),
               helper.make_tensor_value_info("curve_lo", f32, [3]),
               helper.make_tensor_value_info("curve_hi", f32, [3]),
-              helper.make_tensor_value_info("gain", f32, ["N", 1, "H", "W"]),
+              helper.make_tensor_value_info("gain", f32, ["N", "G", "H", "W"]),
               helper.make_tensor_value_info("weight", f32, ["N", 1, "H", "W"])]
     outputs = [helper.make_tensor_value_info("corrected", f32, ["N", 3, "H", "W"])]
     from matchcut.runtime.graphs import make_model
@@ -124,11 +128,13 @@ def graph_path() -> Path:
 
 
 def feeds(fit, image: np.ndarray, weight: np.ndarray, gain: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Graph inputs for a fit: image (N, 3, H, W), weight and gain (N, 1, H, W) float32 (gain None: 1)."""
+    """Graph inputs for a fit: image (N, 3, H, W), weight (N, 1, H, W), gain (N, 1 or 3, H, W) float32
+    (gain None: 1)."""
     f32 = np.float32
     if gain is None:
         gain = np.ones_like(weight, dtype=f32)
     return {"image": np.ascontiguousarray(image, f32), "gains": fit.gains.astype(f32),
+            "mix": np.ascontiguousarray(fit.mix, f32),
             "matrix": fit.matrix.astype(f32), "offset": fit.offset.astype(f32), "curves": fit.curves.astype(f32),
             "curve_lo": fit.curve_lo.astype(f32), "curve_hi": fit.curve_hi.astype(f32),
             "gain": np.ascontiguousarray(gain, f32), "weight": np.ascontiguousarray(weight, f32)}

@@ -25,7 +25,8 @@ _DARK = 0.02  # linear luminance below which a pixel's light ratio gets less wei
 @dataclass(frozen=True)
 class RegionalFit:
     """A person fit and a background fit (person None: one global fit), plus an optional coarse log2 gain
-    field (h, w) in the input's frame."""
+    field in the input's frame: (h, w) from the statistics path's local fit (one gain, upsampled edge-aware),
+    or (gh, gw, 3) from matching.light (a gain per channel on a node grid, upsampled smoothly)."""
 
     background: ColorFit
     person: ColorFit | None = None
@@ -120,10 +121,15 @@ def fit_gain_field(corrected: np.ndarray, ref: np.ndarray, homography: np.ndarra
 
 
 def gain_map(log_gain: np.ndarray, guide_rgb: np.ndarray) -> np.ndarray:
-    """The coarse log2 field upsampled to the guide's (H, W), edge-aware (guided filter), as a linear gain."""
+    """The coarse log2 field as a linear gain at the guide's (H, W): an (h, w) field upsampled edge-aware (guided
+    filter) to (H, W); a (gh, gw, 3) light field (matching.light) smoothly to (H, W, 3)."""
     import cv2
 
     h, w = guide_rgb.shape[:2]
+    if log_gain.ndim == 3:
+        from matchcut.matching.light import field_map
+
+        return field_map(log_gain, h, w)
     smooth = cv2.resize(log_gain.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
     guide = _display(guide_rgb).astype(np.float32)
     radius = max(4, round(0.02 * max(h, w)))
@@ -162,5 +168,6 @@ def apply_regional(fit: RegionalFit, rgb: np.ndarray, matte: np.ndarray | None =
         m = feather(matte)[..., None]
         out = m * apply_color(fit.person, rgb) + (1 - m) * out
     if fit.log_gain is not None:
-        out = out * gain_map(fit.log_gain, rgb)[..., None]
+        gain = gain_map(fit.log_gain, rgb)
+        out = out * (gain if gain.ndim == 3 else gain[..., None])
     return out.astype(np.float32)

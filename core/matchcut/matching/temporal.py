@@ -66,7 +66,7 @@ def _blend(fits: list[ColorFit], weights: np.ndarray) -> ColorFit:
 
     first = fits[0]
     return ColorFit(first.method, mix("gains"), mix("matrix"), mix("offset"), mix("curves"), first.curve_lo,
-                    first.curve_hi, float(np.dot(w, [f.residual for f in fits])), first.space)
+                    first.curve_hi, float(np.dot(w, [f.residual for f in fits])), first.space, mix=mix("mix"))
 
 
 def _blend_regional(fits: list[RegionalFit], weights: np.ndarray) -> RegionalFit:
@@ -75,8 +75,11 @@ def _blend_regional(fits: list[RegionalFit], weights: np.ndarray) -> RegionalFit
     person = _blend(persons, weights) if any(f.person is not None for f in fits) else None
     gains = [f.log_gain for f in fits]
     log_gain = None
-    if all(g is not None for g in gains) and len({g.shape for g in gains}) == 1:
-        log_gain = np.tensordot(weights / weights.sum(), np.stack(gains), axes=1)
+    shapes = {g.shape for g in gains if g is not None}
+    if len(shapes) == 1:  # a keyframe without a field (its fit fell back) has none: zero stops there
+        shape = shapes.pop()
+        stack = np.stack([g if g is not None else np.zeros(shape) for g in gains])
+        log_gain = np.tensordot(weights / weights.sum(), stack, axes=1)
     return RegionalFit(_blend(backgrounds, weights), person, log_gain)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from matchcut.errors import InputError, ShapeMismatchError
 from matchcut.matching.fit import METHODS
+from matchcut.matching.light import FITS
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
 from matchcut.tools.base import Emit, Tool, WorkItem, job_frames, mask_weight
@@ -32,15 +33,22 @@ class MatchTool(Tool):
     label = "Shot Match"
     description = "Match a shot's light and colour to a reference shot; export the grade as a 3D LUT and an ASC CDL."
     controls = (
-        Control("method", "choice", "mkl", choices=METHODS, label="Method",
-                help="reinhard: mean and spread per channel; mkl: full colour transform (keeps colour relations); "
+        Control("fit", "choice", "overlap", choices=FITS, label="Fit from",
+                help="overlap: the light from the pixels both shots show (falloff and regional light when they "
+                     "support it; colour statistics only where the shots share nothing); statistics: colour "
+                     "distributions only (the method below)",
+                cli_help="overlap (corresponding pixels) or statistics (colour distributions only)."),
+        Control("method", "choice", "mkl", choices=METHODS, label="Statistics method",
+                help="the colour statistics used where the shots share nothing, or with fit=statistics: reinhard: "
+                     "mean and spread per channel; mkl: full colour transform (keeps colour relations); "
                      "histogram: matches each channel's distribution", cli_help="reinhard, mkl or histogram."),
         Control("regional", "bool", False, label="Person and set separately",
                 help="separate fits for the person and the background when both shots have a person",
                 cli_help="Separate fits for the person and the set."),
-        Control("local", "bool", False, label="Local light",
-                help="also match light that changed across the frame (needs the shots to line up)",
-                cli_help="Also match light that changed across the frame."),
+        Control("local", "bool", False, label="Local light (statistics)",
+                help="with fit=statistics, also match light that changed across the frame (ORB alignment); the "
+                     "overlap fit finds it by itself",
+                cli_help="With --fit statistics: also match light that changed across the frame."),
         Control("strength", "float", 1.0, min=0.0, max=1.0, label="Mix", cli_help="Mix, 0 to 1."),
         Control("keyframes", "string", "12", label="Keyframes",
                 help="fit every N frames, or on listed frames such as 1001,1010-1012",
@@ -126,7 +134,7 @@ class MatchTool(Tool):
         """Read the reference and the keyframes, fit, smooth, and open the correction graph."""
         from matchcut.frames import open_source
         from matchcut.matching.graph import graph_path
-        from matchcut.matching.regional import fit_regional
+        from matchcut.matching.light import fit_keyframe
         from matchcut.matching.temporal import fit_at, keyframes, smooth
         from matchcut.runtime import create_session
 
@@ -145,21 +153,26 @@ class MatchTool(Tool):
             emit("warning", message=message)
 
         fits = {}
+        ref_name = str(ref_source.path_for(ref_frame))
         for key in keyframes(frames, v["keyframes"]):
             plate = plate_source.read(key, nonfinite=job.nonfinite)
             if key == frames[len(frames) // 2] or self.samples is None:
                 self._keep_samples(plate)
             if (plate.width, plate.height) != (ref_plate.width, ref_plate.height) and key == frames[0]:
                 emit("info", message=f"reference is {ref_plate.width}x{ref_plate.height}, the plate "
-                     f"{plate.width}x{plate.height}: the fit compares colour statistics, so framing may differ")
+                     f"{plate.width}x{plate.height}: the fit finds where they overlap, so framing may differ")
             try:
-                fits[key] = fit_regional(self._working(plate), ref, method=v["method"], person=v["regional"],
-                                         local=v["local"], device=job.device, warn=warn)
+                keyfit = fit_keyframe(self._working(plate), ref, fit=v["fit"], method=v["method"],
+                                      regional=v["regional"], local=v["local"], device=job.device,
+                                      reference_name=f"reference {ref_name}")
             except InputError as exc:
-                where = ref_source.path_for(ref_frame) if "reference" in str(exc) else plate_source.path_for(key)
-                raise InputError(f"{where}: {exc}") from None
-            emit("info", frame=key, message=f"keyframe {key}: {v['method']} fit, residual "
-                 f"{fits[key].background.residual:.2f} (Lab units; 0 = distributions agree)")
+                where = ref_name if "reference" in str(exc) else plate_source.path_for(key)
+                message = str(exc)
+                raise InputError(message if ref_name in message else f"{where}: {message}") from None
+            fits[key] = keyfit.fit
+            emit("info", frame=key, message=f"keyframe {key}: {keyfit.info}")
+            for line in keyfit.warnings:
+                emit("warning", frame=key, message=f"keyframe {key}: {line}")
         self.keyfits = smooth(fits, v["smoothing"])
         self.fit_at = fit_at
         self.session = create_session(graph_path(), job.device, on_warning=warn)
@@ -193,7 +206,10 @@ class MatchTool(Tool):
             weight *= mask_weight(plates["mask"][0], plate)
         fit = self.fit_at(item.frame, self.keyfits)
         image = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
-        gain = None if fit.log_gain is None else gain_map(fit.log_gain, rgb)[None, None]
+        gain = None
+        if fit.log_gain is not None:
+            field = gain_map(fit.log_gain, rgb)  # (H, W) one gain, or (H, W, 3) a gain per channel
+            gain = field[None, None] if field.ndim == 2 else np.ascontiguousarray(field.transpose(2, 0, 1)[None])
         if fit.person is None:
             out = self._run(fit.background, image, weight, gain)
         else:
@@ -206,6 +222,13 @@ class MatchTool(Tool):
         for j, name in enumerate(("R", "G", "B")):
             pixels[..., plate.channels.index(name)] = result[..., j]
         return {"main": plate.with_pixels(pixels)}
+
+    @staticmethod
+    def _field_words(log_gain) -> str:
+        if log_gain is None:
+            return ""
+        spread = float(np.ptp(log_gain))
+        return f"the light across the frame ({spread:.1f} stops from darkest to brightest)"
 
     def _run(self, fit, image: np.ndarray, weight: np.ndarray, gain) -> np.ndarray:
         from matchcut.matching.graph import feeds
@@ -223,9 +246,16 @@ class MatchTool(Tool):
             self.prepare(job, lambda *a, **k: None)
         frames = job_frames(job)
         fit = self.fit_at(frames[len(frames) // 2], self.keyfits)
-        if fit.person is not None or fit.log_gain is not None or "mask" in job.inputs:
-            emit("warning", message="the LUT and CDL carry the global correction only (no person/set split, local "
-                 "light or mask): apply them to the whole frame")
+        carries = "gains, colour matrix and Lab stage" if fit.background.method == "pixels" else \
+            f"the {fit.background.method} colour fit"
+        left = [what for what, there in (("the person/set split", fit.person is not None),
+                                         (self._field_words(fit.log_gain), fit.log_gain is not None),
+                                         ("the mask", "mask" in job.inputs)) if there]
+        emit("info", message=f"the LUT and CDL carry the global correction ({carries}) at frame "
+             f"{frames[len(frames) // 2]}" + (f"; not {', '.join(left)}: that stays in the frames" if left else ""))
+        if left:
+            emit("warning", message=f"the LUT and CDL carry the global correction only (not {', '.join(left)}): "
+                 "apply them to the whole frame")
         artifacts = {}
         if lut:
             report = write_cube(lut, fit.background, self.sample_space, self.samples, int(self.values["lut_size"]))

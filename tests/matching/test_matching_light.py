@@ -1,0 +1,118 @@
+"""The default fit (matching.correspond + matching.light): a slice of the evaluation set, the guard, bad input.
+
+The whole evaluation set runs in `matchcut bench --quality match` (docs/quality.md); here a few pairs of each
+half hold the claims that matter: the default beats the untouched shot and the previous default (colour
+statistics) on reframed pairs with falloff and regional light, nothing is made worse, and bad input says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matchcut.errors import InputError
+from matchcut.matching import apply_color, fit_color
+from matchcut.matching.correspond import Pairs, find_pairs
+from matchcut.matching.light import describe, field_map, fit_from_pairs, fit_keyframe, fit_light
+from matchcut.testing import shotpairs as sp
+
+#: (source, change, framing): two tuning pairs and two held-out ones, each with light that varies across the frame.
+SLICE = (("astronaut", "falloff", "wider"), ("coffee", "practical", "shifted"),
+         ("rocket", "practical", "tighter"), ("rocket", "cloud", "shifted"))
+
+
+def _apply(fit, rgb):
+    from matchcut.bench.quality import apply_fit
+
+    return apply_fit(fit, rgb)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return {name: sp.scene_of(name) for name in ("astronaut", "coffee", "rocket")}
+
+
+@pytest.mark.parametrize("source,change,framing", SLICE)
+def test_default_beats_untouched_and_statistics_on_reframed_pairs(scenes, source, change, framing):
+    pair = sp.photo_pair(source, scenes[source], change, framing)
+    assert pair.split == ("tune" if source in sp.TUNE_PHOTOS else "held-out")
+    key = fit_keyframe(pair.input, pair.reference)
+    ours = sp.delta_e(_apply(key.fit, pair.input), pair.target).mean()
+    untouched = sp.delta_e(pair.input, pair.target).mean()
+    stats = sp.delta_e(apply_color(fit_color(pair.input, pair.reference), pair.input), pair.target).mean()
+    assert ours < 0.4 * untouched and ours < 0.5 * stats, (pair.name, ours, untouched, stats, key.info)
+    assert "light field" in key.model or "falloff" in key.model, key.info  # the light across the frame was found
+    assert key.info.startswith("fitted from ") and "corresponding pixels" in key.info and "overlap" in key.info
+
+
+def test_pairs_are_where_the_shots_overlap(scenes):
+    pair = sp.photo_pair("coffee", scenes["coffee"], "white balance", "wider")
+    found = find_pairs(pair.input, pair.reference)
+    assert found is not None and len(found) > 2000 and found.dense
+    assert abs(found.overlap - pair.overlap) < 0.08, (found.overlap, pair.overlap)
+    # The reference's pixel is the input's under the reference's light: after the known gains they agree.
+    gains = np.median(found.ref / np.maximum(found.src, 1e-4), axis=0)
+    assert np.allclose(np.median(found.ref / np.maximum(found.src * gains, 1e-4), axis=0), 1.0, atol=0.01)
+    assert found.xy.min() >= 0 and found.xy.max() <= 1
+
+
+def test_no_overlap_falls_back_to_statistics_in_one_line():
+    pair = sp.no_overlap_pair()
+    key = fit_keyframe(pair.input, pair.reference)
+    assert key.model == "statistics (mkl)" and len(key.warnings) == 1 and "\n" not in key.warnings[0]
+    assert "share no picture" in key.warnings[0] and "statistics only" in key.warnings[0]
+
+
+def test_flat_reference_is_refused_naming_it_or_limited_to_gains(scenes):
+    pair = sp.flat_reference_pair()
+    with pytest.raises(InputError, match=r"grey\.exr is mostly one flat colour .* shares no picture"):
+        fit_light(pair.input, pair.reference, reference_name="grey.exr")
+    # A flat reference that does overlap (a wall both shots show): only white balance and exposure, said once.
+    wall = np.full((216, 384, 3), 0.2, np.float32)
+    wall[60:150, 100:280] = sp.frame(scenes["coffee"], (0.5, 0.5), 0.3, size=(90, 180))[0]
+    shot = wall * np.array([1.2, 1.0, 0.8], np.float32)
+    fit = fit_light(shot, wall, reference_name="wall.exr")
+    assert fit.model == "gains" and any("wall.exr is mostly one flat colour" in w for w in fit.warnings)
+    assert np.allclose(fit.color.gains, 1 / np.array([1.2, 1.0, 0.8]), rtol=0.02)
+
+
+def test_a_person_in_one_shot_only_is_left_out_of_the_fit():
+    pair = sp.person_pair()
+    key = fit_keyframe(pair.input, pair.reference)
+    out = _apply(key.fit, pair.input)
+    ours = sp.delta_e(out, pair.target).mean()
+    stats = sp.delta_e(apply_color(fit_color(pair.input, pair.reference), pair.input), pair.target).mean()
+    assert ours < 0.5 and ours < 0.3 * stats, (ours, stats, key.info)
+
+
+def test_guard_leaves_the_shot_alone_when_no_fit_helps():
+    """Pairs whose colours are unrelated (the shots disagree everywhere): no model brings them closer."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    src = rng.uniform(0.02, 0.8, (n, 3)).astype(np.float32)
+    ref = rng.uniform(0.02, 0.8, (n, 3)).astype(np.float32)
+    xy = rng.uniform(0, 1, (n, 2)).astype(np.float32)
+    pairs = Pairs(src, ref, xy, 0.9, 200, 100, True, np.ones((4, 4), bool))
+    fit = fit_from_pairs(pairs, (216, 384))
+    assert fit.model == "none" and np.allclose(fit.color.linear, np.eye(3)) and fit.log_gain is None
+    assert len(fit.warnings) == 1 and "left the shot as it is" in fit.warnings[0] and "\n" not in fit.warnings[0]
+    assert "no correction" in describe(fit)
+
+
+def test_statistics_are_kept_only_when_they_help_where_the_shots_overlap(scenes):
+    """fit=statistics on a pair whose framings hold different content: the guard says so and leaves the shot."""
+    pair = sp.photo_pair("astronaut", scenes["astronaut"], "saturation", "shifted")
+    key = fit_keyframe(pair.input, pair.reference, fit="statistics")
+    stats = sp.delta_e(apply_color(fit_color(pair.input, pair.reference), pair.input), pair.target).mean()
+    untouched = sp.delta_e(pair.input, pair.target).mean()
+    assert stats > untouched  # the statistics fit alone would make this shot worse ...
+    assert key.model == "none" and any("make the shot worse" in w for w in key.warnings)  # ... so it is refused
+
+
+def test_field_map_is_smooth_and_matches_its_nodes():
+    field = np.zeros((7, 12, 3))
+    field[:, :, 0] = np.linspace(-1, 1, 12)[None, :]
+    gain = field_map(field, 70, 120)
+    assert gain.shape == (70, 120, 3) and gain.dtype == np.float32
+    assert np.allclose(np.log2(gain[:, 0, 0]), -1, atol=1e-4) and np.allclose(np.log2(gain[:, -1, 0]), 1, atol=1e-4)
+    assert np.allclose(gain[..., 1:], 1.0) and np.all(np.diff(np.log2(gain[0, :, 0])) > 0)
