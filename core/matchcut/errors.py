@@ -195,3 +195,28 @@ class ManifestPathEscapeError(ManifestError, PathEscapeError):
     def __init__(self, manifest: str, path: str, folder: str, field: str):
         self.path, self.detail = str(manifest), f"field '{field}': path '{path}' leaves its folder {folder}"
         MatchcutError.__init__(self, f"{manifest}: bad model manifest: {self.detail}")
+
+
+# --- render farms -------------------------------------------------------------------------------------
+
+
+class FarmPathError(InputError):
+    """A job path the farm's workers cannot see (relative, a temporary folder, the user's home)."""
+
+    def __init__(self, where: str, path: str, detail: str):
+        self.where, self.path = where, str(path)
+        super().__init__(f"{where}: {path} {detail}")
+
+
+class FarmError(MatchcutError):
+    """A farm that refused or failed a submission, or whose client is not set up."""
+
+    exit_code = 9
+
+
+class FarmClientError(FarmError):
+    """A farm's own client (openjd, deadline, deadlinecommand, pyoutline) that is missing or not configured."""
+
+    def __init__(self, client: str, detail: str):
+        self.client = client
+        super().__init__(f"{client}: {detail}")

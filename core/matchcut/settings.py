@@ -22,6 +22,9 @@ DEGRAIN_STEPS_VAR = "MATCHCUT_DEGRAIN_STEPS"
 #: Path mapping rules (``S:\\show=/mnt/show``), newline- or ``;``-separated, applied after ``--map`` and
 #: ``--map-file`` rules wherever a path written on another machine is read (matchcut.paths).
 PATH_MAP_VAR = "MATCHCUT_PATH_MAP"
+#: The farm `matchcut farm submit` sends to when --to is not given (openjd-local, deadline-cloud, deadline10,
+#: opencue); the hosts' Farm buttons start with it.
+FARM_VAR = "MATCHCUT_FARM"
 #: OpenColorIO's own variable: a config path; when unset the built-in ACES studio config is used.
 OCIO_VAR = "OCIO"
 

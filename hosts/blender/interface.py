@@ -13,6 +13,7 @@ from . import jobs as job_files
 from . import monitor as monitors
 from . import strips as strip_math
 from . import tools as tool_specs
+from .client import farm as farms
 from .client import tools as described
 from .client import worker as workers
 
@@ -261,9 +262,31 @@ class RunMixin:
     # Blender calls invoke for a click in the UI; execute from scripts, and for INVOKE_DEFAULT as well in
     # background mode (it has no event there).
     def invoke(self, context, event):
-        if bpy.app.background or self.synchronous:
+        if bpy.app.background or self.synchronous or getattr(self, "send_to_farm", False):
             return self.execute(context)  # no event loop: a modal operator would never get a timer
         return self.start_modal(context)
+
+    def submit_to_farm(self, context):
+        """Send to farm: write the job and submit it to the chosen farm through the worker instead of running
+        it; the farm's job id goes to the status bar and the last result. Nothing is added to the scene: the
+        results land in the version folder as the farm writes them."""
+        error = self.prepare(context)
+        if error:
+            self.report({"ERROR"}, error)
+            return {"CANCELLED"}
+        try:
+            answer = farms.submit(self._worker, self._job_path, self.farm)
+        except (ValueError, workers.WorkerError) as exc:
+            job_files.remove_version_folder(self._folder)
+            _remember(context, "error: " + str(exc))
+            self.report({"ERROR"}, "Matchcut %s: %s" % (self.tool_name, exc))
+            return {"CANCELLED"}
+        line = farms.result_line(answer)
+        _remember(context, "farm: " + line)
+        # not submitted (the farm's client is not on this machine): the job files stay, with what to run
+        level = {"INFO"} if answer["submitted"] else {"WARNING"}
+        self.report(level, "Matchcut %s: %s; results in %s" % (self.tool_name, line, self._folder))
+        return {"FINISHED"}
 
     def start_job(self, context):
         """Build the job and start the worker; False (the error reported) when the job cannot be built."""
@@ -324,6 +347,8 @@ class RunMixin:
         self.stop_showing(context)
 
     def execute(self, context):
+        if getattr(self, "send_to_farm", False):
+            return self.submit_to_farm(context)
         if not self.start_job(context):
             return {"CANCELLED"}
         self._monitor.wait()  # Ctrl+C on a render farm stops the worker cleanly too

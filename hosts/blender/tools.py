@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections import namedtuple
 
+from .client import farm as farms
 from .client import tools as described
 from .client import worker as workers
 
@@ -292,11 +293,24 @@ def operator_plan(tool, target, manifest=None):
     if target == "IMAGE":
         properties.append(("image", "string", {"name": "Image", "default": "",
                                                 "description": "Empty: the Image Editor's image"}))
+    properties += farm_properties()
     properties.append(("synchronous", "bool", {"name": "Wait", "default": False, "options": {"SKIP_SAVE", "HIDDEN"},
                                                "description": "Run without the modal progress (scripts)"}))
     doc = "%s (on the active %s; the result is added beside it)" % (str(tool.get("description") or label)
                                                                    .rstrip("."), word)
     return OperatorPlan(ident, label, doc[:250], tool, model, target, properties, controls)
+
+
+def farm_properties():
+    """The operator's farm option: send the job to a render farm instead of running it here, and which farm
+    (default $MATCHCUT_FARM)."""
+    return [("send_to_farm", "bool", {
+                "name": "Send to farm", "default": False,
+                "description": "Write the job and submit it to the farm below instead of running it here; the "
+                               "farm's job id is reported and the results land in the results folder"}),
+            ("farm", "enum", {"name": "Farm", "default": farms.default_farm(),
+                              "items": [(name, name, "") for name in farms.FARMS],
+                              "description": "The render farm (default: $MATCHCUT_FARM)"})]
 
 
 def operator_plans(catalog):

@@ -216,3 +216,22 @@ def test_sigint_stops_a_running_job_which_then_resumes(tmp_path, env, app):
     done = _events(result.stdout)[-1]
     assert (done["frames_skipped"], done["frames_written"]) == (len(written), 10 - len(written))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"o.{f:04d}.exr" for f in frames]
+
+
+def test_run_chunk_makes_only_its_frames_of_the_whole_plan_and_finish_only_checks_them(tmp_path, env, app):
+    from matchcut.errors import SettingError
+
+    _plates(tmp_path, range(1001, 1005))
+    job = _job_file(tmp_path, frames="1001-1004")
+    result = CliRunner().invoke(app, ["run", str(job), "--chunk", "1003-1004", "--events", "jsonl"])
+    assert result.exit_code == 0, result.output
+    events = _events(result.stdout)
+    assert events[0]["frames"] == [1003, 1004] and [e["frame"] for e in events if e["event"] == "frame"] == [1003, 1004]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.exr")) == ["o.1003.exr", "o.1004.exr"]
+    result = CliRunner().invoke(app, ["run", str(job), "--finish-only"])
+    assert isinstance(result.exception, JobError) and "frame(s) 1001-1002 are not made yet" in str(result.exception)
+    assert CliRunner().invoke(app, ["run", str(job), "--chunk", "1001-1002"]).exit_code == 0
+    assert CliRunner().invoke(app, ["run", str(job), "--finish-only"]).exit_code == 0
+    result = CliRunner().invoke(app, ["run", str(job), "--chunk", "first ten"])
+    assert isinstance(result.exception, SettingError)
+    assert str(result.exception) == "setting '--chunk': expected output frames like 1001-1010, got 'first ten'"

@@ -27,6 +27,7 @@ BENCHMARKS = {
     "continuity": "matchcut.bench.continuity:bench_continuity",
     "retime": "matchcut.bench.retime:bench_retime",
     "match": "matchcut.bench.match:bench_match",
+    "farm": "matchcut.bench.farm:bench_farm",
 }
 
 #: Quality benchmarks (`matchcut bench --quality NAME`): name -> "module:function, module:writer, module:renderer";

@@ -49,9 +49,9 @@ def parse_set(items: list[str]) -> dict[str, object]:
     return params
 
 
-def execute(build, events: str) -> None:
+def execute(build, events: str, **options) -> None:
     """Build the job and look its tool up (errors there are reported as events too), then run it with signal
-    handlers installed."""
+    handlers installed; ``options`` go to ``run_job`` (a farm task's ``chunk``, ``finish_only``)."""
     from matchcut.jobs.events import error_fields
     from matchcut.jobs.runner import run_job
     from matchcut.tools import get_tool
@@ -68,7 +68,7 @@ def execute(build, events: str) -> None:
             except MatchcutError as exc:
                 sink.emit("error", **error_fields(exc))
                 raise
-            run_job(tool, spec, sink, install_signal_handlers=True)
+            run_job(tool, spec, sink, install_signal_handlers=True, **options)
     finally:
         sink.close()
 

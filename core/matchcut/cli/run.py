@@ -7,6 +7,10 @@ With ``--events jsonl`` progress goes to stdout as JSON lines and nothing else i
 it); errors are an ``error`` event there and, from app.main, one line on stderr. ``--events text`` shows
 progress on stderr. Both commands stop cleanly on SIGINT/SIGTERM (finished frames are kept; run again to
 resume).
+
+On a farm each task runs the same job file: ``--chunk 1001-1010`` plans the whole job and makes only the
+output frames of that chunk (reading the neighbours they need; artifacts are left to the final task), and
+``--finish-only`` writes the artifacts once every frame is made (``matchcut farm`` writes both tasks).
 """
 
 from __future__ import annotations
@@ -25,9 +29,15 @@ def run_command(
     job: Path = typer.Argument(..., help="The job file (JSON, version 1); relative paths in it are relative to its folder."),
     events: Events = "text",
     device: Optional[str] = typer.Option(None, "--device", help="Override the job's provider: auto, cpu, cuda or tensorrt."),
+    chunk: Optional[str] = typer.Option(None, "--chunk", help="A farm task: make only these output frames (e.g. "
+                                        "1001-1010) of the whole job's plan; artifacts are left to --finish-only."),
+    finish_only: bool = typer.Option(False, "--finish-only", help="A farm's final task: once every frame is made, "
+                                     "write the artifacts (a LUT, a CDL, a report)."),
 ) -> None:
     """Run a job file; finished frames are skipped, so running it again resumes."""
     from matchcut.jobs.spec import load_job
+
+    frames = chunk_frames(chunk)
 
     def build():
         check_device(device)
@@ -36,7 +46,20 @@ def run_command(
             spec.device = dataclasses.replace(spec.device, provider=device)
         return spec
 
-    execute(build, events)
+    execute(build, events, chunk=frames, finish_only=finish_only)
+
+
+def chunk_frames(text: str | None) -> list[int] | None:
+    """``--chunk``'s frames (a range like 1001-1010), or None; SettingError names the option."""
+    from matchcut.errors import FrameRangeError, SettingError
+    from matchcut.frames.ranges import parse_frames
+
+    if text is None:
+        return None
+    try:
+        return parse_frames(text)
+    except FrameRangeError:
+        raise SettingError("--chunk", f"expected output frames like 1001-1010, got {text!r}") from None
 
 
 def _set(data: dict[str, Any], extra: dict[str, Any]) -> None:

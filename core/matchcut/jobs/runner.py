@@ -166,6 +166,8 @@ def run_job(
     *,
     cancel: threading.Event | None = None,
     install_signal_handlers: bool = False,
+    chunk: list[int] | None = None,
+    finish_only: bool = False,
 ) -> JobResult:
     """Run ``spec`` with ``tool`` to the end, reporting to ``sink``; returns what was written and skipped.
 
@@ -175,12 +177,20 @@ def run_job(
     already carry the provenance hash they would get are skipped (resume). ``cancel`` (or SIGINT/SIGTERM when
     ``install_signal_handlers``; the previous handlers are restored after) stops after the frame being
     written, emits ``cancelled`` and raises ``JobCancelled``. Errors emit an ``error`` event and propagate.
+
+    A farm splits a job into two kinds of task. ``chunk`` (output frame numbers): the tool plans the whole job
+    exactly as a run in one piece does (fill's defect scan, retime's timing plan, match's keyframe fits), then
+    only the items whose output frame is in the chunk are made, reading whatever neighbours they need; their
+    provenance hashes are the one-piece run's, and ``finish`` (artifacts) is left to the final task; a tool's info
+    and warnings about a frame of another chunk are left to that chunk's log.
+    ``finish_only``: every frame must already be made (JobError listing those that are not); only ``finish``
+    runs (a frameless tool's prepare too), writing the artifacts once after all chunks.
     """
     cancel = cancel if cancel is not None else threading.Event()
     previous = _install_signal_handlers(cancel) if install_signal_handlers else None
     state = {"written": 0}
     try:
-        return _run(tool, spec, sink, cancel, state)
+        return _run(tool, spec, sink, cancel, state, chunk, finish_only)
     except JobCancelled:
         raise
     except KeyboardInterrupt:
@@ -194,17 +204,54 @@ def run_job(
         _restore_signal_handlers(previous)
 
 
+class _ChunkEvents(EventSink):
+    """A chunk's events: what a tool says about a frame another chunk makes (fill's note on a frame it rebuilds,
+    shot match's on a keyframe) is that chunk's to report, so the logs of all chunks carry each once."""
+
+    def __init__(self, sink: EventSink, frames: list[int]) -> None:
+        super().__init__()
+        self.sink, self.frames = sink, set(frames)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        frame = fields.get("frame")
+        if event in ("info", "warning") and frame is not None and frame not in self.frames:
+            return
+        self.sink.emit(event, **fields)
+
+
+def _chunk_items(tool: RunnableTool, spec: JobSpec, planned: list[WorkItem], chunk: list[int],
+                 sink: EventSink) -> list[WorkItem]:
+    """The planned items whose output frame is in ``chunk`` (a farm task's frames); a chunk none of whose frames
+    the plan makes (the plates changed since the job was split) warns and makes nothing."""
+    if tool.frameless:
+        raise JobError(f"{spec.where}: 'tool'", f"tool '{spec.tool}' makes a report, not frames: it runs in one "
+                       "piece, without --chunk")
+    wanted = set(chunk)
+    items = [item for item in planned if item.frame in wanted]
+    if not items:
+        made = [item.frame for item in planned]
+        span = f"{min(made)}-{max(made)}" if made else "none"
+        sink.emit("warning", message=f"chunk {format_frames(chunk)}: the job's plan makes none of these frames "
+                  f"(it makes {span}); nothing to do")
+    return items
+
+
 def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.Event,
-         state: dict[str, int]) -> JobResult:
+         state: dict[str, int], chunk: list[int] | None = None, finish_only: bool = False) -> JobResult:
     from matchcut.frames import open_source
 
     started = time.monotonic()
     if tool.name and tool.name != spec.tool:
         raise JobError(f"{spec.where}: 'tool'", f"the job names tool '{spec.tool}', it was given tool '{tool.name}'")
+    if chunk is not None and finish_only:
+        raise JobError(spec.where, "a chunk makes frames and the final task only finishes: give one of them")
     tool.check(spec)
-    items = tool.plan(spec)
-    if not items and not tool.frameless:
+    planned = tool.plan(spec)  # always the whole job: a chunk plans exactly as a run in one piece does
+    if not planned and not tool.frameless:
         raise JobError(f"{spec.where}: 'frames'", "the job has no frames to make")
+    items = planned if chunk is None else _chunk_items(tool, spec, planned, chunk, sink)
+    if chunk is not None:
+        sink = _ChunkEvents(sink, chunk)
     sources = {name: open_source(spec.input_path(name)) for name in spec.inputs}
 
     # Everything that can be checked is checked before the first frame is read.
@@ -213,8 +260,8 @@ def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.E
         missing = source.find_missing(needed)
         if missing:
             raise MissingFramesError(spec.input_path(name), missing, format_frames(missing))
-    protect = _input_files(items, sources)
-    _check_outputs(spec, items, set(protect))
+    protect = _input_files(planned, sources)
+    _check_outputs(spec, planned, set(protect))
 
     base = tool.provenance(spec)
     plans = []
@@ -243,6 +290,9 @@ def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.E
             skipped += 1
             progress(plan.item, True, 0.0)
     todo = [p for p in plans if not p.done]
+    if finish_only and todo:
+        raise JobError(spec.where, f"frame(s) {format_frames([p.item.frame for p in todo])} are not made yet (a "
+                       "chunk failed or has not run): run those chunks before the final task")
     if (todo or tool.frameless) and not cancel.is_set():
         tool.prepare(spec, sink.emit)
     if todo and not cancel.is_set():
@@ -251,7 +301,8 @@ def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.E
     if cancel.is_set() and state["written"] + skipped < total:
         sink.emit("cancelled", frames_written=state["written"])
         raise JobCancelled(f"job cancelled after {state['written']} frame(s) written; run it again to resume")
-    artifacts = {name: str(path) for name, path in (tool.finish(spec, sink.emit) or {}).items()}
+    finished = {} if chunk is not None else tool.finish(spec, sink.emit) or {}
+    artifacts = {name: str(path) for name, path in finished.items()}
     seconds = time.monotonic() - started
     sink.emit("done", frames_written=state["written"], frames_skipped=skipped, seconds=round(seconds, 3),
               artifacts=artifacts)

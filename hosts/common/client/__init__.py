@@ -1,7 +1,8 @@
 """The Matchcut worker client shared by the Nuke, Resolve and Blender adapters (standard library only).
 
 ``worker``: find the executable, ask it questions, run and cancel a job; ``events``: a job's state from its
-JSON-lines events; ``jobs``: job files; ``tools``: the tools' descriptions and what a host derives from them.
+JSON-lines events; ``jobs``: job files; ``tools``: the tools' descriptions and what a host derives from them;
+``farm``: a job sent to the studio's render farm instead, and the farm's job id.
 """
 
 #: The `matchcut tools --json` format this client reads (core: matchcut.tools.description.DESCRIPTION_VERSION).

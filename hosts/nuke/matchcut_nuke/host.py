@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import nuke
 
 from matchcut_nuke import cache, descriptions, graph, job_plan, knobs, node_status, regions, state
-from matchcut_nuke.client import events, jobs, tools, worker
+from matchcut_nuke.client import events, farm, jobs, tools, worker
 
 STATE_KNOB = "matchcut_state"
 TOOL_KNOB = "matchcut_tool"
@@ -374,6 +374,49 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
         note_regions(group, tool, run.artifacts)
     refresh_status(group, tool)
     return True
+
+
+def send_to_farm(group: Any, first: Optional[int] = None, last: Optional[int] = None,
+                 interactive: Optional[bool] = None) -> Optional[str]:
+    """The Farm button: render the inputs as Process does, then submit the job to the node's farm (the farm knob)
+    through the worker instead of running it here. The node shows the farm's job id until every file of the
+    result is written, then the result. Returns the line shown, or None when it was not sent (the node says why:
+    a path the farm cannot see, a farm client missing here, with what to run where it is)."""
+    interactive = bool(nuke.GUI) if interactive is None else interactive
+    try:
+        tool = tool_for(group)
+        plan = plan_job(group, tool, first, last)
+        exe = worker.find_worker()
+    except (ValueError, RuntimeError, worker.WorkerError) as exc:
+        fail(group, None, "", str(exc), interactive)
+        return None
+    folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
+    os.makedirs(folder, exist_ok=True)
+    files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
+    set_status(group, "rendering inputs")
+    for name, node in plan["connected"].items():
+        render_input(node, files["inputs"][name], *plan["renders"][name])
+    job_path = jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
+    chosen = group["farm"].value() if group.knob("farm") is not None else farm.default_farm()
+    set_status(group, "sending to " + chosen)
+    try:
+        answer = farm.submit(exe, job_path, chosen)
+    except (ValueError, worker.WorkerError) as exc:
+        fail(group, tool, plan["key"], str(exc), interactive)
+        return None
+    line = farm.result_line(answer)
+    if not answer["submitted"]:  # the farm's client is not on this machine: the files and what to run
+        fail(group, tool, plan["key"], line, interactive)
+        return None
+    outputs = files["outputs"]
+    wired = wire_result(group, outputs, plan)
+    save_state(group, tool, plan["key"], job_plan.describe_result(
+        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, {}),
+        last_run={"key": plan["key"], "status": "farm", "message": line})
+    refresh_status(group, tool)
+    if interactive:
+        nuke.message("Matchcut: " + line)
+    return line
 
 
 def wire_result(group: Any, outputs: Dict[str, str], plan: Dict[str, Any]) -> List[str]:

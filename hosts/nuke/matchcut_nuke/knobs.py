@@ -7,7 +7,7 @@ import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from matchcut_nuke import node_status
-from matchcut_nuke.client import tools
+from matchcut_nuke.client import farm, tools
 
 #: Control type -> Nuke knob class name (nuke.Enumeration_Knob etc.).
 KNOB_CLASS = {"choice": "Enumeration_Knob", "enum": "Enumeration_Knob", "float": "Double_Knob",
@@ -15,7 +15,7 @@ KNOB_CLASS = {"choice": "Enumeration_Knob", "enum": "Enumeration_Knob", "float":
               "color": "Color_Knob", "str": "String_Knob", "string": "String_Knob"}
 #: Knobs the adapter adds to every node; a tool or model control may not take these names.
 ADAPTER_KNOBS = ("matchcut", "matchcut_tool", "matchcut_state", "handles", "output", "mix", "status", "process",
-                 "cancel", "regions", "show_regions", "model_controls")
+                 "cancel", "farm", "farm_submit", "regions", "show_regions", "model_controls")
 #: Suffix of the Boolean knob that switches an optional control (default None) on; off sends null.
 ENABLE_SUFFIX = "_enable"
 #: Nuke's own output of a frameless tool (one that compares shots and writes a report): its main input with the
@@ -131,7 +131,7 @@ def restore_value(spec: Dict[str, Any], saved: Any) -> Optional[Any]:
 # --- knobs the adapter adds and what it reads back ---------------------------------------------------------
 
 #: The adapter's knobs whose values the hidden state keeps beside the controls'.
-SAVED_ADAPTER_KNOBS = ("handles", "output", "mix", "show_regions")
+SAVED_ADAPTER_KNOBS = ("handles", "output", "mix", "show_regions", "farm")
 #: Knobs whose change (besides every control and its switch) re-saves the state and re-checks staleness.
 WATCHED_KNOBS = frozenset(("handles", "inputChange", "output", "mix", "show_regions"))
 
@@ -173,8 +173,9 @@ def enable_spec(spec: Dict[str, Any]) -> Dict[str, Any]:
 def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The adapter's own knobs of a node for ``tool``, in panel order, their start ``value`` taken from ``saved``
     values (None: left as made): the tab, hidden tool name, handles (not for a frameless tool), output, mix,
-    the regions knobs (frameless only), status, the Process and Cancel buttons, the hidden state and, on the
-    Model node, the hidden list of the model's controls. ``text`` is a Text/PyScript knob's third argument."""
+    the regions knobs (frameless only), status, the Process and Cancel buttons, the farm menu and its Farm
+    button (the job goes to the farm instead of running here), the hidden state and, on the Model node, the
+    hidden list of the model's controls. ``text`` is a Text/PyScript knob's third argument."""
     names = tool_outputs(tool)
     specs: List[Dict[str, Any]] = [
         {"name": "matchcut", "knob": "Tab_Knob", "label": "Matchcut"},
@@ -198,6 +199,13 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
                "text": "import matchcut_nuke.host as h; h.process(nuke.thisNode())"},
               {"name": "cancel", "knob": "PyScript_Knob", "label": "Cancel",
                "text": "import matchcut_nuke.host as h; h.cancel(nuke.thisNode())"},
+              {"name": "farm", "knob": "Enumeration_Knob", "label": "farm", "choices": list(farm.FARMS),
+               "value": saved.get("farm") if saved.get("farm") in farm.FARMS else farm.default_farm(),
+               "tooltip": "the render farm the Farm button sends this node's job to (default: $MATCHCUT_FARM)"},
+              {"name": "farm_submit", "knob": "PyScript_Knob", "label": "Farm",
+               "text": "import matchcut_nuke.host as h; h.send_to_farm(nuke.thisNode())",
+               "tooltip": "render the inputs and send the job to the farm instead of processing here; the "
+                          "status shows the farm's job id and the result once every frame is written"},
               {"name": "matchcut_state", "knob": "String_Knob", "label": "state", "hidden": True}]
     if tools.model_param(tool):
         specs.append({"name": "model_controls", "knob": "String_Knob", "label": "model controls", "hidden": True})

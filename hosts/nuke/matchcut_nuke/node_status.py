@@ -6,11 +6,14 @@ import os
 from typing import Any, Dict, Tuple
 
 from matchcut_nuke import cache
+from matchcut_nuke.client import jobs
 
 UP_TO_DATE = "up to date"
 STALE = "stale \u2014 press Process"
 NOT_PROCESSED = "not processed \u2014 press Process"
 CANCELLED = "cancelled \u2014 press Process"
+#: The status of a node whose job is on the farm and not all written yet (the farm's job id follows).
+ON_FARM = "on the farm"
 #: Nuke's tile colour (0xRRGGBBAA) of a node with no current result; 0 is Nuke's default colour.
 FLAG_COLOUR = 0xCC3333FF
 
@@ -21,16 +24,41 @@ def result_on_disk(result: Dict[str, Any]) -> bool:
     return bool(files) and all(os.path.exists(path) for path in files.values())
 
 
+def result_complete(result: Dict[str, Any]) -> bool:
+    """True when every file of the result is there: each frame first..last of every output pattern (``####``),
+    each other output (a report, a JSON file) as it is named."""
+    outputs = result.get("outputs") or {}
+    first, last = result.get("first"), result.get("last")
+    if not outputs or first is None or last is None:
+        return False
+    for pattern in outputs.values():
+        paths = [jobs.frame_path(pattern, f) for f in range(int(first), int(last) + 1)] if "#" in pattern else [pattern]
+        if not all(os.path.exists(path) for path in paths):
+            return False
+    return True
+
+
+def on_farm(saved: Dict[str, Any], key: str) -> bool:
+    """True while the job of cache ``key`` was sent to the farm (the Farm button) and not every file of its
+    result is written yet."""
+    last_run = saved["extra"].get("last_run") or {}
+    return last_run.get("status") == "farm" and last_run.get("key") == key and not result_complete(saved["result"])
+
+
 def is_current(saved: Dict[str, Any], key: str) -> bool:
-    """True when the ``saved`` state (state.load_state) holds a result made for cache ``key`` and still on disk."""
-    return not cache.is_stale(saved["cache_key"], key) and result_on_disk(saved["result"])
+    """True when the ``saved`` state (state.load_state) holds a result made for cache ``key`` and still on disk
+    (a farm's result: once all of it is written)."""
+    return (not cache.is_stale(saved["cache_key"], key) and result_on_disk(saved["result"])
+            and not on_farm(saved, key))
 
 
 def assess_result(saved: Dict[str, Any], key: str) -> Tuple[str, bool, str]:
-    """(status text, show the result, graph label) for a node whose job has cache ``key`` now: up to date; the
-    last run for this key cancelled or failed; stale (a result made for other inputs, range or settings is never
-    shown); or not processed."""
+    """(status text, show the result, graph label) for a node whose job has cache ``key`` now: up to date; on the
+    farm (its job id; the result shows once the farm wrote all of it); the last run for this key cancelled or
+    failed; stale (a result made for other inputs, range or settings is never shown); or not processed."""
     last_run = saved["extra"].get("last_run") or {}
+    if on_farm(saved, key):
+        return "{}: {}".format(ON_FARM, last_run.get("message", "")), False, "FARM"
     if is_current(saved, key):
         first, last = saved["result"].get("first"), saved["result"].get("last")
         return "{} (frames {}-{})".format(UP_TO_DATE, first, last), True, ""

@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, Iterator, List, Optional
 
 from matchcut_resolve import jobs, media, results, settings, widgets
-from matchcut_resolve.client import events, tools, worker
+from matchcut_resolve.client import events, farm, tools, worker
 from matchcut_resolve.errors import HostError
 
 #: What makes one item fail without stopping the run over the others.
@@ -83,6 +83,7 @@ class Batch:
         self.skipped = 0  # items never started because the run was cancelled
         self.run: Optional[worker.JobRun] = None
         self.states: List[events.JobState] = []
+        self.sent: List[Dict[str, Any]] = []  # the farm's answers, for items sent to the farm
         self._cancel_sent: Optional[float] = None  # when the running worker was asked to stop
         self._work: Iterator[str] = iter(())
 
@@ -128,6 +129,14 @@ class Batch:
         if state.status != "done":
             raise HostError(state.error or "the worker failed")
         return True
+
+    def send_to_farm(self, plan: jobs.JobPlan) -> str:
+        """Write the job and submit it to the dialog's farm instead of running it here (Send to farm); returns
+        the line the summary shows (the farm's job id). WorkerError with the worker's line when it refused."""
+        jobs.write_job(plan)
+        answer = farm.submit(self.exe, plan.job_path, self.options.get("farm") or farm.default_farm())
+        self.sent.append(answer)
+        return farm.result_line(answer)
 
     def run_job(self, plan: jobs.JobPlan):
         """Write and run a job, yielding progress; returns the final JobState. A job whose CDL artifact failed

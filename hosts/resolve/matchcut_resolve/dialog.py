@@ -23,13 +23,14 @@ def _widget(ui: Any, spec: Dict[str, Any]) -> Any:
 
 
 def build_window(ui: Any, disp: Any, title: str, description: str, specs: List[Dict[str, Any]]) -> Any:
-    """A UIManager window: one labelled row per spec, Run/Cancel/Close and a progress label."""
+    """A UIManager window: one labelled row per spec, Run/Send to farm/Cancel/Close and a progress label."""
     rows = [ui.Label({"ID": "mc_description", "Text": description, "WordWrap": True})]
     for spec in specs:
         label = "" if spec["widget"] == "CheckBox" else spec["label"]
         rows.append(ui.HGroup({"Weight": 0}, [ui.Label({"Text": label, "ToolTip": spec.get("tooltip", ""),
                                                         "Weight": 0.35}), _widget(ui, spec)]))
     rows.append(ui.HGroup({"Weight": 0}, [ui.Button({"ID": "mc_run", "Text": "Run"}),
+                                          ui.Button({"ID": "mc_send", "Text": "Send to farm"}),
                                           ui.Button({"ID": "mc_cancel", "Text": "Cancel", "Enabled": False}),
                                           ui.Button({"ID": "mc_close", "Text": "Close"})]))
     rows.append(ui.Label({"ID": "mc_status", "Text": "ready", "WordWrap": True}))
@@ -100,7 +101,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         if timer is not None:
             timer.Stop()
         active["batch"] = None
-        found["mc_run"].Enabled, found["mc_cancel"].Enabled = True, False
+        found["mc_run"].Enabled, found["mc_send"].Enabled, found["mc_cancel"].Enabled = True, True, False
         status(batch.outcome() + ("\n" + "\n".join(batch.summary) if batch.summary else ""))
 
     def on_tick(ev: Any) -> None:
@@ -128,7 +129,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
                 on_tick(ev)
         return handler
 
-    def on_run(ev: Any) -> None:
+    def on_run(ev: Any, to_farm: bool = False) -> None:
         if active["batch"] is not None:
             return
         try:
@@ -138,9 +139,10 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
         except (HostError, ValueError, OSError) as exc:
             status("error: " + " ".join(str(exc).split()))
             return
-        batch = Batch(resolve, project, timeline, tool, items, options, exe)
+        # Send to farm: each item's job goes to the chosen farm (its job id in the summary), nothing runs here
+        batch = Batch(resolve, project, timeline, tool, items, dict(options, send_to_farm=to_farm), exe)
         active["batch"] = batch
-        found["mc_run"].Enabled, found["mc_cancel"].Enabled = False, True
+        found["mc_run"].Enabled, found["mc_send"].Enabled, found["mc_cancel"].Enabled = False, False, True
         status("{}: {} item(s)".format(widgets.label(tool), len(items)))
         if timer is not None:
             timer.Start()
@@ -173,6 +175,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
             disp.ExitLoop()
 
     win.On.mc_run.Clicked = on_run
+    win.On.mc_send.Clicked = lambda ev: on_run(ev, to_farm=True)
     win.On.mc_cancel.Clicked = on_cancel
     win.On.mc_close.Clicked = on_close
     getattr(win.On, WINDOW).Close = on_close

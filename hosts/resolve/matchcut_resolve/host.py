@@ -368,6 +368,10 @@ class Batch(batch.Batch):
             extras[input_name] = extra
         batch.check_inputs(tool, extras)
         plan = jobs.build_job(tool, plate, extras, opts.get("params", {}), root, self.tl, opts.get("provider", "auto"))
+        if opts.get("send_to_farm"):  # the farm writes the results; they are not placed on the timeline here
+            self.note(item.GetName(), [self.send_to_farm(plan), "results: " + ", ".join(plan.outputs.values())])
+            yield "sent to the farm"
+            return
         state = yield from self.run_job(plan)
         if self.settle(item.GetName(), plate.warnings, state):
             self.note(item.GetName(), self.place(item, plan, state, extras))

@@ -11,7 +11,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 from matchcut_resolve import results
-from matchcut_resolve.client import tools
+from matchcut_resolve.client import farm, tools
 
 #: Widget IDs: the adapter's own fields start with "mc_", a tool or model control's with "p_".
 PARAM_PREFIX = "p_"
@@ -120,8 +120,8 @@ def neighbour_inputs(tool: Dict[str, Any]) -> List[str]:
 
 def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
               items: Optional[List[str]] = None) -> List[Dict[str, Any]]:
-    """The adapter's own fields: which items, handles, where the result goes, device, output folder, the
-    further inputs (a timeline item each; ``items``: the choices, PREVIOUS among them) and, for a tool that
+    """The adapter's own fields: which items, handles, where the result goes, device, output folder, the farm
+    Send to farm uses, the further inputs (a timeline item each; ``items``: the choices, PREVIOUS among them) and, for a tool that
     writes a CDL, the CDL on the grade."""
     saved = saved or {}
     fields = [
@@ -137,6 +137,9 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
         {"name": "provider", "type": "choice", "default": "auto", "choices": list(PROVIDERS), "label": "Device"},
         {"name": "output", "type": "string", "default": "", "label": "Output folder",
          "help": "where results are written (empty: the default under MATCHCUT_CACHE_DIR/resolve)"},
+        {"name": "farm", "type": "choice", "default": farm.default_farm(), "choices": list(farm.FARMS),
+         "label": "Farm", "help": "where Send to farm sends the job instead of running it here (default: "
+                                  "$MATCHCUT_FARM); the output folder must be on storage the farm sees"},
     ]
     if tool.get("frameless"):
         fields = [f for f in fields if f["name"] not in ("handles", "placement")]

@@ -163,6 +163,28 @@ def test_fill_gets_handles_from_the_frames_the_edit_does_not_show(run_blender, f
     assert res["new"][:3] == [2] + res["src"]
 
 
+def test_send_to_farm_submits_the_job_and_reports_the_farms_job_id_adding_no_strip(run_blender, flat_sequence):
+    folder, files = flat_sequence(count=4, size=(32, 32))
+    res = run_blender(f'''
+        scene = bpy.context.scene
+        src = add_sequence("sh070", {str(folder)!r}, {files!r}, channel=2, start=10)
+        scene.sequence_editor.active_strip = src
+        farm = bpy.ops.matchcut.strip_retime.get_rna_type().properties["farm"]
+        result["farms"], result["default"] = [i.identifier for i in farm.enum_items], farm.default
+        result["op"] = sorted(bpy.ops.matchcut.strip_retime("INVOKE_DEFAULT", use_speed=True, p_speed=0.5,
+                                                            send_to_farm=True, farm="openjd-local"))
+        result["strips"] = [s.name for s in compat.strips_of(scene.sequence_editor)]
+        result["last"] = bpy.context.window_manager.matchcut_last_result
+    ''', env={"MATCHCUT_FARM": "deadline10"})
+    assert res["farms"] == ["openjd-local", "deadline-cloud", "deadline10", "opencue"]
+    assert res["default"] == "deadline10"  # the studio's farm, $MATCHCUT_FARM
+    assert res["op"] == ["FINISHED"] and res["strips"] == ["sh070"]  # the farm writes the result, nothing is added
+    assert res["last"].startswith("farm: openjd-local: job openjd-local:"), res["last"]
+    bundle = Path(res["last"].split("job openjd-local:")[1])
+    written = sorted(p.name for p in bundle.parent.glob("*.exr"))
+    assert bundle.name == "job_farm" and len(written) >= 7  # half speed: the farm made twice the frames
+
+
 def test_operators_come_from_the_worker_and_the_doctor_reports(run_blender):
     import subprocess
     import sys

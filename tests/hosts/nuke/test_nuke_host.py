@@ -432,6 +432,58 @@ def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_pat
     assert not [c for c in nuke.calls if c[0] == "message"]  # never interactive on a farm
 
 
+def test_farm_button_sends_the_job_to_the_chosen_farm_and_the_node_shows_its_result(host, tmp_path, descriptions):
+    host, nuke = host
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1003)
+    group = host.create_node(tools(descriptions)["match"])
+    assert group["farm"].values() == ["openjd-local", "deadline-cloud", "deadline10", "opencue"]
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", range(1001, 1004), grey(0.2)))
+    group.setInput(1, plate_read(nuke, tmp_path / "src", "ref", range(1001, 1004), grey(0.4)))
+    group["farm"].setValue("openjd-local")  # Open Job Description on this machine: the real worker, chunked
+    line = host.send_to_farm(group, interactive=True)
+    read = group.node("matchcut_read_main")
+    folder = pathlib.Path(read["file"].value()).parent
+    assert line == "openjd-local: job openjd-local:{}".format(folder / "job_farm")
+    assert ("message", "Matchcut: " + line) in nuke.calls and [c[2:] for c in nuke.calls if c[0] == "execute"] == \
+        [(1001, 1003, 1), (1001, 1003, 1)]
+    assert frames_on_disk(folder, "out_main") == [1001, 1002, 1003] and (folder / "job_farm" / "template.json").is_file()
+    assert group["status"].value() == "up to date (frames 1001-1003)" and group.node("matchcut_valid")["which"].value() == 1
+    assert json.loads(group[host.STATE_KNOB].value())["values"]["farm"] == "openjd-local"
+
+
+def test_farm_button_shows_the_job_id_until_the_farm_wrote_every_frame(host, tmp_path, monkeypatch, descriptions):
+    host, nuke = host
+    answer = {"farm": "deadline-cloud", "submitted": True, "job_id": "job-5d1f", "message": "submitted", "notes": []}
+    monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, [json.dumps(answer)]))
+    nuke.root()["first_frame"].setValue(1)
+    nuke.root()["last_frame"].setValue(3)
+    group = host.create_node(tools(descriptions)["fill"])
+    group.setInput(0, plate_read(nuke, tmp_path / "src", "plate", [1, 2, 3], grey(0.2)))
+    group["farm"].setValue("deadline-cloud")
+    assert host.send_to_farm(group, interactive=False) == "deadline-cloud: job job-5d1f"
+    assert group["status"].value() == "on the farm: deadline-cloud: job job-5d1f" and group["label"].value() == "FARM"
+    read = group.node("matchcut_read_main")
+    assert read["file"].value().endswith("out_main.####.exr")  # the Read waits for the farm's files
+    assert group.node("matchcut_valid")["which"].value() == 0  # the plate passes through meanwhile
+    for frame in (1, 2, 3):  # the farm's tasks write the frames
+        shutil.copyfile(cjobs.frame_path(str(tmp_path / "src" / "plate.####.exr"), frame),
+                        cjobs.frame_path(read["file"].value(), frame))
+    assert host.refresh_status(group) == "up to date (frames 1-3)" and group.node("matchcut_valid")["which"].value() == 1
+    refused = tmp_path / "refuse"
+    refused.write_text("#!/bin/sh\necho \"matchcut: error: job.json: 'inputs.plate': /tmp/x is in a temporary folder\" >&2\nexit 3\n")
+    refused.chmod(refused.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("MATCHCUT_WORKER", str(refused))
+    group["handles"].setValue(1)  # another job: sent again
+    assert host.send_to_farm(group, interactive=False) is None
+    assert "is in a temporary folder" in group["status"].value() and group["label"].value() == "ERROR"
+    written = {"farm": "deadline10", "submitted": False, "job_id": None, "notes": [],
+               "message": "deadlinecommand is not on PATH; on a machine with Deadline run: deadlinecommand ..."}
+    monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, [json.dumps(written)]))
+    assert host.send_to_farm(group, interactive=False) is None  # not sent: the node says what to run
+    assert group["status"].value() == "error: deadline10: not submitted: " + written["message"]
+
+
 def test_init_never_raises_without_nuke(monkeypatch):
     monkeypatch.setitem(sys.modules, "nuke", None)  # import nuke fails as on a machine without Nuke
     runpy.run_path(str(ROOT / "hosts" / "nuke" / "init.py"))

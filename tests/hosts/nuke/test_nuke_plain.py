@@ -19,7 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/ho
 import fake_tool  # noqa: E402
 from matchcut_nuke import (cache, descriptions, graph, job_plan, knobs, node_status, regions, state,  # noqa: E402
                            timing)
-from matchcut_nuke.client import tools as ctools, worker as cworker  # noqa: E402
+from matchcut_nuke.client import farm as cfarm, jobs as cjobs, tools as ctools, worker as cworker  # noqa: E402
 
 
 def describe(name, inputs=(("plate", "main", True),), outputs=(("main", "plate"),), controls=(), primary=("main",),
@@ -341,7 +341,7 @@ def test_start_value_enable_spec_and_knob_fits():
 def test_adapter_specs_per_tool_and_from_saved_values():
     names = [s["name"] for s in knobs.adapter_specs(MATCH, {})]
     assert names == ["matchcut", "matchcut_tool", "handles", "output", "mix", "status", "process", "cancel",
-                     "matchcut_state"]
+                     "farm", "farm_submit", "matchcut_state"]
     fill = {s["name"]: s for s in knobs.adapter_specs(FILL, {})}
     assert fill["handles"]["value"] == 2 and "before and after" in fill["handles"]["tooltip"]
     assert "after (this tool" in {s["name"]: s for s in knobs.adapter_specs(RETIME, {})}["handles"]["tooltip"]
@@ -353,6 +353,11 @@ def test_adapter_specs_per_tool_and_from_saved_values():
     cont = {s["name"]: s for s in knobs.adapter_specs(CONTINUITY, {"show_regions": False})}
     assert "handles" not in cont and cont["show_regions"]["value"] is False and "regions" in cont
     assert [s["name"] for s in knobs.adapter_specs(APPLY, {})][-1] == "model_controls"
+    # the farm menu starts at the saved farm, else $MATCHCUT_FARM's (client.farm.default_farm)
+    farm = {s["name"]: s for s in knobs.adapter_specs(FILL, {"farm": "opencue"})}["farm"]
+    assert farm["knob"] == "Enumeration_Knob" and farm["choices"] == list(cfarm.FARMS) and farm["value"] == "opencue"
+    assert {s["name"]: s for s in knobs.adapter_specs(FILL, {"farm": "gone"})}["farm"]["value"] == cfarm.default_farm()
+    assert "farm" in knobs.SAVED_ADAPTER_KNOBS and "farm" not in knobs.watched_knobs(FILL)  # no result changes
     assert set(knobs.ADAPTER_KNOBS) >= {s["name"] for s in knobs.adapter_specs(APPLY, {}) if s["knob"] != "Tab_Knob"}
 
 
@@ -399,6 +404,22 @@ def test_status_up_to_date_stale_cancelled_error_and_not_processed(tmp_path):
     assert node_status.assess_failure("bad", False) == ("error: bad", False, "ERROR")
     assert node_status.choose_look(True, "STALE") == {"which": 1, "tile_color": 0, "label": ""}
     assert node_status.choose_look(False, "STALE") == {"which": 0, "tile_color": node_status.FLAG_COLOUR, "label": "STALE"}
+
+
+def test_a_job_on_the_farm_shows_its_job_id_until_every_frame_of_the_result_is_written(tmp_path):
+    pattern = str(tmp_path / "out_main.####.exr")
+    result = {"first": 1, "last": 3, "files": {"main": cjobs.frame_path(pattern, 1)}, "outputs": {"main": pattern},
+              "artifacts": {}}
+    last_run = {"key": "k1", "status": "farm", "message": "deadline-cloud: job job-7"}
+    saved = state.load_state(state.dump_state("fill", {}, "k1", result, {"last_run": last_run}))
+    on_farm = ("on the farm: deadline-cloud: job job-7", False, "FARM")
+    assert node_status.assess_result(saved, "k1") == on_farm and not node_status.is_current(saved, "k1")
+    for frame in (1, 3):  # the first and the last chunk done, the middle one still running
+        pathlib.Path(cjobs.frame_path(pattern, frame)).write_bytes(b"x")
+    assert node_status.assess_result(saved, "k1") == on_farm and not node_status.result_complete(saved["result"])
+    pathlib.Path(cjobs.frame_path(pattern, 2)).write_bytes(b"x")
+    assert node_status.assess_result(saved, "k1") == ("up to date (frames 1-3)", True, "")
+    assert node_status.assess_result(saved, "k2") == (node_status.STALE, False, "STALE")  # changed since it was sent
 
 
 def test_check_inputs_names_the_missing_required_ones():

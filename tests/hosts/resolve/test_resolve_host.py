@@ -356,6 +356,40 @@ def test_dialog_runs_the_tool_and_remembers_the_values(tmp_path, worker_env, zoo
     assert {"p_model", "p_tile", "p_strength", "mc_scope", "mc_placement"} <= set(window.GetItems())
 
 
+def test_send_to_farm_submits_each_item_and_shows_the_farms_job_id(tmp_path, worker_env, monkeypatch):
+    monkeypatch.delenv("MATCHCUT_FARM", raising=False)
+    resolve, project, timeline, first, second = make_world(tmp_path)
+    bmd = fr.Bmd()
+    original = fr.UIDispatcher
+
+    class Scripted(original):
+        def __init__(self, ui):
+            super().__init__(ui)
+
+            def set_values(win):
+                items = win.GetItems()
+                assert items["mc_farm"].CurrentText == "openjd-local"  # $MATCHCUT_FARM unset: this machine
+                items["mc_input_reference"].CurrentIndex = 1  # the previous item
+                items["mc_provider"].CurrentIndex = widgets.PROVIDERS.index("cpu")
+                items["mc_output"].Text = str(tmp_path / "out")
+
+            self.script = [set_values, fr.click("mc_send"), self.check, fr.click("mc_close")]
+
+        def check(self, win):
+            self.status = win.GetItems()["mc_status"].Text
+
+    made = []
+    bmd.UIDispatcher = lambda ui: made.append(Scripted(ui)) or made[-1]
+    assert dialog.main(resolve, resolve.Fusion(), bmd, "match") == 0
+    status = made[0].status
+    assert status.startswith("done"), status
+    assert "sh020: openjd-local: job openjd-local:" in status and "sh020: results: " in status
+    assert second.GetTakesCount() == 0  # nothing placed: the farm writes the results
+    results = status.split("sh020: results: ")[1].split("\n")[0]
+    assert len(list(pathlib.Path(results).parent.glob("*.exr"))) == 3
+    assert settings.load(settings.settings_path())["match"]["farm"] == "openjd-local"
+
+
 def test_every_worker_tool_gets_a_dialog_without_adapter_code(tmp_path, worker_env):
     resolve, project, timeline, first, second = make_world(tmp_path)
     ui, disp = host.dispatcher(resolve.Fusion(), fr.Bmd(), resolve)

@@ -12,6 +12,7 @@ import pytest
 
 from resolve_world import TIMELINE, item_record as _item, tool_record as _tool, write_shot
 from matchcut_resolve import freerun, jobs, media, results, settings, timing, widgets
+from matchcut_resolve.client import farm as cfarm
 from matchcut_resolve.client import jobs as client_jobs
 from matchcut_resolve.client import tools
 
@@ -182,8 +183,11 @@ def test_the_description_decides_which_controls_and_inputs_get_widgets():
     # The adapter's own fields; a further input per secondary input, the needed, picked ones on the item
     # before the cut; the CDL fields for a tool with a CDL artifact.
     own = widgets.own_specs(_tool("continuity"), {}, [widgets.PREVIOUS, "V1 sh010 @86400"])
-    assert [s["control"] for s in own] == ["scope", "provider", "output", "input_a"]
-    assert {s["id"] for s in own} == {"mc_scope", "mc_provider", "mc_output", "mc_input_a"}
+    assert [s["control"] for s in own] == ["scope", "provider", "output", "farm", "input_a"]
+    assert {s["id"] for s in own} == {"mc_scope", "mc_provider", "mc_output", "mc_farm", "mc_input_a"}
+    farm = own[3]  # where Send to farm sends the job: $MATCHCUT_FARM's farm first
+    assert farm["widget"] == "ComboBox" and farm["items"] == list(cfarm.FARMS)
+    assert farm["items"][farm["index"]] == cfarm.default_farm()
     assert own[-1]["items"][own[-1]["index"]] == widgets.PREVIOUS
     own = {s["control"]: s for s in widgets.own_specs(_tool("matte"), {}, [widgets.PREVIOUS])}
     assert own["input_background"]["items"][own["input_background"]["index"]] == widgets.NONE
