@@ -153,6 +153,7 @@ class MatchTool(Tool):
             emit("warning", message=message)
 
         fits = {}
+        warned: dict[str, list[int]] = {}  # warning -> the keyframes it holds for
         ref_name = str(ref_source.path_for(ref_frame))
         for key in keyframes(frames, v["keyframes"]):
             plate = plate_source.read(key, nonfinite=job.nonfinite)
@@ -172,7 +173,10 @@ class MatchTool(Tool):
             fits[key] = keyfit.fit
             emit("info", frame=key, message=f"keyframe {key}: {keyfit.info}")
             for line in keyfit.warnings:
-                emit("warning", frame=key, message=f"keyframe {key}: {line}")
+                warned.setdefault(line, []).append(key)
+        for line, keys in warned.items():  # once per cause, with the keyframes it holds for
+            where = f"keyframe {keys[0]}" if len(keys) == 1 else f"keyframes {', '.join(map(str, keys))}"
+            emit("warning", frame=keys[0], message=f"{where}: {line}")
         self.keyfits = smooth(fits, v["smoothing"])
         self.fit_at = fit_at
         self.session = create_session(graph_path(), job.device, on_warning=warn)
