@@ -9,8 +9,11 @@ the same form as every shot-match fit, so the same graph, LUT and CDL carry it:
 matrix) and the Lab affine ``A, b`` (saturation, hue) by robust least squares, pulled towards the plain gains
 (ridge) so that a small overlap cannot invent a strong matrix; ``field`` a smooth per-channel gain in log2 on a
 coarse grid over the input's frame (falloff, a practical switched on, a cloud over the sun on one side), whose
-mean is carried by the global part (what the LUT and CDL hold). Pairs that disagree with the fit (a person in one
-shot only, a moved prop, a misaligned edge) get no weight (Tukey's biweight, refitted).
+mean is carried by the global part (what the LUT and CDL hold). Where the reference does not show the input's
+frame, the field continues the light the pairs show at the overlap's edge rather than fall back to their mean, and
+the correction there may relax towards none but never go past what the pairs show (the strongest on each side of no
+correction). Pairs that disagree with the fit (a person in one shot only, a moved prop, a misaligned edge) get no
+weight (Tukey's biweight, refitted).
 
 Which parts are fitted is decided by the pairs: each candidate model (gains or the colour matrices, with no field,
 a falloff or a full light field) is fitted on half of the frame (a checkerboard of blocks) and scored on the other
@@ -49,8 +52,12 @@ FLAT_DELTA_E = 4.0
 RIDGE_MIX = 0.02
 RIDGE_LAB = 0.02
 #: Light-field regularisation (relative to the pairs' mean weight per node): first and second differences, and a
-#: pull towards no field (which decides what nodes without pairs get), per model.
-SMOOTH = {"falloff": (0.0, 30.0, 0.0), "field": (0.02, 0.1, 0.005)}
+#: pull towards no field, per model. No pull: nodes the pairs do not reach (the part of the input's frame the
+#: reference does not show) continue the light the pairs show at the overlap's edge, bounded by the range they
+#: show (_fit_model), rather than fall back to the field's mean over the overlap, which is the global part: an
+#: extrapolation of whichever side of a cloud's shadow or a falloff most shared pixels lie on. The held-out runs
+#: before had a pull of 0.005; the one-sided pairs added to the tuning half after them chose none (docs/quality.md).
+SMOOTH = {"falloff": (0.0, 30.0, 0.0), "field": (0.02, 0.1, 0.0)}
 CHROMA_STIFFNESS = 4.0  # the light's colour varies less across the frame than its level
 MODELS = ("gains", "colour", "gains + falloff", "colour + falloff", "gains + light field", "colour + light field")
 _EPS = 1e-4
@@ -191,7 +198,8 @@ def _fit_field(residual: np.ndarray, weights: np.ndarray, xy: np.ndarray, shape:
     out = np.zeros((n, 3))
     for c in range(3 if kind != "falloff" else 1):
         stiff = 1.0 if c == 0 else CHROMA_STIFFNESS
-        # l0 pulls nodes the pairs do not reach back to the global correction (no light is invented there).
+        # Nodes the pairs do not reach follow the smoothness from those they do (see SMOOTH); the 1e-6 keeps the
+        # system definite.
         system = normal + scale * (stiff * (l1 * d1.T @ d1 + l2 * d2.T @ d2) + (l0 + 1e-6) * np.eye(n))
         rhs = np.zeros(n)
         for a in range(4):
@@ -265,10 +273,23 @@ def _fit_model(pairs: Pairs, weights: np.ndarray, model: str, shape: tuple[int, 
         residual = _de(_predict(color, log_gain, x, pairs.xy), y)
         w = weights * _tukey(residual, 1.0)
     if log_gain is not None:
-        seen = field_at(log_gain, pairs.xy)  # no more light outside the overlap than inside it
-        log_gain = np.clip(log_gain, seen.min(0) - 0.1, seen.max(0) + 0.1)
-        log_gain = np.clip(log_gain, -FIELD_LIMIT_STOPS, FIELD_LIMIT_STOPS)
+        # Beyond the overlap the correction may relax towards none, never go past what the pairs show: the whole
+        # correction's light (global part on greys + field, per channel) stays between no correction and the
+        # strongest the pairs show on that side of it (FIELD_LIMIT_STOPS at most).
+        seen = field_at(log_gain, pairs.xy)
+        t_g = _grey_gain(color)
+        lo = np.minimum(seen.min(0) + t_g, 0.0) - t_g
+        hi = np.maximum(seen.max(0) + t_g, 0.0) - t_g
+        log_gain = np.clip(np.clip(log_gain, lo, hi), -FIELD_LIMIT_STOPS, FIELD_LIMIT_STOPS)
     return color, log_gain
+
+
+_GREYS = np.repeat(np.array([0.05, 0.1, 0.18, 0.35, 0.6])[:, None], 3, axis=1)
+
+
+def _grey_gain(color: ColorFit) -> np.ndarray:
+    """The global part's light on neutral greys: (3,) log2 gain per channel (its gains when it is gains only)."""
+    return np.median(np.log2(np.maximum(apply_color(color, _GREYS).astype(np.float64), _EPS)) - np.log2(_GREYS), 0)
 
 
 def _blocks(xy: np.ndarray, cells: int = 4) -> np.ndarray:
