@@ -31,6 +31,7 @@ import numpy as np
 
 from matchcut.errors import InputError
 from matchcut.matching.correspond import Pairs, find_pairs
+from matchcut.matching.field import FIELD_LIMIT_STOPS, field_map
 from matchcut.matching.fit import ColorFit, apply_color, fit_color, identity_fit
 from matchcut.matching.lab import delta_e2000, rgb_to_lab
 
@@ -39,7 +40,6 @@ MIN_PAIRS = 400
 MIN_OVERLAP = 0.04
 #: Nodes of the light field's grid across the input's long side.
 FIELD_NODES = 12
-FIELD_LIMIT_STOPS = 2.5
 #: A more complex model must beat the simplest one on held-out pairs by more than this (fraction, and ΔE floor).
 FIT_MARGIN = 0.04
 FIT_MARGIN_FLOOR = 0.05
@@ -136,20 +136,6 @@ def field_at(log_gain: np.ndarray, xy: np.ndarray) -> np.ndarray:
     idx, wts = _bilinear(xy, (gh, gw))
     flat = log_gain.reshape(-1, log_gain.shape[-1])
     return np.einsum("nk,nkc->nc", wts, flat[idx])
-
-
-def field_map(log_gain: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The field (gh, gw, 3) log2 as a linear gain (height, width, 3) float32: bilinear between nodes, so the
-    light changes smoothly (a falloff or a pool of light has no edges to follow)."""
-    import cv2
-
-    gh, gw = log_gain.shape[:2]
-    # Node (0, 0) sits on pixel centre 0 and node (gh-1, gw-1) on the last: resize with aligned corners.
-    xs = np.linspace(0, gw - 1, width, dtype=np.float32)
-    ys = np.linspace(0, gh - 1, height, dtype=np.float32)
-    mx, my = np.meshgrid(xs, ys)
-    up = cv2.remap(np.ascontiguousarray(log_gain, np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return np.exp2(np.clip(up, -FIELD_LIMIT_STOPS, FIELD_LIMIT_STOPS)).astype(np.float32)
 
 
 def _differences(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -127,7 +127,7 @@ def gain_map(log_gain: np.ndarray, guide_rgb: np.ndarray) -> np.ndarray:
 
     h, w = guide_rgb.shape[:2]
     if log_gain.ndim == 3:
-        from matchcut.matching.light import field_map
+        from matchcut.matching.field import field_map
 
         return field_map(log_gain, h, w)
     smooth = cv2.resize(log_gain.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)

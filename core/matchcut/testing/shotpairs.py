@@ -11,7 +11,7 @@ which is what shot match should return. Sources:
   a framing is a 16:9 crop of it (with a small rotation for "shifted"); a light change is applied to the scene in
   its own coordinates, so both framings see the same light.
 - stereo: scikit-image's Middlebury motorcycle pair (real parallax: two camera positions, 0.1 of the width).
-- blender: a small set rendered with Cycles in real Blender (``blender_set.py``, bpy 5.0.1 in .venv-blender) from
+- blender: a small set rendered with Cycles in real Blender (``blender_set.bpy``, bpy 5.0.1 in .venv-blender) from
   two camera positions, textured with the photos, under real light changes: a practical switched on, a cloud over
   the sun on one side, a key light that falls off across the set; camera white balance and exposure on top.
 
@@ -386,7 +386,8 @@ def blender_renders(layout: int, log=lambda message: None) -> dict[str, np.ndarr
     from matchcut import settings
     from matchcut.frames import read_plate
 
-    script = Path(__file__).with_name("blender_set.py")
+    # a script for Blender's own Python, not a matchcut module (so not .py: nothing here may import bpy)
+    script = Path(__file__).with_name("blender_set.bpy")
     names = BLENDER_RENDERS + BLENDER_EXTRA_RENDERS.get(layout, ())
     spec = {"layout": layout, "size": [SHOT_SIZE[1], SHOT_SIZE[0]], "samples": BLENDER_SAMPLES,
             "renders": [{"name": n, "camera": n[0], "light": n[2:]} for n in names]}
