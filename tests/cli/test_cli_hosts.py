@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from matchcut.cli import hosts as hosts_cli
+from matchcut.installs import resolve as resolve_install
 from matchcut.cli.app import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -33,16 +33,16 @@ def _cli(argv, capsys):
 
 
 def test_per_user_scripts_folder_on_each_platform():
-    assert hosts_cli.resolve_scripts_folder("linux", {"HOME": "/home/ann"}) == \
+    assert resolve_install.resolve_scripts_folder("linux", {"HOME": "/home/ann"}) == \
         pathlib.Path("/home/ann/.local/share/DaVinciResolve/Fusion/Scripts")
-    assert hosts_cli.resolve_scripts_folder("darwin", {"HOME": "/Users/ann"}) == pathlib.Path(
+    assert resolve_install.resolve_scripts_folder("darwin", {"HOME": "/Users/ann"}) == pathlib.Path(
         "/Users/ann/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts")
-    assert hosts_cli.resolve_scripts_folder("win32", {"APPDATA": "C:/Users/ann/AppData/Roaming"}) == pathlib.Path(
+    assert resolve_install.resolve_scripts_folder("win32", {"APPDATA": "C:/Users/ann/AppData/Roaming"}) == pathlib.Path(
         "C:/Users/ann/AppData/Roaming/Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts")
     from matchcut.errors import SettingError
 
     with pytest.raises(SettingError, match="APPDATA"):
-        hosts_cli.resolve_scripts_folder("win32", {})
+        resolve_install.resolve_scripts_folder("win32", {})
 
 
 def test_install_writes_scripts_with_paths_filled_in(tmp_path, capsys):
@@ -144,7 +144,7 @@ def test_upgrade_replaces_our_files_but_not_edited_ones(tmp_path, capsys):
 
 def test_the_installed_studio_script_opens_its_dialog(tmp_path):
     dest = tmp_path / "Scripts"
-    hosts_cli.install(SOURCE, dest, worker=str(pathlib.Path(sys.executable).with_name("matchcut")))
+    resolve_install.install(SOURCE, dest, worker=str(pathlib.Path(sys.executable).with_name("matchcut")))
     driver = tmp_path / "driver.py"
     driver.write_text(
         "import sys\n"
@@ -179,7 +179,7 @@ def test_the_installed_studio_script_opens_its_dialog(tmp_path):
 def test_the_installed_package_carries_its_client(tmp_path):
     """The installed lib works without the checkout: only it (and the standard library) on sys.path."""
     dest = tmp_path / "Scripts"
-    hosts_cli.install(SOURCE, dest, worker="/env/bin/matchcut", python="/env/bin/python")
+    resolve_install.install(SOURCE, dest, worker="/env/bin/matchcut", python="/env/bin/python")
     lib = dest / "Matchcut"
     code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
             "import matchcut_resolve, matchcut_resolve.client as client\n"
@@ -203,7 +203,7 @@ def test_scripts_follow_the_tools_the_worker_describes(tmp_path, capsys, monkeyp
 
     dest = tmp_path / "Scripts"
     with_grain = fake_tool.described()
-    actions = dict((p, a) for a, p in hosts_cli.install(SOURCE, dest, description=with_grain))
+    actions = dict((p, a) for a, p in resolve_install.install(SOURCE, dest, description=with_grain))
     grain = [dest / "Utility" / "Matchcut" / "Match Grain.py", dest / "Color" / "Matchcut" / "Match Grain.py",
              dest / "Utility" / "Matchcut (free)" / "Match Grain.lua"]
     assert all(actions[p] == "write" for p in grain) and not (dest / "Edit" / "Matchcut" / "Match Grain.py").exists()
@@ -221,19 +221,19 @@ def test_tools_that_cannot_name_a_script_and_sources_that_are_not_the_adapter(tm
 
     described = {"matchcut_tools": 2, "tools": {"x": {"name": "x", "label": "a/b", "category": "color"}}}
     with pytest.raises(SettingError, match="cannot name a script file"):
-        hosts_cli.plan_install(SOURCE, tmp_path, description=described)
+        resolve_install.plan_install(SOURCE, tmp_path, description=described)
     twice = {"matchcut_tools": 2, "tools": {"x": {"label": "Same"}, "y": {"label": "Same"}}}
     with pytest.raises(SettingError, match="same label 'Same'"):
-        hosts_cli.plan_install(SOURCE, tmp_path, description=twice)
+        resolve_install.plan_install(SOURCE, tmp_path, description=twice)
     alone = tmp_path / "resolve"
     shutil.copytree(SOURCE, alone, ignore=shutil.ignore_patterns("__pycache__"))
     with pytest.raises(SettingError, match="no worker client beside it"):
-        hosts_cli.plan_install(alone, tmp_path / "d")
+        resolve_install.plan_install(alone, tmp_path / "d")
     with pytest.raises(SettingError, match="named resolve"):
-        hosts_cli.plan_install(ROOT / "hosts" / "nuke", tmp_path / "d")
+        resolve_install.plan_install(ROOT / "hosts" / "nuke", tmp_path / "d")
     (alone / "templates" / "tool.py").unlink()
     with pytest.raises(SettingError, match="not the Resolve adapter"):
-        hosts_cli.plan_install(alone, tmp_path / "d")
+        resolve_install.plan_install(alone, tmp_path / "d")
 
 
 def test_the_install_records_its_version_and_another_version_needs_force(tmp_path, capsys):

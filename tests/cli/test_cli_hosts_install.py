@@ -14,7 +14,6 @@ import zipfile
 import pytest
 
 from matchcut import __version__, adapters
-from matchcut.cli import hosts as hosts_cli
 from matchcut.cli.app import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -216,7 +215,7 @@ def test_a_folder_that_cannot_be_written_is_named(tmp_path, capsys, monkeypatch)
     locked = tmp_path / "locked"
     locked.mkdir()
     real = os.access
-    monkeypatch.setattr(hosts_cli.os, "access", lambda p, mode: False if pathlib.Path(p) == locked else real(p, mode))
+    monkeypatch.setattr(os, "access", lambda p, mode: False if pathlib.Path(p) == locked else real(p, mode))
     for host in ("nuke", "resolve", "blender"):
         code, _, err = _cli(["hosts", "install", host, "--dest", str(locked / "sub")], capsys)
         assert code == 4 and f"{locked}: cannot write: the folder is not writable" in err, (host, err)

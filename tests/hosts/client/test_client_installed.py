@@ -94,10 +94,11 @@ def test_blender_says_which_to_update_and_presets_the_worker(tmp_path, real_work
 
 
 def test_resolve_free_run_warns_in_one_line(tmp_path, real_worker):
-    from matchcut.cli import hosts as hosts_cli
+    from matchcut.installs import resolve as resolve_install
+    from matchcut.installs.files import adapter_source
 
     dest = tmp_path / "Scripts"
-    hosts_cli.install(hosts_cli.adapter_source("resolve"), dest, worker=real_worker)
+    resolve_install.install(adapter_source("resolve"), dest, worker=real_worker)
     _older(dest / "Matchcut", "resolve")
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps({"tool": "no-such-tool", "worker": real_worker}))

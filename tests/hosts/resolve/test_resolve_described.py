@@ -118,10 +118,10 @@ def test_an_unknown_tool_makes_its_job_and_results(grain, tmp_path):
 
 
 def test_the_installer_writes_scripts_for_an_unknown_tool(described, tmp_path):
-    from matchcut.cli import hosts as hosts_cli
+    from matchcut.installs import resolve as resolve_install
 
     dest = tmp_path / "Scripts"
-    files = hosts_cli.plan_install(ROOT / "hosts" / "resolve", dest, worker="/env/bin/matchcut",
+    files = resolve_install.plan_install(ROOT / "hosts" / "resolve", dest, worker="/env/bin/matchcut",
                                    python="/env/bin/python", description=described)
     for rel in ("Utility/Matchcut/Match Grain.py", "Color/Matchcut/Match Grain.py"):
         text = files[dest.joinpath(*rel.split("/"))].decode("utf-8")

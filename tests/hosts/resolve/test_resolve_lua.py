@@ -89,9 +89,9 @@ def test_lua_files_compile(tmp_path):
     # the runner and the template in the adapter, and the stubs the installer generates from the template
     files = sorted(str(p) for p in (ROOT / "hosts" / "resolve").rglob("*.lua"))
     assert [pathlib.Path(f).name for f in files] == ["free.lua", "tool.lua"]
-    from matchcut.cli import hosts as hosts_cli
+    from matchcut.installs import resolve as resolve_install
 
-    hosts_cli.install(ROOT / "hosts" / "resolve", tmp_path / "Scripts", edition="free")
+    resolve_install.install(ROOT / "hosts" / "resolve", tmp_path / "Scripts", edition="free")
     stubs = sorted(str(p) for p in (tmp_path / "Scripts" / "Utility" / "Matchcut (free)").glob("*.lua"))
     assert len(stubs) == 7
     subprocess.run([luac, "-p"] + files + stubs, check=True)
