@@ -28,6 +28,8 @@ SRGB_DISPLAY = "sRGB Encoded Rec.709 (sRGB)"
 LINEAR_REC709 = "Linear Rec.709 (sRGB)"
 #: Linear light with ACES AP1 primaries.
 ACESCG = "ACEScg"
+#: Rec.709 luma weights (R, G, B): the luminance of linear Rec.709 light, and the luma of its display encoding.
+REC709_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 # Other spellings of the same spaces in older ACES configs and common studio configs; tried in order when
 # the canonical name is not in the active config, so a model's declared space resolves in either.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.demo.common import display, run_cli
 from matchcut.demo.report import Report
 
@@ -83,7 +84,7 @@ def _portrait(report: Report, out_dir: Path, log: Callable[[str], None]) -> None
 
             hull = np.zeros(b.shape[:2], np.uint8)
             cv2.fillConvexPoly(hull, cv2.convexHull(np.round(mesh[0][:, :2]).astype(np.int32)), 1)
-            raised = (after.pixels[..., :3] - before.pixels[..., :3]) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+            raised = (after.pixels[..., :3] - before.pixels[..., :3]) @ REC709_LUMA
             xs = np.arange(b.shape[1])[None, :]
             left, right = raised[(hull > 0) & (xs < nose_x)].mean(), raised[(hull > 0) & (xs >= nose_x)].mean()
             rows.append([frame, f"{left:.4f}", f"{right:.4f}"])

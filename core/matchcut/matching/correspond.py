@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
+
 ANALYSIS_SIZE = 640  # px on the long side
 MAX_PAIRS = 30_000
 MIN_INLIERS = 12
@@ -30,7 +32,6 @@ PLANES = 3
 FLOW_CONSISTENCY = 1.0
 #: Largest difference of the (blurred) structure images, in their 8-bit units, for a pixel pair to be kept.
 PHOTO_LIMIT = 14.0
-_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 _BLACK = 2e-3  # linear luminance below which a pixel says nothing about light
 
 
@@ -80,7 +81,7 @@ def _resize(image: np.ndarray, scale: float) -> np.ndarray:
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0) @ _LUMA, np.float32)
+    return np.ascontiguousarray(np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0) @ REC709_LUMA, np.float32)
 
 
 def _grey8(luma: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.errors import SettingError
 from matchcut.matching.fit import ColorFit, apply_color
 from matchcut.matching.lab import delta_e2000, rgb_to_lab
@@ -25,7 +26,6 @@ LOG_GRADING = "ACEScct"
 LUT_SIZES = (17, 33, 65)
 #: Largest mean CIEDE2000 between a CDL and the tool's correction for the CDL to be written.
 CDL_TOLERANCE = 1.0
-_LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
 def grading_space(plate_space: str) -> str:
@@ -111,7 +111,7 @@ class Cdl:
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         sop = np.maximum(rgb * self.slope + self.offset, 0.0) ** self.power
-        luma = (sop @ _LUMA)[..., None]
+        luma = (sop @ REC709_LUMA)[..., None]
         return luma + self.saturation * (sop - luma)
 
 

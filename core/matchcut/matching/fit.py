@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.errors import InputError, SettingError
 from matchcut.matching.lab import rgb_to_lab
 
@@ -93,7 +94,7 @@ def usable_pixels(rgb: np.ndarray, mask: np.ndarray | None, what: str, *, seed: 
         if m.shape[0] != flat.shape[0]:
             raise SettingError("mask", f"{what}: mask has {m.shape[0]} pixels, the image {flat.shape[0]}")
         keep &= m >= 0.5
-    luma = flat @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    luma = flat @ REC709_LUMA
     keep &= luma >= BLACK_LEVEL
     top = float(np.nanmax(flat[keep])) if keep.any() else 0.0
     if top > 0:
@@ -201,7 +202,7 @@ def fit_color(source: np.ndarray, reference: np.ndarray, *, method: str = "mkl",
     # means without being a gain). Judged by the Monge-Kantorovich fit's residual for every method, because a
     # histogram match fits any candidate perfectly and so cannot tell them apart.
     channel = _trimmed_mean(ref_rgb) / np.maximum(_trimmed_mean(src_rgb), 1e-6)
-    luma = np.array([0.2126, 0.7152, 0.0722])
+    luma = REC709_LUMA
     exposure = np.full(3, float(_trimmed_mean(ref_rgb) @ luma / max(_trimmed_mean(src_rgb) @ luma, 1e-6)))
     candidates = [(gains, rgb_to_lab(src_rgb * gains).astype(np.float64)) for gains in (channel, exposure, np.ones(3))]
     gains, src = min(candidates, key=lambda c: _fit_lab("mkl", c[0], c[1], ref).residual)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.errors import InputError
 from matchcut.matching.correspond import Pairs, find_pairs
 from matchcut.matching.field import FIELD_LIMIT_STOPS, field_map
@@ -94,7 +95,7 @@ def _de(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    return rgb @ np.array([0.2126, 0.7152, 0.0722])
+    return rgb @ REC709_LUMA
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

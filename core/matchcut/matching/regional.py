@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.matching.fit import ColorFit, apply_color, fit_color
 
 #: The local gain field's resolution (cells across the long side) and its limit, in stops.
@@ -68,7 +69,7 @@ def feather(matte: np.ndarray, fraction: float = 0.01) -> np.ndarray:
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
-    return np.maximum(rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-4)
+    return np.maximum(rgb @ REC709_LUMA, 1e-4)
 
 
 def align(src: np.ndarray, ref: np.ndarray) -> np.ndarray | None:

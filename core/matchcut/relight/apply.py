@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
+
 #: The average albedo the automatic ambient estimate assumes (a mid-grey world).
 MID_GREY = 0.18
 #: The automatic estimate's blur, as a fraction of the frame's width: the light on a form, not its texture.
 AMBIENT_RADIUS = 0.03
-_REC709_Y = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """Rec.709 luminance of scene-linear RGB: (H, W, 3) float32 -> (H, W) float32."""
-    return np.ascontiguousarray(rgb[..., :3], np.float32) @ _REC709_Y
+    return np.ascontiguousarray(rgb[..., :3], np.float32) @ REC709_LUMA
 
 
 def ambient_estimate(rgb: np.ndarray, ambient: float = 0.0) -> np.ndarray:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.errors import SettingError, ShapeMismatchError
 
 CONVENTIONS = ("opengl", "directx")
@@ -314,7 +315,7 @@ def estimate_normals(linear: np.ndarray, *, meshes: list[np.ndarray], person: np
     weights = {"face": zeros.copy(), "person": zeros.copy(), "background": zeros.copy(), "supplied": supplied_w}
     if supplied is not None and bool(supplied[1].all()):
         return NormalField(supplied[0], weights, np.ones((h, w), np.float32), notes)
-    lum = linear[..., 0] * 0.2126 + linear[..., 1] * 0.7152 + linear[..., 2] * 0.0722
+    lum = np.ascontiguousarray(linear[..., :3], np.float32) @ REC709_LUMA
     acc = gradient_normals(lum, detail if background == "gradient" else 0.0)
     person_w = zeros if person is None else np.clip(person, 0.0, 1.0).astype(np.float32)
     if person_w.any():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.errors import MatchcutError, ShapeMismatchError
 
 #: Display-referred mean luminance below which a frame counts as black (when its neighbours are not).
@@ -16,7 +17,6 @@ FLASH_THRESHOLD = 0.15
 #: Longest run of consecutive frames taken for one flash (a strobe, a lightning strike, a photographer's
 #: flash over two or three frames). Longer runs are a lighting change the artist must judge: list them.
 MAX_FLASH_RUN = 3
-_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def frame_stats(plate) -> FrameStats:
     step = max(1, int(np.sqrt(plate.width * plate.height / 65536)))
     small = np.ascontiguousarray(rgb[::step, ::step])
     display = color.convert(small, color.plate_colorspace(plate), color.SRGB_DISPLAY)
-    luma = float((np.clip(display, 0, 1).reshape(-1, 3) @ _LUMA).mean())
+    luma = float((np.clip(display, 0, 1).reshape(-1, 3) @ REC709_LUMA).mean())
     digest = hashlib.sha256(np.ascontiguousarray(plate.pixels).tobytes() + repr(plate.channels).encode()).hexdigest()
     return FrameStats(plate.width, plate.height, luma, digest)
 
