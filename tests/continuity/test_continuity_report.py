@@ -31,4 +31,26 @@ def test_report_is_offline_and_matches_the_json(tmp_path):
     # B is x1.3 brighter: its highlights clip; the share is reported and the overlay hatches it.
     assert loaded["comparisons"][0]["clipped_fraction"] == round(float((c.clipped & c.valid).mean()), 4) > 0
     assert "hatched: clipped" in text
+    # What cannot be compared is counted by why: beyond A's frame (B is a moved camera's view) and hidden from A.
+    hidden = loaded["comparisons"][0]["not_comparable"]
+    assert set(hidden) == {"fraction", "outside_a", "occluded"}
+    assert hidden["fraction"] == round(float((~c.valid).mean()), 4) and 0 < hidden["outside_a"] <= hidden["fraction"]
+    assert "cross-hatched" in text
     assert not [p for p in (tmp_path / "rep").iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_parallax_pair_report_hatches_what_a_cannot_see(tmp_path):
+    from matchcut.testing.takes import stereo_pairs
+
+    import cv2
+
+    pair = stereo_pairs("tune")[0]
+    small = [cv2.resize(x, (370, 250), interpolation=cv2.INTER_AREA) for x in (pair.a, pair.b)]
+    c = compare(*small, person=False)
+    info = comparison_dict(c, "left / right", "left.png", "right.png", 1, 1)
+    page, data = write_report(tmp_path / "rep", "Parallax", [(c, info)])
+    loaded = json.loads(data.read_text())["comparisons"][0]
+    assert loaded["alignment"]["model"] == "dense" and loaded["not_comparable"]["occluded"] > 0.005
+    for region in loaded["regions"]:
+        assert region["origin"] is None or len(region["origin"]) == 4
+    assert "hidden from A" in page.read_text()

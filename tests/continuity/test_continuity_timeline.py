@@ -329,3 +329,41 @@ def test_timeline_read_errors_are_one_line_with_the_fix(tmp_path):
     otio.adapters.write_to_file(timeline, str(audio))
     with pytest.raises(InputError, match=r"audio.otio: the timeline has no video track \(1 audio track and no video\)"):
         read_cuts(audio)
+
+
+def test_timeline_of_takes_from_two_camera_positions(tmp_path):
+    # The motorcycle stereo pair as two shots cut together: compared with depth through the edit as it is
+    # compared on its own, the planted changes found, what one camera cannot see reported as not comparable.
+    from matchcut.continuity.compare import compare
+    from matchcut.frames import read_plate
+    from matchcut.testing.metrics import score_changes
+    from matchcut.testing.takes import stereo_pairs
+
+    pair = stereo_pairs("tune")[0]
+    write_plate(tmp_path / "left.exr", pair.a, dtype="float")
+    write_plate(tmp_path / "right.exr", pair.b, dtype="float")
+    rate = 24
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    for name in ("left", "right"):
+        track.append(otio.schema.Clip(name=name, media_reference=otio.schema.ExternalReference(
+            target_url=f"{name}.exr"), source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
+                                                                             otio.opentime.RationalTime(1, rate))))
+    timeline = otio.schema.Timeline(name="stereo")
+    timeline.tracks.append(track)
+    otio.adapters.write_to_file(timeline, str(tmp_path / "cut.otio"))
+    linear = "Linear Rec.709 (sRGB)"  # the pixels as written, so the edit's comparison is the pair's own
+    job = job_from_dict({"matchcut_job": 1, "tool": "continuity", "inputs": {"timeline": "cut.otio"},
+                         "outputs": {"report": "rep"}, "device": {"provider": "cpu"},
+                         "params": {"person": False, "colorspace_a": linear, "colorspace_b": linear}}, tmp_path)
+    run_job(ContinuityTool(), job, ListSink())
+    data = json.loads((tmp_path / "rep" / "continuity.json").read_text())
+    (comparison,) = data["comparisons"]
+    assert comparison["alignment"]["model"] == "dense" and comparison["not_comparable"]["occluded"] > 0
+
+    class Box:
+        def __init__(self, r):
+            self.box, self.origin = tuple(r["box"]), tuple(r["origin"]) if r["origin"] else None
+
+    assert score_changes([Box(r) for r in comparison["regions"]], pair.changes)["found"] >= 3
+    direct = compare(*(read_plate(tmp_path / f"{n}.exr").pixels[..., :3] for n in ("left", "right")), person=False)
+    assert [r["box"] for r in comparison["regions"]] == [list(r.box) for r in direct.regions]

@@ -125,3 +125,15 @@ def test_despill_methods():
     assert np.allclose(despill(grey, "blue", "average"), grey)
     with pytest.raises(SettingError):
         despill(spill, "green", "strong")
+
+
+@pytest.mark.parametrize("screen", ["green", "blue"])
+def test_auto_mode_keys_screens_filmed_in_rec709(screen):
+    # A green screen filmed in Rec.709 measures ~0.5 colour difference / value in ACEScg (pure Rec.709 green is
+    # 0.58 there): the blue-sky threshold (0.55) would call it a person shot; green has its own (0.35).
+    from matchcut.testing.keying_set import Recipe, make_plate, synthetic_subject
+
+    for lighting in ("even", "falloff", "two temperatures"):
+        plate = make_plate(synthetic_subject(H, W), Recipe(screen, lighting, ("markers",), 1.0, "high"), 0)
+        mode, why = choose_mode(plate.plate)
+        assert mode == "screen" and why.startswith(f"{screen} on"), (lighting, why)

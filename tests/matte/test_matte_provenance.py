@@ -44,8 +44,9 @@ def test_screen_key_records_the_keyer_and_no_model(tmp_path, mode):
         assert meta["matchcut/model"] == "none"
         assert "matchcut/models" not in meta
         ran = json.loads(meta["matchcut/params"])["ran"]
-        assert ran["mode"] == "screen" and ran["keyer"] == "color-difference" and ran["screen"] == "green"
+        assert ran["mode"] == "screen" and ran["keyer"] == "screen-model" and ran["screen"] == "green"
         assert np.allclose(ran["screen_color"], [0.08, 0.42, 0.12], atol=0.01)
+        assert ran["screen_model"] == "fitted on frame 1, shared while the camera holds"
         assert ("auto picked screen" in ran["chosen"]) == (mode == "auto")
 
 

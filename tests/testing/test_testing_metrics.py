@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from matchcut.testing.metrics import (PSNR_CAP, gradient_error, mask_iou, matte_errors, mse, psnr, region_iou, sad,
-                                      score_detections, ssim)
+from matchcut.testing.metrics import (PSNR_CAP, connectivity_error, gradient_error, mask_iou, matte_errors, mse, psnr,
+                                      region_iou, sad, score_detections, ssim)
 
 
 def test_psnr_known_values():
@@ -51,7 +51,28 @@ def test_matte_errors_known_values():
     assert gradient_error(truth, truth) == 0.0 and gradient_error(truth + 0.25, truth) == pytest.approx(0.0)
     assert gradient_error(alpha, truth) > 0
     e = matte_errors(alpha, truth)
-    assert set(e) == {"sad", "mse", "grad", "iou"} and e["sad"] == sad(alpha, truth)
+    assert set(e) == {"sad", "mse", "grad", "conn", "iou"} and e["sad"] == sad(alpha, truth)
+
+
+def test_connectivity_error_counts_disconnected_pieces():
+    truth = np.zeros((20, 20), np.float32)
+    truth[5:15, 5:15] = 1.0
+    assert connectivity_error(truth, truth) == 0.0
+    # A solid island away from the subject: at every threshold it is outside the largest shared region, so its
+    # level is 0 and phi = 0 there against the truth's 1: 4 pixels x 1.
+    island = truth.copy()
+    island[0:2, 0:2] = 1.0
+    assert connectivity_error(island, truth) == pytest.approx(4 / 1000)
+    # A hole of 0.5 punched in the subject, 2x2: the pixels leave the source above 0.5 (level 0.5), so the
+    # matte's d = 0 (phi 1) and the truth's d = 0.5 (phi 0.5): 0.5 each.
+    hole = truth.copy()
+    hole[9:11, 9:11] = 0.5
+    assert connectivity_error(hole, truth) == pytest.approx(4 * 0.5 / 1000)
+    # Half-transparent pixels cut off from the subject: level 0, d = 0.5 >= 0.15, phi = 0.5 against the truth's
+    # phi 1 (its 0 there): 0.5 each.
+    faint = truth.copy()
+    faint[0, 0:4] = 0.5
+    assert connectivity_error(faint, truth) == pytest.approx(4 * 0.5 / 1000)
 
 
 def test_region_iou_and_detection_scores():

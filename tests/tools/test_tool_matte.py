@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -194,3 +196,143 @@ def test_cli_matte(tmp_path, monkeypatch):
     bad = CliRunner().invoke(app, ["matte", "--input", "plates/gs.####.exr", "--output", "out/x.####.exr",
                                    "--screen-color", "red", "--device", "cpu"])
     assert bad.exit_code != 0 and isinstance(bad.exception, SettingError) and "screen_color" in str(bad.exception)
+
+
+# --- the screen model in the job: clean plates, bad input, frames of one shot ------------------------------
+
+
+def _keying_shot(tmp_path, recipe, frames=FRAMES, shift=(0.0, 0.0), name="gs", size=(H, W)):
+    """Frames of a synthetic subject over a keying-set recipe (fresh noise each frame), written as EXR; returns
+    the plates (keying_set.KeyingPlate) in frame order."""
+    from matchcut.testing.keying_set import make_plate, synthetic_subject
+
+    subject = synthetic_subject(*size)
+    plates = []
+    for i, f in enumerate(frames):
+        plate = make_plate(subject, recipe, 0, noise_seed=i, shift=(shift[0] * i, shift[1] * i))
+        write_plate(tmp_path / "plates" / f"{name}.{f:04d}.exr", plate.plate, dtype="float")
+        plates.append(plate)
+    return plates
+
+
+def test_clean_plate_keys_the_shot_and_is_checked(tmp_path):
+    from matchcut.testing.keying_set import Recipe
+
+    recipe = Recipe("green", "falloff", ("wrinkles", "markers"), 1.0, "low")
+    plates = _keying_shot(tmp_path, recipe)
+    write_plate(tmp_path / "clean.exr", plates[0].clean, dtype="float")
+    run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "clean_plate": "clean.exr"}, mode="screen"),
+            ListSink())
+    from matchcut.testing.keyers import plain_key
+
+    matte = read_plate(tmp_path / "out/m.0002.exr").pixels[..., 0]
+    plain = np.abs(plain_key(plates[1].plate, "green") - plates[1].alpha).mean()
+    assert np.abs(matte - plates[1].alpha).mean() < 0.35 * plain
+    meta = read_plate(tmp_path / "out/m.0002.exr").metadata
+    assert json.loads(meta["matchcut/params"])["ran"]["screen_model"] == "clean plate"
+    # Another size: said, with both sizes.
+    write_plate(tmp_path / "small.exr", plates[0].clean[::2, ::2], dtype="float")
+    with pytest.raises(ShapeMismatchError, match=r"small.exr \(clean plate\): it is 72x48, the plate 144x96"):
+        run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "clean_plate": "small.exr"},
+                                  {"matte": "out/s.####.exr"}, mode="screen"), ListSink())
+    # Another camera position: the screen's tape and seams are somewhere else.
+    write_plate(tmp_path / "moved.exr", np.roll(plates[0].clean, 7, axis=1), dtype="float")
+    offset = r"another camera position .*offset by \+(6\.[5-9]|7\.[0-4]), [+-]0\.\d px"
+    with pytest.raises(ShapeMismatchError, match=offset):
+        run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "clean_plate": "moved.exr"},
+                                  {"matte": "out/v.####.exr"}, mode="screen"), ListSink())
+    # The same set-up lit otherwise (a stop darker): it does not match the plate's screen.
+    write_plate(tmp_path / "dark.exr", plates[0].clean * 0.5, dtype="float")
+    with pytest.raises(ShapeMismatchError, match="does not match the plate's"):
+        run_job(MatteTool(), _job(tmp_path, {"plate": "plates/gs.####.exr", "clean_plate": "dark.exr"},
+                                  {"matte": "out/d.####.exr"}, mode="screen"), ListSink())
+    assert not (tmp_path / "out/s.0001.exr").exists() and not (tmp_path / "out/v.0001.exr").exists()
+
+
+def test_a_screen_of_two_hues_points_to_person_mode(tmp_path):
+    from matchcut.testing.keying_set import Recipe
+
+    green = _keying_shot(tmp_path, Recipe("green", "even", (), 0.0, "low"), frames=(1,), name="g")[0].plate
+    blue = _keying_shot(tmp_path, Recipe("blue", "even", (), 0.0, "low"), frames=(1,), name="b")[0].plate
+    both = green.copy()
+    both[:, W // 2:] = blue[:, W // 2:]
+    write_plate(tmp_path / "plates/gs.0001.exr", both, dtype="float")
+    with pytest.raises(SettingError, match="not one hue.*--mode person"):
+        run_job(MatteTool(), _job(tmp_path, mode="screen"), ListSink())
+
+
+def test_a_close_up_with_no_screen_at_the_border_is_keyed_from_the_screen_inside(tmp_path):
+    from matchcut.testing.keying_set import Recipe
+
+    plates = _keying_shot(tmp_path, Recipe("blue", "even", (), 0.0, "low"), frames=(1,))
+    close = plates[0].plate.copy()
+    edge = np.ones((H, W), bool)
+    edge[16:-16, 24:-24] = False
+    close[edge] = (0.3, 0.2, 0.15)  # the subject fills the edges of the frame
+    write_plate(tmp_path / "plates/gs.0001.exr", close, dtype="float")
+    run_job(MatteTool(), _job(tmp_path, mode="screen"), ListSink())
+    matte = read_plate(tmp_path / "out/m.0001.exr").pixels[..., 0]
+    assert matte[edge].min() > 0.999
+    inside = ~edge
+    assert np.abs(matte[inside] - plates[0].alpha[inside]).mean() < 0.03
+
+
+def test_a_static_shot_does_not_chatter_and_a_camera_move_is_said(tmp_path):
+    from matchcut.testing.keying_set import Recipe
+
+    frames = (1, 2, 3, 4, 5)
+    plates = _keying_shot(tmp_path, Recipe("green", "falloff", ("wrinkles", "markers"), 1.0, "low"), frames=frames)
+
+    def change(prefix):
+        mattes = [read_plate(tmp_path / f"out/{prefix}.{f:04d}.exr").pixels[..., 0] for f in frames]
+        return np.mean([np.abs(b - a).mean() for a, b in zip(mattes[:-1], mattes[1:])])
+
+    run_job(MatteTool(), _job(tmp_path, outputs={"matte": "out/m.####.exr"}), ListSink())
+    run_job(MatteTool(), _job(tmp_path, outputs={"matte": "out/p.####.exr"}, temporal=0.0, share_screen=False),
+            ListSink())
+    assert change("m") < 0.8 * change("p")  # shared and steadied against fitted on every frame, unsteadied
+    from matchcut.testing.keyers import plain_key
+
+    for f, plate in zip(frames, plates):
+        error = np.abs(read_plate(tmp_path / f"out/m.{f:04d}.exr").pixels[..., 0] - plate.alpha).mean()
+        assert error < 0.5 * np.abs(plain_key(plate.plate, "green") - plate.alpha).mean()
+    # The camera pans on frame 4 (the screen's folds and seams move): that frame and the next are keyed with
+    # their own screen model, and it says so once. (A pan over a screen with no detail cannot be seen, and
+    # does no harm.)
+    def pan(image):  # 12 px to the right; what comes into view on the left is the mirror of the edge
+        return np.pad(image, ((0, 0), (12, 0)) + ((0, 0),) * (image.ndim - 2), mode="reflect")[:, :W]
+
+    for f in (4, 5):
+        write_plate(tmp_path / "plates" / f"gs.{f:04d}.exr", pan(plates[f - 1].plate), dtype="float")
+    sink = ListSink()
+    run_job(MatteTool(), _job(tmp_path, outputs={"matte": "out/c.####.exr"}), sink)
+    moved = [e for e in sink.of("warning") if "the screen differs from frame 1's" in e["message"]]
+    assert len(moved) == 1 and moved[0]["frame"] == 4
+    truth, panned = pan(plates[3].alpha), pan(plates[3].plate)
+    error = np.abs(read_plate(tmp_path / "out/c.0004.exr").pixels[..., 0] - truth).mean()
+    assert error < 0.5 * np.abs(plain_key(panned, "green") - truth).mean()
+
+
+def test_cli_screen_model_options(tmp_path, monkeypatch):
+    import typer
+
+    from matchcut.cli import matte as matte_cli
+    from matchcut.testing.keying_set import Recipe
+
+    app = typer.Typer()
+    matte_cli.register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    plates = _keying_shot(tmp_path, Recipe("blue", "even", ("markers",), 1.0, "low"))
+    write_plate(tmp_path / "clean.exr", plates[0].clean, dtype="float")
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(app, ["matte", "--input", "plates/gs.####.exr", "--output", "out/m.####.exr",
+                                   "--mode", "screen", "--clean-plate", "clean.exr", "--despot", "0.2",
+                                   "--screen-per-frame", "--temporal", "0", "--device", "cpu"])
+    assert out.exit_code == 0, out.output
+    params = json.loads(read_plate(tmp_path / "out/m.0001.exr").metadata["matchcut/params"])
+    assert params["despot"] == 0.2 and params["share_screen"] is False and params["temporal"] == 0.0
+    assert params["ran"]["screen_model"] == "clean plate"

@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
         write: Path = typer.Option(None, "--write", help="Update this markdown file (e.g. docs/benchmarks.md)."),
         quick: bool = typer.Option(False, "--quick", help="Fewer repeats and frames (a smoke run)."),
         quality: str = typer.Option(None, "--quality", help="Run a quality benchmark instead (match: shot match on "
-                                    "the evaluation set); --write then names docs/quality.md."),
+                                    "the evaluation set; matte: screen keying on the keying set; continuity: takes "
+                                    "with depth); --write then names docs/quality.md."),
     ) -> None:
         """Measure I/O, inference, tiling, the job runner and the model zoo; print or write markdown."""
         from matchcut.bench import render_markdown, run_benchmarks, run_quality, write_results

@@ -1,19 +1,31 @@
-"""Alignment of shot A onto shot B: SIFT features, a RANSAC homography, a smooth dense-flow refinement."""
+"""Alignment of shot A onto shot B at the analysis size: SIFT features and a MAGSAC homography; with depth (the
+default) the epipole by plane plus parallax, dense flow both ways from the planes', the matches' and RIFE's flow,
+checked against each other and the camera geometry, and what A cannot see marked; the homography alone where the
+scene is flat. The method before depth (a smooth flow correction) stays as ``alignment="smooth"``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
+from matchcut.continuity.flow import LEARNED_MODEL, depth_flow, rife_flows, smooth_flow
+from matchcut.continuity.geometry import (MIN_INLIERS, feature_matches, find_epipole, fit_homography, gray8,
+                                         plausible)
 from matchcut.errors import InputError
 
 ANALYSIS_SIZE = 720  # px, the long side features and differences are computed at (speed; finer is mostly grain)
-MIN_INLIERS = 15
+ALIGNMENTS = ("depth", "smooth", "homography")
+#: Least share of B's frame the homography must bring A onto for a comparison.
+MIN_SHARED = 0.05
+#: With depth, a band this share of the long side along B's border is not compared (the flow there is guessed).
+BORDER = 0.015
 
 
 class AlignmentError(InputError):
-    """Two shots with nothing in common: no homography is supported by enough feature matches."""
+    """Two shots that cannot be compared: no homography is supported by enough feature matches, or A sees too
+    little of B's frame; the message gives the counts."""
 
 
 @dataclass
@@ -21,7 +33,11 @@ class Alignment:
     """How A maps onto B at the analysis scale.
 
     ``homography``: 3x3 float64, A analysis pixels -> B analysis pixels. ``flow``: (h, w, 2) float32 residual
-    displacement in B's analysis frame (smooth, small). ``valid``: (h, w) bool, where A sees B's frame.
+    displacement in B's analysis frame: B pixel p shows what A, warped by the homography, shows at p + flow(p)
+    (zero for the homography alone; per pixel with depth). ``valid``: (h, w) bool, where B can be compared
+    with A: inside A's frame and not ``occluded``. ``occluded``: (h, w) bool, what A does not see inside its
+    frame (occluded in A, disoccluded in B, a side A does not face); ``outside``: (h, w) bool, B's pixels
+    beyond A's frame.
     """
 
     homography: np.ndarray
@@ -33,6 +49,9 @@ class Alignment:
     inliers: int
     size_b: tuple[int, int]  # analysis (h, w)
     stats: dict = field(default_factory=dict)
+    occluded: np.ndarray | None = None
+    outside: np.ndarray | None = None
+    epipole: np.ndarray | None = None  # (3,) homogeneous, B's analysis frame; None without parallax
 
 
 def analysis_scale(shape: tuple[int, ...], size: int = ANALYSIS_SIZE) -> float:
@@ -51,122 +70,76 @@ def resize(image: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(image, np.float32), size, interpolation=cv2.INTER_AREA)
 
 
-def _gray8(display: np.ndarray) -> np.ndarray:
-    """Display-referred RGB in [0, 1] (H, W, 3) -> uint8 luma for feature detection."""
-    luma = display @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
-def _homography(gray_a: np.ndarray, gray_b: np.ndarray) -> tuple[np.ndarray | None, int, int]:
-    import cv2
-
-    # Local contrast equalised first: dark or flat-lit shots still give features, and both shots the same kind.
-    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    gray_a, gray_b = clahe.apply(gray_a), clahe.apply(gray_b)
-    sift = cv2.SIFT_create(nfeatures=4000)
-    ka, da = sift.detectAndCompute(gray_a, None)
-    kb, db = sift.detectAndCompute(gray_b, None)
-    if da is None or db is None or len(ka) < 2 or len(kb) < 2:
-        return None, 0, 0
-    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(da, db, k=2)
-    # Lowe's ratio test: a match only counts when it is clearly better than the second best.
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
-    if len(good) < 4:
-        return None, len(good), 0
-    src = np.float32([ka[m.queryIdx].pt for m in good])
-    dst = np.float32([kb[m.trainIdx].pt for m in good])
-    h, inl = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, 3.0, maxIters=5000, confidence=0.999)
-    if h is None:
-        return None, len(good), 0
-    return h, len(good), int(inl.sum())
-
-
-def _plausible(h: np.ndarray, shape_a: tuple[int, int], shape_b: tuple[int, int]) -> bool:
-    """A camera change, not a degenerate fit: the frame keeps its orientation and a sane size."""
-    ha, wa = shape_a
-    corners = np.float32([[0, 0], [wa, 0], [wa, ha], [0, ha]]).reshape(-1, 1, 2)
-    import cv2
-
-    warped = cv2.perspectiveTransform(corners, h).reshape(-1, 2)
-    area = 0.5 * abs(np.dot(warped[:, 0], np.roll(warped[:, 1], 1)) - np.dot(warped[:, 1], np.roll(warped[:, 0], 1)))
-    ratio = area / float(shape_b[0] * shape_b[1])
-    det = np.linalg.det(h[:2, :2])
-    return bool(det > 0 and 0.05 < ratio < 20.0)
-
-
-def align(display_a: np.ndarray, display_b: np.ndarray, *, refine: bool = True, where: str = "shots A and B",
-          scales: tuple[float, float] | None = None) -> Alignment:
+def align(display_a: np.ndarray, display_b: np.ndarray, *, alignment: str = "depth", where: str = "shots A and B",
+          scales: tuple[float, float] | None = None, device=None) -> Alignment:
     """Align A onto B.
 
     Args:
         display_a, display_b: display-referred RGB (sRGB encoded) in [0, 1], (H, W, 3) float32, full size;
             sizes and aspect ratios may differ.
-        refine: add a smooth DIS optical-flow correction for what a homography cannot explain (parallax).
+        alignment: one of ALIGNMENTS. "depth": per-pixel correspondence that holds with depth (dense flow
+            checked forward and backward and against the camera geometry; what one shot cannot see is marked
+            not comparable), the homography alone where the scene is flat; "smooth": the homography with a
+            smooth flow correction (the method before depth); "homography": the homography alone.
         scales: the images are already at the analysis scale: these are (A's, B's) factors from full size.
+        device: for the learned flow (the zoo's RIFE), as the tools pass it; None: the default.
     Raises:
-        AlignmentError naming the match and inlier counts when the shots have too little in common.
+        AlignmentError naming the match and inlier counts when the shots have too little in common, or the
+        shared fraction when they barely overlap.
     """
     import cv2
 
+    from matchcut.errors import SettingError
+
+    if alignment not in ALIGNMENTS:
+        raise SettingError("alignment", f"unknown alignment '{alignment}'", ALIGNMENTS)
     if scales is None:
         sa, sb = analysis_scale(display_a.shape), analysis_scale(display_b.shape)
-        ga, gb = _gray8(resize(display_a, sa)), _gray8(resize(display_b, sb))
+        display_a, display_b = resize(display_a, sa), resize(display_b, sb)
     else:
-        (sa, sb), ga, gb = scales, _gray8(display_a), _gray8(display_b)
-    h, matches, inliers = _homography(ga, gb)
-    if h is None or inliers < MIN_INLIERS or not _plausible(h, ga.shape, gb.shape):
-        raise AlignmentError(f"{where}: no alignment found: {matches} feature match(es), {inliers} consistent with "
+        sa, sb = scales
+    ga, gb = gray8(display_a), gray8(display_b)
+    src, dst = feature_matches(ga, gb, mutual=alignment == "depth")
+    h, inl = fit_homography(src, dst)
+    inliers = int(inl.sum())
+    if h is None or inliers < MIN_INLIERS or not plausible(h, ga.shape, gb.shape):
+        raise AlignmentError(f"{where}: no alignment found: {len(src)} feature match(es), {inliers} consistent with "
                              f"one camera change (need {MIN_INLIERS}); the shots may have nothing in common")
     hb, wb = gb.shape
     warped = cv2.warpPerspective(ga, h, (wb, hb), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     ones = cv2.warpPerspective(np.ones(ga.shape, np.uint8), h, (wb, hb), flags=cv2.INTER_NEAREST)
     # The rim of the warped frame is interpolated against the border: keep a margin out of the comparison.
-    valid = cv2.erode(ones, np.ones((7, 7), np.uint8)) > 0
+    inside = cv2.erode(ones, np.ones((7, 7), np.uint8)) > 0
+    if inside.mean() < MIN_SHARED:
+        raise AlignmentError(f"{where}: the shots share {100 * inside.mean():.0f} % of B's frame (need "
+                             f"{100 * MIN_SHARED:.0f} %): too little overlap to compare")
     flow = np.zeros((hb, wb, 2), np.float32)
-    if refine:
-        flow = _smooth_flow(warped, gb, valid)
-    return Alignment(h, flow, valid, sa, sb, matches, inliers, (hb, wb),
-                     {"flow_max_px": float(np.abs(flow).max()) if flow.size else 0.0})
-
-
-def _smooth_flow(warped_a: np.ndarray, gray_b: np.ndarray, valid: np.ndarray, cells: int = 6) -> np.ndarray:
-    """Dense flow B -> warped A, kept to its low frequencies so a moved prop is not aligned away.
-
-    Parallax varies slowly across the frame; a continuity change is local. The flow is reduced to the median
-    of each of ``cells`` x ``cells`` cells (a change covers a minority of a cell, so it cannot steer it), then
-    interpolated smoothly; it is kept only where it lowers the pair's residual, so a planar scene keeps the
-    plain homography.
-    """
-    import cv2
-
-    # Flow assumes constant brightness: bring A's luma to B's level and contrast first (the light changed).
-    a, b = warped_a.astype(np.float32), gray_b.astype(np.float32)
-    a = (a - a[valid].mean()) * (b[valid].std() / max(float(a[valid].std()), 1e-3)) + b[valid].mean()
-    warped_a = np.clip(a + 0.5, 0, 255).astype(np.uint8)
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    flow = dis.calc(gray_b, warped_a, None)
-    h, w = gray_b.shape
-    grid = np.zeros((cells, cells, 2), np.float32)
-    for i in range(cells):
-        for j in range(cells):
-            ys, xs = slice(i * h // cells, (i + 1) * h // cells), slice(j * w // cells, (j + 1) * w // cells)
-            ok = valid[ys, xs]
-            if ok.mean() > 0.5:
-                grid[i, j] = np.median(flow[ys, xs][ok], axis=0)
-    smooth = cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC)
-    smooth = cv2.GaussianBlur(smooth, (0, 0), min(h, w) / cells / 2.0)
-    limit = 0.01 * max(h, w)
-    smooth = np.clip(smooth, -limit, limit).astype(np.float32)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    moved = cv2.remap(warped_a, xs + smooth[..., 0], ys + smooth[..., 1], cv2.INTER_LINEAR)
-    # Mean residual after trimming the worst 10 % (the changes themselves, which no flow should explain).
-    def residual(img):
-        d = np.abs(img.astype(np.float32) - gray_b)[valid]
-        return float(np.sort(d)[: max(1, int(0.9 * d.size))].mean())
-
-    if residual(moved) > 0.95 * residual(warped_a):
-        return np.zeros((h, w, 2), np.float32)
-    return smooth
+    occluded = np.zeros((hb, wb), bool)
+    epipole = None
+    stats = {"model": "homography"}
+    if alignment == "smooth":
+        flow = smooth_flow(warped, gb, inside)
+        stats["model"] = "homography + smooth flow"
+    elif alignment == "depth":
+        epipole, agree = find_epipole(src, dst, h)
+        stats["parallax_matches"] = int(agree.sum() - (inl & agree).sum()) if epipole is not None else 0
+        learned = partial(rife_flows, display_a, display_b, h, device, stats) if LEARNED_MODEL else None
+        dense = depth_flow(warped, gb, inside, h, epipole, {"src": src, "dst": dst, "inliers": inl,
+                                                             "geometry": agree if epipole is not None else None},
+                            learned)
+        if dense is not None:
+            flow, occluded, inside, more = dense
+            stats.update(more)
+            stats["model"] = "dense"
+            # Along B's border the flow has one side to hold on to: a band of BORDER of the long side.
+            band = max(2, int(round(BORDER * max(hb, wb))))
+            inside[:band], inside[-band:], inside[:, :band], inside[:, -band:] = False, False, False, False
+            occluded &= inside
+        else:
+            epipole = None
+    stats["flow_max_px"] = float(np.abs(flow).max()) if flow.size else 0.0
+    return Alignment(h, flow, inside & ~occluded, sa, sb, len(src), inliers, (hb, wb), stats, occluded=occluded,
+                     outside=~inside, epipole=epipole if alignment == "depth" else None)
 
 
 def scaled_homography(al: Alignment, scale_a: float, scale_b: float) -> np.ndarray:

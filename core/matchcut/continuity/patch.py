@@ -29,6 +29,8 @@ def patch_region(a: np.ndarray, b: np.ndarray, alignment: Alignment, region: Reg
 
     Args:
         a, b: full-resolution linear Rec.709 (H, W, 3) float32 (A the reference, B the shot to fix).
+        alignment: compare's; with depth, A is carried per pixel (what surrounds an added prop, from where A
+            sees it), and what A does not see is left as B.
         fit: the global colour fit A -> B (compare's); a local gain from a ring around the region follows it,
             so the patch meets its surroundings where light varies across the frame.
         feather: px; 0 picks 4 % of the region's larger side.
@@ -36,8 +38,14 @@ def patch_region(a: np.ndarray, b: np.ndarray, alignment: Alignment, region: Reg
     """
     from matchcut.matching import apply_color
 
+    import cv2
+
     h, w = b.shape[:2]
     warped, valid = warp_to_b(alignment, a, 1.0, (h, w), 1.0)
+    if alignment.occluded is not None and alignment.occluded.any():
+        # What A does not see cannot come from A: those pixels of the region stay B's.
+        hidden = cv2.resize(alignment.occluded.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        valid &= ~hidden
     matched = apply_color(fit, warped).astype(np.float32)
     x, y, bw, bh = region.box
     feather = feather or max(2.0, 0.04 * max(bw, bh))

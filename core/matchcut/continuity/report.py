@@ -35,15 +35,25 @@ def heat(score: np.ndarray) -> np.ndarray:
     return np.clip(np.concatenate([1.6 * s, 1.2 * s ** 0.8, 0.35 * (1 - s) + 0.1 * s], -1), 0, 1).astype(np.float32)
 
 
-def _boxed(display: np.ndarray, boxes, scale: float) -> np.ndarray:
+def _boxed(display: np.ndarray, regions, scale: float) -> np.ndarray:
+    """B with each region's box and number; a move's origin in blue with an arrow to where the prop is now."""
     import cv2
 
     img = np.ascontiguousarray(np.clip(display * 255.0 + 0.5, 0, 255).astype(np.uint8))
-    for n, (x, y, w, h) in boxes:
-        p0 = (int(x * scale), int(y * scale))
-        p1 = (int((x + w) * scale), int((y + h) * scale))
+
+    def corners(box):
+        x, y, w, h = box
+        return (int(x * scale), int(y * scale)), (int((x + w) * scale), int((y + h) * scale))
+
+    for r in regions:
+        p0, p1 = corners(r.box)
+        if r.origin is not None:
+            o0, o1 = corners(r.origin)
+            cv2.rectangle(img, o0, o1, (60, 140, 255), 1)
+            cv2.arrowedLine(img, ((o0[0] + o1[0]) // 2, (o0[1] + o1[1]) // 2), ((p0[0] + p1[0]) // 2,
+                            (p0[1] + p1[1]) // 2), (60, 140, 255), 1, tipLength=0.1)
         cv2.rectangle(img, p0, p1, (255, 50, 25), 2)
-        cv2.putText(img, str(n), (p0[0] + 3, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 50), 1)
+        cv2.putText(img, str(r.id), (p0[0] + 3, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 50), 1)
     return img
 
 
@@ -61,9 +71,16 @@ def _crop(display: np.ndarray, box, scale: float) -> np.ndarray:
                       interpolation=cv2.INTER_LINEAR if f > 1 else cv2.INTER_AREA)
 
 
+def _fraction(mask) -> float:
+    return round(float(mask.mean()), 4) if mask is not None else 0.0
+
+
 def comparison_dict(c, label: str, a_name: str, b_name: str, frame_a: int, frame_b: int) -> dict:
-    """A comparison as plain data for hosts: frames, alignment, the colour fit's residual, the regions."""
+    """A comparison as plain data for hosts: frames, alignment, the colour fit's residual, what could not be
+    compared and why, the regions (a move once, with its ``origin``)."""
     al = c.alignment
+    occluded = c.occluded if c.occluded is not None else np.zeros_like(c.valid)
+    outside = c.outside if c.outside is not None else ~c.valid & ~occluded
     return {
         "label": label, "a": {"path": a_name, "frame": frame_a}, "b": {"path": b_name, "frame": frame_b},
         "size_b": [c.size_b[1], c.size_b[0]],
@@ -73,6 +90,11 @@ def comparison_dict(c, label: str, a_name: str, b_name: str, frame_a: int, frame
         "normalisation": {"method": getattr(c.fit, "method", ""), "residual": float(getattr(c.fit, "residual", 0.0))},
         # Clipped in either shot: compared only where the clip cannot explain the difference (detect.censor).
         "clipped_fraction": round(float((c.clipped & c.valid).mean()), 4),
+        # Not comparable (never flagged): beyond A's frame, or inside it but hidden from A (occluded in A,
+        # disoccluded in B, a side only B faces). Fractions of B's frame.
+        "not_comparable": {"fraction": _fraction(~c.valid), "outside_a": _fraction(outside),
+                           "occluded": _fraction(occluded & ~outside)},
+        "sharpness": {k: v for k, v in (c.sharpness or {}).items()},
         "person_detected": c.person,
         "regions": [r.to_dict() for r in c.regions],
         "seconds": {k: round(v, 4) for k, v in c.seconds.items()},
@@ -82,12 +104,16 @@ def comparison_dict(c, label: str, a_name: str, b_name: str, frame_a: int, frame
 def comparison_html(c, info: dict) -> str:
     """One comparison's section: side by side, aligned overlay, heat map, ranked regions with thumbnails."""
     s = c.alignment.scale_b
-    boxes = [(r.id, r.box) for r in c.regions]
     overlay = 0.5 * c.aligned_a + 0.5 * c.display_b
-    outside = ~c.valid
-    overlay[outside] = overlay[outside] * 0.35  # what A cannot see: shaded, never reported
     h, w = c.valid.shape
+    occluded = c.occluded if c.occluded is not None else np.zeros((h, w), bool)
+    outside = ~c.valid & ~occluded
+    overlay[outside] = overlay[outside] * 0.35  # beyond A's frame: shaded, never reported
     stripes = ((np.arange(h)[:, None] + np.arange(w)[None, :]) % 8) < 3
+    crossed = ((np.arange(h)[:, None] - np.arange(w)[None, :]) % 8) < 3
+    hidden = occluded & (stripes | crossed)
+    # Hidden from A (occluded, disoccluded, seen from another side): cross-hatched, never reported.
+    overlay[hidden] = overlay[hidden] * 0.3 + np.array([0.35, 0.1, 0.35], np.float32) * 0.7
     clip = c.clipped & c.valid & stripes
     overlay[clip] = overlay[clip] * 0.35  # clipped in a shot: hatched, compared only as a bound
     esc = html.escape
@@ -95,17 +121,22 @@ def comparison_html(c, info: dict) -> str:
              f"<p>A: {esc(info['a']['path'])} frame {info['a']['frame']} &nbsp; B: {esc(info['b']['path'])} "
              f"frame {info['b']['frame']}. Alignment: {info['alignment']['inliers']} of "
              f"{info['alignment']['matches']} feature matches agree; {100 * info['alignment']['shared_fraction']:.0f} % "
-             f"of B is seen by both shots (the shaded rest is not compared); "
+             f"of B is seen by both shots and compared; not comparable, never flagged: "
+             f"{100 * info['not_comparable']['outside_a']:.0f} % beyond A's frame (shaded), "
+             f"{100 * info['not_comparable']['occluded']:.0f} % hidden from A by what stands in front or seen from "
+             f"another side (cross-hatched in purple); model: {esc(str(info['alignment'].get('model', '')))}; "
              f"{100 * info['clipped_fraction']:.0f} % is clipped in one shot or both (hatched: not comparable "
              "beyond what the clip allows, so only a difference the clip cannot explain is flagged there). "
              "Person in B: "
-             f"{ {True: 'yes', False: 'no', None: 'not looked for'}[c.person] }.</p>",
+             f"{ {True: 'yes', False: 'no', None: 'not looked for'}[c.person] }."
+             + (f" {esc(info['sharpness']['note'])}." if info.get("sharpness", {}).get("note") else "") + "</p>",
              "<div class=row>",
              f"<figure><img src='{_png(c.display_a)}'><figcaption>A (reference), as shot</figcaption></figure>",
-             f"<figure><img src='{_png(_boxed(c.display_b, boxes, s))}'><figcaption>B, regions flagged</figcaption></figure>",
+             f"<figure><img src='{_png(_boxed(c.display_b, c.regions, s))}'><figcaption>B, regions flagged (a move "
+             "from its origin, in blue)</figcaption></figure>",
              "</div><div class=row>",
              f"<figure><img src='{_png(overlay)}'><figcaption>overlay: A aligned and relit to B, 50/50 with B; "
-             "shaded: not seen by A; hatched: clipped</figcaption></figure>",
+             "shaded: beyond A's frame; purple cross-hatch: hidden from A; hatched: clipped</figcaption></figure>",
              f"<figure><img src='{_png(heat(c.score))}'><figcaption>difference heat map</figcaption></figure>",
              "</div>"]
     if not c.regions:
@@ -114,7 +145,7 @@ def comparison_html(c, info: dict) -> str:
         parts.append("<table><tr><th>#</th><th>A (aligned)</th><th>B</th><th>score</th><th>category</th>"
                      "<th>on</th><th>box (x, y, w, h)</th></tr>")
         for r in c.regions:
-            pair = f" (with #{r.pair})" if r.pair is not None else ""
+            pair = f" from ({', '.join(map(str, r.origin))})" if r.origin is not None else ""
             parts.append(f"<tr><td>{r.id}</td><td><img src='{_png(_crop(c.aligned_a, r.box, s))}'></td>"
                          f"<td><img src='{_png(_crop(c.display_b, r.box, s))}'></td><td>{r.score:.2f}</td>"
                          f"<td>{esc(r.category)}{pair}</td><td>{esc(r.on)}</td><td>{', '.join(map(str, r.box))}</td></tr>")

@@ -17,6 +17,10 @@ HOSTS = ("nuke", "resolve", "blender")
 LABELS = {"nuke": "Nuke", "resolve": "Resolve", "blender": "Blender"}
 #: Each host's folder under hosts/ (what --source names).
 SOURCE_FOLDERS = {"nuke": "nuke", "resolve": "resolve", "blender": "blender"}
+#: The Resolve adapter's package, and the templates (paths in the adapter) its menu scripts are generated from.
+PACKAGE = "matchcut_resolve"
+TEMPLATES = {".py": "templates/tool.py", ".lua": "templates/tool.lua"}
+
 
 def platform_name(platform: str | None = None) -> str:
     platform = platform or sys.platform
@@ -30,12 +34,6 @@ def user_folder(table: dict, what: str, platform: str | None = None, env: dict |
     if not base:
         raise SettingError("--dest", f"cannot find {what}: {var} is not set; give --dest")
     return Path(base).joinpath(*rel.split("/"))
-
-
-
-
-
-
 
 
 def adapter_source(host: str = "resolve") -> Path:
@@ -60,8 +58,6 @@ def check_host(host: str) -> None:
 def assembled(source: Path, host: str = "resolve") -> dict[str, bytes]:
     """The adapter at ``source`` (hosts/HOST, beside hosts/common) with its client, as matchcut.adapters
     assembles it; SettingError naming what is missing."""
-    from matchcut.installs.resolve import PACKAGE, TEMPLATES
-
     source = source.absolute()
     root = source.parent
     name = SOURCE_FOLDERS[host]

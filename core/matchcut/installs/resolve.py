@@ -24,21 +24,20 @@ from matchcut.installs.files import (
     check_version,
     check_writable,
     default_worker,
+    PACKAGE,
+    TEMPLATES,
 )
 
 
 EDITIONS = ("both", "studio", "free")
 LIBRARY = "Matchcut"
 MANIFEST = "installed.json"
-PACKAGE = "matchcut_resolve"
 #: The per-user Fusion Scripts folder of DaVinci Resolve, per platform (Resolve's scripting README).
 SCRIPTS_FOLDERS = {
     "linux": ("HOME", ".local/share/DaVinciResolve/Fusion/Scripts"),
     "darwin": ("HOME", "Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"),
     "win32": ("APPDATA", "Blackmagic Design/DaVinci Resolve/Support/Fusion/Scripts"),
 }
-#: The templates (paths in the adapter) the menu scripts are generated from.
-TEMPLATES = {".py": "templates/tool.py", ".lua": "templates/tool.lua"}
 #: Script folders under Scripts/: Utility (every page) for every tool; a tool's category adds its page.
 UTILITY = "Utility"
 CATEGORY_PAGES = {"color": "Color", "edit": "Edit"}

@@ -1,4 +1,4 @@
-"""Screen keying: a colour-difference keyer for green and blue screens, with screen colour found automatically.
+"""Screen keying: which screen a shot has, its colour, and the key against its screen model (matte/screen.py).
 
 Every function takes scene-linear RGB, (H, W, 3) float32, and returns mattes as (H, W) float32 in [0, 1]
 (1 = foreground). Colour difference is a ratio, so it works the same on linear values at any exposure.
@@ -6,18 +6,29 @@ Every function takes scene-linear RGB, (H, W, 3) float32, and returns mattes as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from matchcut.errors import SettingError, ShapeMismatchError
+
+if TYPE_CHECKING:
+    from matchcut.matte.screen import ScreenModel
 
 SCREENS = ("green", "blue")
 #: Fraction of the frame's short side taken as "the border" when looking for the screen.
 BORDER = 0.08
 #: A border pixel counts as screen when its screen channel leads the others by this fraction of its value.
 SCREEN_LEAD = 0.25
-#: A border pixel is saturated screen colour when its lead is this fraction of its value. Chroma green and
-#: blue screens measure 0.65-0.75 in scene-linear; a deep blue sky ~0.5-0.6 (scikit-image's rocket).
-DETECT_LEAD = 0.55
+#: A border pixel is saturated screen colour when its lead is this fraction of its value, per screen. In ACEScg
+#: (the scene_linear role) a chroma-key blue measures 0.65-0.75 and a deep blue sky ~0.5-0.6 (scikit-image's
+#: rocket); a green screen filmed in Rec.709 measures ~0.5 (even pure Rec.709 green is 0.58 there), and no sky
+#: is green.
+DETECT_LEAD = {"green": 0.35, "blue": 0.55}
+#: screen mode: with no screen at the border, the screen may be inside the frame if it covers this fraction.
+INSIDE_COVER = 0.1
+#: A border holding at least this fraction of both screens is not one screen.
+MIXED_COVER = 0.2
 #: screen mode: the screen (green or blue) is the one covering at least this fraction of the border.
 SCREEN_DOMINANCE = 0.5
 #: auto mode (surrounding_screen): a side of the border is screen when at least SIDE_COVER of its band is the
@@ -63,12 +74,16 @@ def hue(rgb: np.ndarray) -> np.ndarray:
     return (60.0 * h).astype(np.float32)
 
 
-def screen_fraction(rgb: np.ndarray, screen: str) -> float:
-    """Fraction of the border pixels that are saturated ``screen`` colour (lead > DETECT_LEAD x value)."""
-    px = border_pixels(rgb)
-    lead = screen_lead(px, screen)
-    value = px.max(axis=1)
-    return float(np.mean((lead > DETECT_LEAD * value) & (value > 1e-4)))
+def saturated(px: np.ndarray, screen: str) -> np.ndarray:
+    """(N,) bool: pixels (N, 3) that are saturated ``screen`` colour (lead > DETECT_LEAD[screen] x value)."""
+    value = px.max(axis=-1)
+    return (screen_lead(px, screen) > DETECT_LEAD[screen] * value) & (value > 1e-4)
+
+
+def screen_fraction(rgb: np.ndarray, screen: str, pixels: np.ndarray | None = None) -> float:
+    """Fraction of the border pixels (or of ``pixels``, (N, 3)) that are saturated ``screen`` colour."""
+    px = border_pixels(rgb) if pixels is None else pixels
+    return float(np.mean(saturated(px, screen)))
 
 
 def detect_screen(rgb: np.ndarray) -> tuple[str | None, float]:
@@ -89,10 +104,10 @@ def side_evidence(rgb: np.ndarray, screen: str) -> dict[str, tuple[float, float]
     allpx = np.concatenate(list(sides.values()))
     value = allpx.max(axis=1)
     sat = screen_lead(allpx, screen) / np.maximum(value, 1e-6)
-    saturated = (sat > DETECT_LEAD) & (value > 1e-4)
-    if saturated.sum() < 8:
+    strong = saturated(allpx, screen)
+    if strong.sum() < 8:
         return {name: (0.0, 1.0) for name in sides}
-    sat0, hue0 = float(np.median(sat[saturated])), float(np.median(hue(allpx[saturated])))
+    sat0, hue0 = float(np.median(sat[strong])), float(np.median(hue(allpx[strong])))
     out = {}
     for name, px in sides.items():
         value = px.max(axis=1)
@@ -142,63 +157,52 @@ def classify_screen_color(color: np.ndarray | list[float], where: str = "screen_
                        "clean plate of a green or blue screen")
 
 
+def one_hue(rgb: np.ndarray, screen: str, where: str = "screen_color") -> None:
+    """SettingError when the frame border is not one screen: both green and blue cover much of it, or the
+    screen-hued pixels' hues spread wider than screen.HUE_SPREAD degrees (a screen is one fabric)."""
+    from matchcut.matte.screen import HUE_SPREAD, hue_spread
+
+    px = border_pixels(rgb)
+    cover = {s: screen_fraction(rgb, s, px) for s in SCREENS}
+    if min(cover.values()) >= MIXED_COVER:
+        raise SettingError(where, f"the screen is not one hue: the frame border is {cover['green']:.0%} green and "
+                           f"{cover['blue']:.0%} blue; key one screen at a time (a garbage matte over the other), "
+                           "or use --mode person")
+    spread = hue_spread(rgb, screen, px[saturated(px, screen) | (screen_lead(px, screen) > SCREEN_LEAD * px.max(1))])
+    if spread > HUE_SPREAD:
+        raise SettingError(where, f"the screen is not one hue: its hues at the frame border spread over {spread:.0f} "
+                           f"degrees (a {screen} screen spreads over less than {HUE_SPREAD:.0f}); use --mode person, "
+                           "or a garbage matte over what is not screen")
+
+
 def estimate_screen_color(rgb: np.ndarray, screen: str | None = None) -> tuple[str, np.ndarray]:
     """(screen, colour): the screen's median colour from the saturated border pixels, scene-linear [r, g, b].
 
-    SettingError when the border holds no saturated green or blue (a screen that is not green or blue).
+    With no screen at the border (a close-up whose subject fills it) the screen is looked for in the whole
+    frame, and used when it covers INSIDE_COVER of it. SettingError when there is none (a screen that is not
+    green or blue, or no screen at all) or when the screen is not one hue (one_hue).
     """
+    where = "border"
+    px = border_pixels(rgb)
     if screen is None:
         screen, fraction = detect_screen(rgb)
         if screen is None:
-            med = np.median(border_pixels(rgb), axis=0)
-            raise SettingError("screen_color", f"the frame border is not a green or blue screen (at most "
-                               f"{fraction:.0%} of it is saturated green or blue, median colour "
-                               f"{[round(float(v), 4) for v in med]}); give screen_color, or use mode person")
-    px = border_pixels(rgb)
-    lead = screen_lead(px, screen)
-    keep = lead > SCREEN_LEAD * px.max(axis=1)
+            whole = rgb.reshape(-1, 3)
+            inside = {s: screen_fraction(rgb, s, whole) for s in SCREENS}
+            best = max(inside, key=inside.get)
+            if inside[best] < INSIDE_COVER:
+                med = np.median(px, axis=0)
+                raise SettingError("screen_color", f"the frame border is not a green or blue screen (at most "
+                                   f"{fraction:.0%} of it is saturated green or blue, median colour "
+                                   f"{[round(float(v), 4) for v in med]}) and none is inside the frame "
+                                   f"({inside[best]:.0%}); give screen_color, or use mode person")
+            screen, where, px = best, "frame", whole
+    if where == "border":
+        one_hue(rgb, screen)
+    keep = screen_lead(px, screen) > SCREEN_LEAD * px.max(axis=1)
     if not np.any(keep):
-        raise SettingError("screen_color", f"no {screen} screen pixels on the frame border")
+        raise SettingError("screen_color", f"no {screen} screen pixels on the frame {where}")
     return screen, np.median(px[keep], axis=0).astype(np.float32)
-
-
-def screen_field(rgb: np.ndarray, screen: str, color: np.ndarray, *, degree: int = 2) -> np.ndarray:
-    """The screen colour at every pixel, (H, W, 3) float32, for uneven screens.
-
-    A smooth polynomial surface (degree 2 in x and y, per channel) is fitted by least squares to the pixels
-    that are clearly screen (colour difference at least half of ``color``'s), then clipped to a positive lead.
-    Light falling off across a screen is smooth, so the surface follows the gradient while the subject (never
-    in the fit) is ignored; keying against it makes every part of the screen reach alpha 0.
-    """
-    h, w = rgb.shape[:2]
-    lead0 = float(screen_lead(np.asarray(color, np.float32), screen))
-    lead = screen_lead(rgb, screen)
-    # Subsample so a 4K frame fits as fast as a small one; the surface has six terms.
-    step = max(1, int(np.sqrt(h * w / 40000)))
-    ys, xs = np.mgrid[0:h:step, 0:w:step]
-    sel = lead[::step, ::step] > 0.5 * lead0
-    if sel.sum() < 12:
-        return np.broadcast_to(np.asarray(color, np.float32), rgb.shape).copy()
-    u, v = xs[sel] / max(w - 1, 1) - 0.5, ys[sel] / max(h - 1, 1) - 0.5
-    terms = [np.ones_like(u), u, v] + ([u * u, u * v, v * v] if degree >= 2 else [])
-    a = np.stack(terms, axis=1)
-    coef, *_ = np.linalg.lstsq(a, rgb[::step, ::step][sel].astype(np.float64), rcond=None)
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    gu, gv = gx / max(w - 1, 1) - 0.5, gy / max(h - 1, 1) - 0.5
-    full = [np.ones_like(gu), gu, gv] + ([gu * gu, gu * gv, gv * gv] if degree >= 2 else [])
-    field = np.einsum("khw,kc->hwc", np.stack(full), coef.astype(np.float32))
-    return np.maximum(field, 1e-6).astype(np.float32)
-
-
-def color_difference_key(rgb: np.ndarray, screen: str, screen_rgb: np.ndarray) -> np.ndarray:
-    """Alpha from the colour difference: 1 - lead(pixel) / lead(screen), in [0, 1], (H, W) float32.
-
-    screen_rgb: the screen colour, [r, g, b] or a per-pixel (H, W, 3) field (uneven screen, clean plate).
-    """
-    lead = screen_lead(rgb, screen)
-    ref = screen_lead(np.asarray(screen_rgb, np.float32), screen)
-    ref = np.maximum(ref, 1e-6)
-    return np.clip(1.0 - lead / ref, 0.0, 1.0).astype(np.float32)
 
 
 def levels(alpha: np.ndarray, black: float = 0.0, white: float = 1.0) -> np.ndarray:
@@ -217,27 +221,43 @@ def soften(alpha: np.ndarray, softness: float) -> np.ndarray:
     return np.clip(cv2.GaussianBlur(alpha, (0, 0), softness), 0.0, 1.0).astype(np.float32)
 
 
-def key_screen(rgb: np.ndarray, *, screen_color: list[float] | None = None, clean_plate: np.ndarray | None = None,
-               uneven: bool = True, black: float = 0.0, white: float = 1.0,
-               softness: float = 0.0) -> tuple[np.ndarray, str, np.ndarray]:
-    """Pull a matte from a green or blue screen: (alpha (H, W) float32 [0, 1], screen name, screen colour).
+def screen_model(rgb: np.ndarray, *, screen_color: list[float] | None = None, clean_plate: np.ndarray | None = None,
+                 uneven: bool = True, exclude: np.ndarray | None = None, frame: int | None = None) -> ScreenModel:
+    """The screen model of a shot from one frame (matte/screen.py): from the clean plate when given (its size
+    must be the plate's), else fitted to the frame's screen (``uneven``) or one flat colour. screen_color: the
+    screen's [r, g, b] (None: from the frame border, or the clean plate's); exclude: (H, W) in [0, 1], pixels
+    that are never screen (garbage and holdout mattes)."""
+    from matchcut.matte.screen import clean_plate_screen, fit_screen, flat_screen
 
-    rgb: scene-linear (H, W, 3) float32. screen_color: the screen's [r, g, b] (None: from the frame border).
-    clean_plate: the same set without the subject (H, W, 3), the per-pixel screen colour: the best answer to
-    an uneven screen. Otherwise ``uneven`` fits a smooth surface to the screen (screen_field).
-    """
     if clean_plate is not None:
         if clean_plate.shape[:2] != rgb.shape[:2]:
             raise ShapeMismatchError(f"clean plate is {clean_plate.shape[1]}x{clean_plate.shape[0]}, the plate "
                                      f"{rgb.shape[1]}x{rgb.shape[0]}; a clean plate must match the plate")
-        screen, color = (classify_screen_color(screen_color), np.asarray(screen_color, np.float32)) if screen_color \
-            else estimate_screen_color(clean_plate)
-        reference = clean_plate[..., :3]
+        screen, color = (classify_screen_color(screen_color), np.asarray(screen_color, np.float32)[:3]) \
+            if screen_color else estimate_screen_color(clean_plate[..., :3])
+        return clean_plate_screen(clean_plate[..., :3], screen, color)
+    if screen_color:
+        screen, color = classify_screen_color(screen_color), np.asarray(screen_color, np.float32)[:3]
     else:
-        if screen_color:
-            screen, color = classify_screen_color(screen_color), np.asarray(screen_color, np.float32)[:3]
-        else:
-            screen, color = estimate_screen_color(rgb)
-        reference = screen_field(rgb, screen, color) if uneven else color
-    alpha = color_difference_key(rgb, screen, reference)
-    return soften(levels(alpha, black, white), softness), screen, color
+        screen, color = estimate_screen_color(rgb)
+    if not uneven:
+        return flat_screen(rgb, screen, color)
+    return fit_screen(rgb, screen, color, exclude=exclude,
+                      source="fitted" if frame is None else f"fitted on frame {frame}")
+
+
+def key_screen(rgb: np.ndarray, *, screen_color: list[float] | None = None, clean_plate: np.ndarray | None = None,
+               uneven: bool = True, black: float = 0.0, white: float = 1.0, softness: float = 0.0,
+               model: ScreenModel | None = None, despot: float | None = None) -> tuple[np.ndarray, str, np.ndarray]:
+    """Pull a matte from a green or blue screen: (alpha (H, W) float32 [0, 1], screen name, screen colour).
+
+    rgb: scene-linear (H, W, 3) float32. model: the shot's screen model (screen_model; None: made from this
+    frame with screen_color, clean_plate and uneven). despot: isolated spots up to this fraction of the short
+    side are taken out (None: screen.DESPOT). Then the black and white points and the softness.
+    """
+    from matchcut.matte.screen import DESPOT, key_with_model
+
+    if model is None:
+        model = screen_model(rgb, screen_color=screen_color, clean_plate=clean_plate, uneven=uneven)
+    alpha = key_with_model(rgb, model, despot_size=DESPOT if despot is None else despot)
+    return soften(levels(alpha, black, white), softness), model.screen, model.color

@@ -13,19 +13,17 @@ import numpy as np
 
 if TYPE_CHECKING:
     from matchcut.frames import Plate
+    from matchcut.matte.screen import ScreenModel
 
 
-def key_frame(rgb: np.ndarray, values: dict[str, Any], screen: tuple[str, np.ndarray] | None,
-              clean: np.ndarray | None) -> tuple[np.ndarray, str]:
-    """(alpha, screen name) for a screen shot; ``screen`` is the shot's (name, colour) picked once."""
+def key_frame(rgb: np.ndarray, values: dict[str, Any], model: ScreenModel) -> np.ndarray:
+    """The alpha of a screen shot's frame against its screen model (the shot's shared one, or this frame's),
+    then the black/white points and softness; (H, W) float32 in [0, 1]."""
     from matchcut.matte.keying import key_screen
 
-    color = None if screen is None else [float(c) for c in screen[1]]
-    if clean is not None and values["screen_color"] is not None:
-        color = values["screen_color"][:3]
-    alpha, name, _ = key_screen(rgb, screen_color=color, clean_plate=clean, uneven=values["uneven"],
-                                black=values["black_point"], white=values["white_point"], softness=values["softness"])
-    return alpha, name
+    alpha, _, _ = key_screen(rgb, model=model, despot=values["despot"], black=values["black_point"],
+                             white=values["white_point"], softness=values["softness"])
+    return alpha
 
 
 def person_frame(rgb: np.ndarray, values: dict[str, Any], device: Any, frame: int,
@@ -48,6 +46,21 @@ def person_frame(rgb: np.ndarray, values: dict[str, Any], device: Any, frame: in
     return alpha, present, state
 
 
+def not_screen(masks: dict[str, Plate], height: int, width: int) -> np.ndarray | None:
+    """(H, W) float32 in [0, 1]: where the garbage or holdout matte says the frame is not screen (rigs, stands,
+    the subject's core), so the screen model never fits there; None when neither is given."""
+    from matchcut.matte.settings import mask_channel, mask_to_plate
+
+    out = None
+    for name in ("garbage", "holdout"):
+        if name in masks:
+            plate = masks[name]
+            m, _ = mask_to_plate(mask_channel(plate.pixels, plate.channels), height, width,
+                                 f"{plate.source or name} ({name})")
+            out = m if out is None else np.maximum(out, m)
+    return out
+
+
 def apply_masks(alpha: np.ndarray, masks: dict[str, Plate], warn: Callable[..., None]) -> np.ndarray:
     """The matte with the garbage matte taken out (alpha x (1 - garbage)) and the holdout forced in
     (max(alpha, holdout)). Masks of another size but the same aspect are stretched, with a warning."""
@@ -67,24 +80,44 @@ def apply_masks(alpha: np.ndarray, masks: dict[str, Plate], warn: Callable[..., 
     return alpha.astype(np.float32)
 
 
-def finish_frame(rgb: np.ndarray, alpha: np.ndarray, screen: str | None, values: dict[str, Any],
+def screen_foreground(rgb: np.ndarray, alpha: np.ndarray, model: ScreenModel, values: dict[str, Any]) -> np.ndarray:
+    """A screen shot's premultiplied foreground colour (H, W, 3): with ``decontaminate``, the plate minus the
+    screen model behind it (rgb - (1 - alpha) x screen), else the plate times alpha; then the despill ("screen":
+    the screen model's own colour taken out where the subject leads; average/limit: the classic limiters)."""
+    from matchcut.matte.despill import despill
+    from matchcut.matte.screen import premultiplied_foreground, screen_despill
+
+    premult = premultiplied_foreground(rgb, alpha, model) if values["decontaminate"] else rgb * alpha[..., None]
+    if values["despill"] == "screen":
+        return screen_despill(premult, alpha, model, values["despill_amount"])
+    return despill(premult.astype(np.float32), model.screen, values["despill"], values["despill_amount"])
+
+
+def finish_frame(rgb: np.ndarray, alpha: np.ndarray, model: ScreenModel | None, values: dict[str, Any],
                  background: np.ndarray | None, *, want_comp: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """(premultiplied foreground RGBA (H, W, 4), comp (H, W, 3) or None) from the plate and its matte.
 
-    Order: despill (screens), foreground colour estimation at partial alpha, the optional grade toward the
-    background, premultiply, then over the background with the optional light wrap.
+    Screens (``model`` given): the foreground from the screen model and its despill (screen_foreground). People:
+    foreground colour estimation at partial alpha (pymatting). Then the optional grade toward the background,
+    premultiply, and over the background with the optional light wrap.
     """
     from matchcut.matte.composite import composite, estimate_foreground, light_wrap, match_foreground, premultiply
-    from matchcut.matte.despill import despill
 
-    fg = rgb
-    if screen is not None:
-        fg = despill(fg, screen, values["despill"], values["despill_amount"])
-    if values["decontaminate"] and np.any((alpha > 0.001) & (alpha < 0.999)):
-        fg = estimate_foreground(fg, alpha)
-    if values["match"] and background is not None:
-        fg = match_foreground(fg, alpha, background, values["match_method"], values["match_strength"])
-    premult = premultiply(fg, alpha)
+    if model is not None:
+        premult_rgb = screen_foreground(rgb, alpha, model, values)
+        if values["match"] and background is not None:
+            # grade the subject's own colour, then premultiply again
+            fg = premult_rgb / np.maximum(alpha, 1e-3)[..., None]
+            fg = match_foreground(fg, alpha, background, values["match_method"], values["match_strength"])
+            premult_rgb = fg * alpha[..., None]
+        premult = np.concatenate([premult_rgb, alpha[..., None]], axis=2).astype(np.float32)
+    else:
+        fg = rgb
+        if values["decontaminate"] and np.any((alpha > 0.001) & (alpha < 0.999)):
+            fg = estimate_foreground(fg, alpha)
+        if values["match"] and background is not None:
+            fg = match_foreground(fg, alpha, background, values["match_method"], values["match_strength"])
+        premult = premultiply(fg, alpha)
     if not want_comp or background is None:
         return premult, None
     wrap = light_wrap(background, alpha, amount=values["light_wrap"], size=values["light_wrap_size"])

@@ -1,7 +1,8 @@
 """The measures every known-answer check uses: PSNR and SSIM of pictures, matte errors, region IoU and scores.
 
-Matte errors follow the alpha-matting benchmark (Rhemann et al.): SAD in thousands of pixels, MSE, gradient
-error, and IoU of the mattes thresholded at 0.5. Colour differences (CIEDE2000) live with the Lab code in
+Matte errors follow the alpha-matting benchmark (Rhemann et al. 2009): SAD in thousands of pixels, MSE,
+gradient error, connectivity error (both in thousands), and IoU of the mattes thresholded at 0.5. Colour
+differences (CIEDE2000) live with the Lab code in
 ``matchcut.matching.lab.delta_e2000``, which the tools themselves use.
 """
 
@@ -61,6 +62,32 @@ def gradient_error(alpha: np.ndarray, truth: np.ndarray, sigma: float = 1.4) -> 
     return float(((ga - gt) ** 2).sum() / 1000.0)
 
 
+def connectivity_error(alpha: np.ndarray, truth: np.ndarray, step: float = 0.1) -> float:
+    """Connectivity error (Rhemann et al. 2009, as the matting benchmark's reference code computes it), in
+    thousands, over the whole frame: for each threshold t = step, 2 step, ..., 1 the largest 4-connected region
+    where both mattes are >= t is the source; a pixel's level l is the last threshold at which it still
+    belonged to the source; phi = 1 - d * (d >= 0.15) with d = alpha - l; the error sums |phi - phi_truth|.
+    A hole punched in a matte, or an island cut off from the subject, costs by how far it is disconnected."""
+    from scipy.ndimage import label
+
+    a, t = alpha.astype(np.float64), truth.astype(np.float64)
+    level = np.full(a.shape, -1.0)
+    thresholds = np.arange(0.0, 1.0 + step / 2, step)
+    four = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]])
+    for previous, threshold in zip(thresholds[:-1], thresholds[1:]):
+        labels, count = label((a >= threshold) & (t >= threshold), structure=four)
+        if count:
+            sizes = np.bincount(labels.ravel())[1:]
+            omega = labels == (1 + int(np.argmax(sizes)))
+        else:
+            omega = np.zeros(a.shape, bool)
+        level[(level == -1) & ~omega] = previous
+    level[level == -1] = 1.0
+    da, dt = a - level, t - level
+    phi_a, phi_t = 1.0 - da * (da >= 0.15), 1.0 - dt * (dt >= 0.15)
+    return float(np.abs(phi_a - phi_t).sum() / 1000.0)
+
+
 def mask_iou(alpha: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> float:
     """Intersection over union of the two mattes thresholded at ``threshold`` (1.0 when both are empty)."""
     a, t = alpha >= threshold, truth >= threshold
@@ -69,9 +96,9 @@ def mask_iou(alpha: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> fl
 
 
 def matte_errors(alpha: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """{"sad", "mse", "grad", "iou"} of ``alpha`` against ``truth`` ((H, W) float32 in [0, 1])."""
+    """{"sad", "mse", "grad", "conn", "iou"} of ``alpha`` against ``truth`` ((H, W) float32 in [0, 1])."""
     return {"sad": sad(alpha, truth), "mse": mse(alpha, truth), "grad": gradient_error(alpha, truth),
-            "iou": mask_iou(alpha, truth)}
+            "conn": connectivity_error(alpha, truth), "iou": mask_iou(alpha, truth)}
 
 
 # --- regions: (x, y, w, h) boxes in pixels ------------------------------------------------------------
@@ -92,3 +119,38 @@ def score_detections(boxes: list, planted: list, threshold: float = 0.3) -> tupl
     found = [any(region_iou(d, p) >= threshold for d in boxes) for p in planted]
     fp = sum(1 for d in boxes if not any(region_iou(d, p) >= threshold for p in planted))
     return sum(found), fp, len(planted) - sum(found)
+
+
+def _claims(region) -> list:
+    """The boxes a detection points at: its own and, for a move reported once, where it came from."""
+    if hasattr(region, "box"):
+        box, origin = region.box, getattr(region, "origin", None)
+    else:
+        box, origin = region, None
+    return [tuple(box)] + ([tuple(origin)] if origin is not None else [])
+
+
+def score_changes(regions: list, changes: list, ignore: list = (), threshold: float = 0.3) -> dict:
+    """Detections against known continuity changes at IoU >= ``threshold``.
+
+    ``regions``: objects with ``box`` (x, y, w, h) and optional ``origin`` (a move's other end, or None), or
+    plain boxes. ``changes``: objects with ``box``, ``kind`` and ``origin`` (a move's
+    origin, or None). ``ignore``: boxes of changes nobody is expected to find (a detection of one is neither a
+    find nor a false alarm). A change is found when a detection's box or origin overlaps its box or origin; a
+    detection that overlaps no change and no ignored box is a false alarm. A move counts as *one move* when a
+    single detection overlaps both its ends. Returns {"changes", "found", "missed", "false_alarms", "moves",
+    "moves_as_one"} (counts).
+    """
+    claims = [_claims(r) for r in regions]
+    truth = [[tuple(c.box)] + ([tuple(c.origin)] if getattr(c, "origin", None) is not None else []) for c in changes]
+
+    def hit(cl, boxes):
+        return any(region_iou(p, q) >= threshold for p in cl for q in boxes)
+
+    found = [any(hit(cl, t) for cl in claims) for t in truth]
+    false_alarms = sum(1 for cl in claims if not any(hit(cl, t) for t in truth) and not hit(cl, list(ignore)))
+    moves = [(c, t) for c, t in zip(changes, truth) if len(t) == 2]
+    as_one = sum(1 for _, t in moves if any(len(cl) == 2 and (
+        (region_iou(cl[0], t[0]) >= threshold and region_iou(cl[1], t[1]) >= threshold)) for cl in claims))
+    return {"changes": len(changes), "found": sum(found), "missed": len(changes) - sum(found),
+            "false_alarms": false_alarms, "moves": len(moves), "moves_as_one": as_one}

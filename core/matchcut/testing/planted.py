@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matchcut.color import REC709_LUMA
 from matchcut.testing.metrics import score_detections
 from matchcut.testing.photos import LINEAR_REC709, photo
 
@@ -29,10 +30,13 @@ class Pair:
     homography: np.ndarray | None = None  # A pixels -> B pixels
 
 
-def _textured_box(image: np.ndarray, size: int, rng: np.random.Generator, avoid: list, tries: int = 60):
-    """A box of side ``size`` where the picture has detail (an object, not a blank wall), away from others."""
+def _textured_box(image: np.ndarray, size: int, rng: np.random.Generator, avoid: list, tries: int | None = None,
+                  allowed: np.ndarray | None = None):
+    """A box of side ``size`` where the picture has detail (an object, not a blank wall), away from others;
+    with ``allowed`` ((H, W) bool), one that lies (97 % or more) where it is True."""
     import cv2
 
+    tries = tries or (60 if allowed is None else 600)
     luma = image.mean(-1)
     gx, gy = cv2.Sobel(luma, cv2.CV_32F, 1, 0), cv2.Sobel(luma, cv2.CV_32F, 0, 1)
     energy = np.sqrt(gx * gx + gy * gy)
@@ -42,6 +46,8 @@ def _textured_box(image: np.ndarray, size: int, rng: np.random.Generator, avoid:
     for _ in range(tries):
         x, y = int(rng.integers(m, w - size - m)), int(rng.integers(m, h - size - m))
         if any(abs(x - ax) < size + aw and abs(y - ay) < size + ah for ax, ay, aw, ah in avoid):
+            continue
+        if allowed is not None and allowed[y:y + size, x:x + size].mean() < 0.97:
             continue
         e = float(energy[y:y + size, x:x + size].mean())
         if e > best_e:
@@ -82,7 +88,7 @@ def make_pair(name: str, *, seed: int = 0, changes: tuple[str, ...] = CHANGES, s
     pair = Pair(a, b, homography=hom_ab)
     side = max(24, min(h, w) // 7)
     for kind in changes:
-        _plant(pair, kind, side, rng)
+        plant(pair, kind, side, rng)
     # Lighting: exposure and a white-balance shift; then noise (grain), in linear light.
     pair.b = pair.b * light * np.array([1.05, 1.0, 0.9], np.float32)
     pair.b = pair.b + rng.normal(0, noise, pair.b.shape).astype(np.float32) * np.sqrt(np.maximum(pair.b, 0) + 0.02)
@@ -105,9 +111,12 @@ def jpeg_round_trip(linear: np.ndarray, quality: int) -> np.ndarray:
     return convert(np.ascontiguousarray(back), SRGB_DISPLAY, LINEAR_REC709).astype(np.float32)
 
 
-def _plant(pair: Pair, kind: str, side: int, rng: np.random.Generator) -> None:
+def plant(pair: Pair, kind: str, side: int, rng: np.random.Generator, *, allowed: np.ndarray | None = None) -> None:
+    """Plant one change of ``kind`` (CHANGES) in ``pair.b``, a box of side ``side`` px where B has detail, away
+    from the boxes already planted, inside ``allowed`` ((H, W) bool; 97 %) when given; its box (two for a
+    move: from, to) and kind are appended to the pair's. Nothing is planted when no such box is found."""
     b = pair.b
-    box = _textured_box(b, side, rng, pair.boxes)
+    box = _textured_box(b, side, rng, pair.boxes, allowed=allowed)
     if box is None:
         return
     x, y, bw, bh = box
@@ -118,7 +127,7 @@ def _plant(pair: Pair, kind: str, side: int, rng: np.random.Generator) -> None:
     elif kind == "remove":  # a prop taken away: the area painted in from its surroundings
         _inpaint(pair, box)
     elif kind == "move":  # a prop moved: cut here, inpainted, pasted there
-        target = _textured_box(b, side, rng, pair.boxes + [box])
+        target = _textured_box(b, side, rng, pair.boxes + [box], allowed=allowed)
         if target is None:
             return
         piece = b[y:y + bh, x:x + bw].copy()
@@ -130,9 +139,9 @@ def _plant(pair: Pair, kind: str, side: int, rng: np.random.Generator) -> None:
         return
     elif kind == "recolour":  # a jacket in another colour: the hue turned, brightness kept
         patch = b[y:y + bh, x:x + bw]
-        luma = patch @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        luma = patch @ REC709_LUMA
         turned = patch[..., [2, 0, 1]] * 1.0
-        tl = turned @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        tl = turned @ REC709_LUMA
         b[y:y + bh, x:x + bw] = turned * (luma / np.maximum(tl, 1e-4))[..., None] * 0.6 + \
             np.array([0.5, 0.1, 0.05], np.float32) * luma[..., None] * 1.2
     pair.boxes.append(box)
@@ -209,11 +218,13 @@ def measure_quality(jpeg: int = 0, photos: tuple[str, ...] = PHOTOS, size: tuple
     for i, name in enumerate(photos):
         pair = make_pair(name, seed=seed + i, size=size, jpeg=jpeg)
         c = compare(pair.a, pair.b, person=False)
-        found, fp, missed = score_detections([r.box for r in c.regions], pair.boxes)
+        # A move is one region: its box where the prop is, its origin where it was (both planted boxes).
+        boxes = [r.box for r in c.regions] + [r.origin for r in c.regions if r.origin is not None]
+        found, fp, missed = score_detections(boxes, pair.boxes)
         q.planted += found + missed
         q.found += found
         q.false_positives += fp
-        q.detections += len(c.regions)
+        q.detections += len(boxes)
         boxes = ssim_regions(c.aligned_a, c.display_b, c.valid)
         found, fp, _ = score_detections(boxes, pair.boxes)
         q.baseline_found += found

@@ -50,8 +50,11 @@ class ContinuityTool(Tool):
                 help="as a fraction of the frame", cli_help="Smallest region, a fraction of the frame."),
         Control("person", "bool", True, label="Person or set", help="tell wardrobe and hair from the set (zoo models)",
                 cli_help="Look for a person (wardrobe/hair vs set)."),
-        Control("refine", "bool", True, label="Dense refinement", help="correct parallax the homography misses",
-                cli_help="Correct parallax the homography misses."),
+        Control("refine", "bool", True, label="Align with depth",
+                help="align per pixel, so a scene with depth seen from another camera position (parallax, a "
+                     "camera move) lines up; what A cannot see is marked not comparable; off: one homography "
+                     "(a flat scene or a locked-off camera)",
+                cli_help="Align per pixel with depth (off: one homography)."),
         Control("patch", "int", None, min=1, label="Patch region", ui="followup",
                 help="rebuild this region (its number in the report) of B from A; writes outputs main and patch",
                 cli_help="Rebuild this region (its number in the report) from A."),
@@ -177,11 +180,15 @@ class ContinuityTool(Tool):
             emit("info", message=f"{label}: A is {pa.width}x{pa.height}, B {pb.width}x{pb.height}; A is aligned onto "
                  "B's frame and regions are in B's pixels")
         c = compare(a, b, sensitivity=self.values["sensitivity"], min_area=self.values["min_area"],
-                    refine=self.values["refine"], person=self.values["person"], device=job.device,
-                    where=label, warn=lambda m: emit("warning", message=m))
+                    alignment="depth" if self.values["refine"] else "homography", person=self.values["person"],
+                    device=job.device, where=label, warn=lambda m: emit("warning", message=m))
         info = comparison_dict(c, label, pa.source or a_path, pb.source or b_path, fa, fb)
+        hidden = info["not_comparable"]
         emit("info", message=f"{label}: {len(c.regions)} region(s) flagged; alignment {c.alignment.inliers} of "
-             f"{c.alignment.matches} matches")
+             f"{c.alignment.matches} matches ({c.alignment.stats.get('model', 'homography')}); not comparable: "
+             f"{100 * hidden['outside_a']:.0f} % beyond A's frame, {100 * hidden['occluded']:.0f} % hidden from A")
+        if c.sharpness.get("note"):
+            emit("info", message=f"{label}: {c.sharpness['note']}")
         return c, info, a, b, pb
 
     def _path_map(self, job: JobSpec) -> PathMap:

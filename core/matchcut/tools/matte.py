@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 
 
 
+#: A clean plate is from another camera position when its screen detail is offset by at least CLEAN_OFFSET px
+#: with a phase-correlation peak of at least CLEAN_RESPONSE; lit or exposed otherwise when its colour difference
+#: is more than CLEAN_Z noise sigmas off the plate's screen.
+CLEAN_OFFSET = 2.0
+CLEAN_RESPONSE = 0.1
+CLEAN_Z = 4.0
+
+
 class MatteTool(Tool):
     """Matte, premultiplied foreground and comp of every frame: input "plate"; outputs matte/foreground/comp."""
 
@@ -33,26 +41,39 @@ class MatteTool(Tool):
                 help="the screen's scene-linear [r, g, b]; empty: picked from the frame border",
                 cli_help="The screen colour r,g,b (default: automatic)."),
         Control("uneven", "bool", True, label="Uneven screen",
-                help="key against a smooth surface fitted to the screen, so a gradient across it still keys",
-                flag="--uneven/--even", cli_help="Key against a surface fitted to an uneven screen."),
+                help="key against the screen's own colour at every pixel (fitted to the screen, filled in under "
+                     "the subject), so falloff, two lamps and folds still key; off: one flat colour",
+                flag="--uneven/--even", cli_help="Key against a model of the uneven screen (--even: one colour)."),
+        Control("despot", "float", 0.12, min=0.0, max=0.5, label="Despot",
+                help="isolated spots on the screen up to this size (fraction of the frame's short side) are taken "
+                     "out of the matte: tracking markers, dust; 0: keep them",
+                cli_help="Remove isolated spots (tracking markers) up to this fraction of the short side (0: off)."),
+        Control("share_screen", "bool", True, label="Share screen model",
+                help="one screen model for the frames where the camera holds (the matte does not chatter with "
+                     "the noise); a frame whose screen differs (camera move, light change) gets its own",
+                flag="--share-screen/--screen-per-frame",
+                cli_help="Share one screen model while the camera holds (--screen-per-frame: fit every frame)."),
         Control("black_point", "float", 0.0, min=0.0, max=1.0, label="Black point",
                 help="matte values at or below this become 0 (crush the screen)", cli_help="Matte black point, 0 to 1."),
         Control("white_point", "float", 1.0, min=0.0, max=1.0, label="White point",
                 help="matte values at or above this become 1 (fill the subject)", cli_help="Matte white point, 0 to 1."),
         Control("softness", "float", 0.0, min=0.0, max=50.0, label="Edge softness", help="matte blur sigma in pixels",
                 cli_help="Edge softness (blur sigma, pixels)."),
-        Control("despill", "choice", "average", choices=("average", "limit", "none"), label="Despill",
-                help="average: screen channel limited to the mean of the others; limit: to the larger of them",
-                cli_help="average, limit or none."),
+        Control("despill", "choice", "screen", choices=("screen", "average", "limit", "none"), label="Despill",
+                help="screen: the screen model's own colour taken out where the subject leads; average: screen "
+                     "channel limited to the mean of the others; limit: to the larger of them",
+                cli_help="screen, average, limit or none."),
         Control("despill_amount", "float", 1.0, min=0.0, max=1.0, label="Despill amount", cli_help="0 to 1."),
         Control("refine", "choice", "guided", choices=("none", "guided", "closed-form"), label="Person edge",
                 help="guided filter (fast) or closed-form matting on an automatic trimap (slow, best hair)",
                 cli_help="Person edge: none, guided or closed-form."),
         Control("temporal", "float", 0.6, min=0.0, max=0.95, label="Temporal smoothing",
-                help="person mode: how much a static edge leans on the previous frame's matte (0: none)",
-                cli_help="Person temporal smoothing, 0 to 0.95."),
+                help="how much a static edge leans on the previous frame (0: none): person mode on its matte, "
+                     "screen mode on the plate it keys, where the plate changed no more than its noise",
+                cli_help="Temporal smoothing of static edges, 0 to 0.95."),
         Control("decontaminate", "bool", True, label="Decontaminate edges",
-                help="estimate the foreground's own colour where the matte is partial", cli_help="Estimate edge colours."),
+                help="the foreground's own colour where the matte is partial: the screen model taken out "
+                     "(screens), estimated by pymatting (people)", cli_help="Estimate edge colours."),
         Control("light_wrap", "float", 0.0, min=0.0, max=2.0, label="Light wrap",
                 help="how much of the new background spills onto the subject's edge",
                 cli_help="Light wrap amount, 0 to 2."),
@@ -79,7 +100,9 @@ class MatteTool(Tool):
               help="A background plate (pattern or still) or a flat colour r,g,b."),
         Input("garbage", "frames", label="Garbage matte", help="A garbage matte: where it is white, never foreground."),
         Input("holdout", "frames", label="Holdout matte", help="A holdout matte: where it is white, always foreground."),
-        Input("clean_plate", "frames", label="Clean plate", help="The screen without the subject (screen mode)."),
+        Input("clean_plate", "frames", label="Clean plate",
+              help="The screen without the subject, same camera position and light (screen mode); one frame or a "
+                   "sequence."),
     )
     output_specs = (
         Output("foreground", "plate", label="Foreground", help="Write the premultiplied foreground RGBA here."),
@@ -101,7 +124,12 @@ class MatteTool(Tool):
         self.device: Any = None
         self._emit: Emit = lambda *a, **k: None
         self._previous: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._steady: tuple[int, np.ndarray] | None = None  # screen mode: (frame, the steadied plate it keyed)
         self._warned: set[str] = set()
+        self.model: Any = None  # the shot's shared screen model (matte.screen.ScreenModel)
+        self._first: int = 0
+        self._held: dict[str, int] = {}  # inputs that are one frame of a sequence: name -> that frame
+        self._still: set[str] = set()  # inputs that are one file
 
     def check(self, job: JobSpec) -> None:
         super().check(job)
@@ -141,6 +169,8 @@ class MatteTool(Tool):
             frames = list(getattr(source, "frames", []) or [])
             if parse_pattern(job.input_path(name)).is_sequence and len(frames) == 1:
                 held[name] = frames[0]
+        self._held = dict(held)
+        self._still = {n for n in job.inputs if n != "plate" and not parse_pattern(job.input_path(n)).is_sequence}
         return [WorkItem(f, {n: [held.get(n, f)] for n in job.inputs},
                          {n: Path(p.path_for(f)) for n, p in outputs.items()}) for f in job_frames(job)]
 
@@ -162,8 +192,12 @@ class MatteTool(Tool):
         """The decided mode and what it runs, for the provenance."""
         if self.mode == "screen":
             color = "clean plate" if "clean_plate" in job.inputs else [round(float(c), 6) for c in self.screen[1]]
-            return {"mode": "screen", "keyer": "color-difference", "screen": self.screen[0] if self.screen else
-                    "from clean plate", "screen_color": color, "chosen": self.why}
+            v = self.values
+            model = ("clean plate" if "clean_plate" in job.inputs else "flat colour" if not v["uneven"]
+                     else f"fitted on frame {job_frames(job)[0]}, " + ("shared while the camera holds"
+                                                                      if v["share_screen"] else "refitted per frame"))
+            return {"mode": "screen", "keyer": "screen-model", "screen": self.screen[0] if self.screen else
+                    "from clean plate", "screen_color": color, "screen_model": model, "chosen": self.why}
         return {"mode": "person", "refine": self.values["refine"], "chosen": self.why}
 
     def _person_models(self) -> list:
@@ -212,7 +246,88 @@ class MatteTool(Tool):
         self._decide(job)
         if v["mode"] == "auto":
             emit("info", message=f"matte: {self.why}")
-        self._previous = None
+        self._previous = self._steady = None
+        self.model = self._shared_model(job) if self.mode == "screen" else None
+
+    def _read_first(self, job: JobSpec, name: str) -> Plate:
+        """Input ``name``'s plate for the job's first frame (or its one held frame)."""
+        from matchcut.frames import open_source
+
+        frame = self._held.get(name, job_frames(job)[0])
+        return open_source(job.input_path(name)).read(frame, job.nonfinite)
+
+    def _shared_model(self, job: JobSpec) -> Any:
+        """The shot's screen model, from its first frame, once per job (so a resumed job keys as the first run
+        did): the clean plate's (checked against the plate: size, camera position, light), or fitted to the first
+        frame's screen (never where its garbage or holdout matte is), or one flat colour (--even)."""
+        from matchcut.matte.keying import screen_model
+        from matchcut.matte.shot import not_screen
+
+        v = self.values
+        self._first = job_frames(job)[0]
+        rgb = self._working(self._read_first(job, "plate"))
+        if "clean_plate" in job.inputs:
+            plate = self._read_first(job, "clean_plate")
+            clean = self._working(plate)
+            self._check_clean(rgb, clean, plate.source or job.input_path("clean_plate"))
+            color = v["screen_color"][:3] if v["screen_color"] is not None else None
+            model = screen_model(rgb, screen_color=color, clean_plate=clean)
+            self.screen = (model.screen, model.color)
+            return model
+        h, w = rgb.shape[:2]
+        masks = {n: self._read_first(job, n) for n in ("garbage", "holdout") if n in job.inputs}
+        return screen_model(rgb, screen_color=[float(c) for c in self.screen[1]], uneven=v["uneven"],
+                            exclude=not_screen(masks, h, w), frame=self._first)
+
+    def _check_clean(self, rgb: np.ndarray, clean: np.ndarray, where: str) -> None:
+        """ShapeMismatchError when the clean plate is of another size or from another camera position, or lit
+        otherwise, naming the file and what was measured."""
+        from matchcut.errors import ShapeMismatchError
+        from matchcut.matte.keying import estimate_screen_color
+        from matchcut.matte.screen import clean_plate_fit
+
+        if clean.shape[:2] != rgb.shape[:2]:
+            raise ShapeMismatchError(f"{where} (clean plate): it is {clean.shape[1]}x{clean.shape[0]}, the plate "
+                                     f"{rgb.shape[1]}x{rgb.shape[0]}; a clean plate must be the plate's size")
+        screen, color = estimate_screen_color(clean)
+        z, (dx, dy), response = clean_plate_fit(rgb, clean, screen, color)
+        if response >= CLEAN_RESPONSE and max(abs(dx), abs(dy)) >= CLEAN_OFFSET:
+            raise ShapeMismatchError(f"{where} (clean plate): it is from another camera position (its screen's "
+                                     f"tape and seams are offset by {dx:+.1f}, {dy:+.1f} px from the plate's); shoot "
+                                     "it locked off with the plate, or key without it")
+        if z > CLEAN_Z:
+            raise ShapeMismatchError(f"{where} (clean plate): its screen does not match the plate's (the colour "
+                                     f"difference is {z:.1f} noise sigmas off where the plate shows the screen): "
+                                     "another set-up, light or exposure; key without it")
+
+    def _frame_model(self, item: WorkItem, rgb: np.ndarray, plates: dict[str, list[Plate]]) -> Any:
+        """This frame's screen model: the shared one (extended where this frame shows screen the first frame
+        did not), unless the frame's screen differs from it (camera move, light change) or sharing is off: then
+        one fitted to this frame. A clean plate sequence gives each frame its own clean plate."""
+        from matchcut.matte.keying import screen_model
+        from matchcut.matte.screen import frame_model
+        from matchcut.matte.shot import not_screen
+
+        v = self.values
+        if "clean_plate" in plates:
+            if "clean_plate" in self._held or "clean_plate" in self._still or item.frame == self._first:
+                return self.model
+            clean = self._working(plates["clean_plate"][0])
+            color = v["screen_color"][:3] if v["screen_color"] is not None else [float(c) for c in self.model.color]
+            return screen_model(rgb, screen_color=color, clean_plate=clean)
+        if not v["uneven"] or item.frame == self._first:
+            return self.model
+        h, w = rgb.shape[:2]
+        exclude = not_screen({n: plates[n][0] for n in ("garbage", "holdout") if n in plates}, h, w)
+        if v["share_screen"]:
+            model, z = frame_model(self.model, rgb, exclude=exclude, frame=item.frame)
+            if model.source != self.model.source:  # refitted on this frame
+                self._warn(f"frame {item.frame}: the screen differs from frame {self._first}'s ({z:.1f} noise "
+                           "sigmas: the camera moved or the light changed); frames like it are keyed with their own "
+                           "screen model", item.frame, once="screen_moved")
+            return model
+        return screen_model(rgb, screen_color=[float(c) for c in self.model.color], exclude=exclude,
+                            frame=item.frame)
 
     def _space(self, plate: Plate) -> str:
         from matchcut.color import plate_colorspace, resolve_colorspace
@@ -240,11 +355,17 @@ class MatteTool(Tool):
         space = self._space(plate)
         rgb = self._working(plate)
         h, w = rgb.shape[:2]
+        model = None
         if self.mode == "screen":
-            clean = self._working(plates["clean_plate"][0]) if "clean_plate" in plates else None
-            alpha, screen = key_frame(rgb, v, self.screen, clean)
+            from matchcut.matte.screen import steady_plate
+
+            model = self._frame_model(item, rgb, plates)
+            keyed = rgb
+            if self._steady is not None and self._steady[0] == item.frame - 1:
+                keyed = steady_plate(self._steady[1], rgb, model, v["temporal"])
+            self._steady = (item.frame, keyed)
+            alpha = key_frame(keyed, v, model)
         else:
-            screen = None
             alpha, present, self._previous = person_frame(rgb, v, self.device, item.frame, self._previous)
             if not present:
                 self._warn(f"frame {item.frame}: no person found (no face the detector and face mesh agree on); "
@@ -253,7 +374,7 @@ class MatteTool(Tool):
         background = None
         if "comp" in item.outputs or v["match"] or v["light_wrap"] > 0:
             background = self._background(plates, h, w)
-        fg_premult, comp = finish_frame(rgb, alpha, screen, v, background, want_comp="comp" in item.outputs)
+        fg_premult, comp = finish_frame(rgb, alpha, model, v, background, want_comp="comp" in item.outputs)
         out: dict[str, Plate] = {}
         if "matte" in item.outputs:
             out["matte"] = plate.with_pixels(alpha[..., None], ("A",))
