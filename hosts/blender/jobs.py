@@ -13,6 +13,7 @@ import shutil
 from . import strips as strip_math
 from .client import jobs as client_jobs
 from .client import tools as described
+from .client.regions import region_label, region_of
 
 JOB_FILE = "job.json"
 #: Device choices in the preferences -> the job's ``device.provider``.
@@ -139,9 +140,7 @@ def read_regions(path):
     plans = []
     for i, comparison in enumerate(data.get("comparisons") or []):
         for region in comparison.get("regions") or []:
-            label = "#%s %s (%s) %.2f" % (region.get("id"), region.get("category", "?"), region.get("on", "?"),
-                                          float(region.get("score") or 0.0))
-            plans.append((i, region, label[:63]))
+            plans.append((i, region, region_label(region_of(region))))
     return plans
 
 

@@ -2,7 +2,8 @@
 
 ``worker``: find the executable, ask it questions, run and cancel a job; ``events``: a job's state from its
 JSON-lines events; ``jobs``: job files; ``tools``: the tools' descriptions and what a host derives from them;
-``farm``: a job sent to the studio's render farm instead, and the farm's job id.
+``farm``: a job sent to the studio's render farm instead, and the farm's job id; ``regions``: what a
+continuity report flags, as one line or a marker label per region.
 """
 
 #: The `matchcut tools --json` format this client reads (core: matchcut.tools.description.DESCRIPTION_VERSION).

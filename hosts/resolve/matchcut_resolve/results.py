@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import media, timing
 from matchcut_resolve.client import tools
+from matchcut_resolve.client.regions import region_line, region_of
 
 #: The media pool bin results are imported into.
 BIN_NAME = "Matchcut"
@@ -90,16 +91,6 @@ def cdl_not_fitting(message: Optional[str], param: str) -> bool:
         "not close enough to a CDL" in message  # type: ignore[operator]
 
 
-def _region_line(region: Dict[str, Any]) -> str:
-    box = region.get("box") or []
-    where = " at x {} y {}, {}x{} px".format(*box) if len(box) == 4 else ""
-    on = region.get("on")
-    on_text = " on {}".format(on) if on and on != "unknown" else ""
-    pair = " (with #{})".format(region["pair"]) if region.get("pair") is not None else ""
-    return "#{} {}{}{}{} (score {:.2f})".format(region.get("id"), region.get("category", "change"), pair, on_text,
-                                             where, float(region.get("score") or 0.0))
-
-
 def continuity_markers(data: Dict[str, Any], b_range: timing.SourceRange, report: str, json_path: str,
                        a_name: str = "A", b_name: str = "B", tool: str = "") -> List[Dict[str, Any]]:
     """One marker per compared cut of a continuity JSON (matchcut_continuity 1): at B's compared frame, mapped
@@ -116,7 +107,7 @@ def continuity_markers(data: Dict[str, Any], b_range: timing.SourceRange, report
             b_range.timing.record_start - b_range.timing.timeline_start
         if regions:
             name = "Matchcut continuity: {} region(s)".format(len(regions))
-            note = "{} vs {}: ".format(a_name, b_name) + "; ".join(_region_line(r) for r in regions)
+            note = "{} vs {}: ".format(a_name, b_name) + "; ".join(region_line(region_of(r)) for r in regions)
         else:
             name = "Matchcut continuity: no differences"
             note = "{} vs {}: nothing flagged at this sensitivity".format(a_name, b_name)

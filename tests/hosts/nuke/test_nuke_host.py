@@ -512,7 +512,8 @@ def test_continuity_regions_become_text_overlays_node_lines_and_a_sticky_note(ho
     assert [t.name() for t in texts] == ["matchcut_region_{}".format(r["id"]) for r in found]
     x, y, w, h = found[0]["box"]
     assert texts[0]["box"].value() == [x, 224 - (y + h), x + w, 224 - y]
-    assert texts[0]["message"].value() == "#{} {} {:.2f}".format(found[0]["id"], found[0]["category"], found[0]["score"])
+    assert texts[0]["message"].value() == "#{} {} ({}) {:.2f}".format(found[0]["id"], found[0]["category"],
+                                                                    found[0]["on"], found[0]["score"])
     assert texts[0]["disable"]._expr == "!parent.show_regions"
     assert group.node("matchcut_regions").input(0) is texts[-1] and texts[0].input(0).Class() == "Input"
     lines = group["regions"].value().splitlines()

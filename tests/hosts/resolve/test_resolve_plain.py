@@ -242,12 +242,13 @@ def test_actions_markers_and_free_frames():
                                                 timeline_start=86400))
     data = {"matchcut_continuity": 1, "comparisons": [
         {"label": "A / B", "a": {"frame": 1050}, "b": {"frame": 1011},
-         "regions": [{"id": 1, "box": [10, 20, 30, 40], "score": 0.9, "category": "moved", "on": "person", "pair": 2},
-                     {"id": 2, "box": [50, 20, 30, 40], "score": 0.8, "category": "moved", "on": "set", "pair": 1}]},
+         "regions": [{"id": 1, "box": [10, 20, 30, 40], "score": 0.9, "category": "moved", "on": "person",
+                      "origin": [50, 20, 30, 40]},
+                     {"id": 2, "box": [50, 60, 30, 40], "score": 0.8, "category": "changed", "on": "set"}]},
         {"label": "C / D", "a": {"frame": 1}, "b": {"frame": 1015}, "regions": []}]}
     first, second = results.continuity_markers(data, rng, "/r/index.html", "/r/c.json", "sh010", "sh020")
     assert first["frame"] == 10 and first["color"] == "Red" and second["frame"] == 14 and second["color"] == "Green"
-    assert "#1 moved (with #2) on person at x 10 y 20, 30x40 px (score 0.90)" in first["note"]
+    assert "#1 moved 0.90 on person at x 10 y 20, 30x40 px, from x 50 y 20; #2 changed 0.80" in first["note"]
     assert json.loads(first["custom_data"])["regions"][1]["id"] == 2
     big = dict(data, comparisons=[dict(data["comparisons"][0], regions=data["comparisons"][0]["regions"] * 200)])
     custom = json.loads(results.continuity_markers(big, rng, "/r", "/j")[0]["custom_data"])
