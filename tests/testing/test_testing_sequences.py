@@ -32,3 +32,15 @@ def test_baselines_on_still_frames():
     np.testing.assert_allclose(baselines.blend(a, b, 0.25), 0.75 * a, atol=1e-7)
     assert np.abs(baselines.dis_flow(img, img)).max() < 0.05  # nothing moved
     np.testing.assert_allclose(baselines.dis_interpolate(img, img, 0.5), img, atol=0.02)
+
+
+def test_minterpolate_returns_the_in_betweens_at_the_times_asked():
+    img = photo("astronaut", colorspace="srgb")
+    frames = [warped_frame(img, (64, 96), t, wobble=0.0, pan=(2.0, 0.0)) for t in (0, 2, 4, 6)]
+    every = baselines.minterpolate(frames, 2)
+    assert len(every) >= 5 and every[0].shape == (64, 96, 3) and every[0].dtype == np.float32
+    assert np.abs(every[2] - frames[1]).mean() < 2 / 255  # output 2 lies at input 1: the frame itself, 8-bit
+    mid = baselines.minterpolate_between(*frames, [0.5])[0]
+    truth = warped_frame(img, (64, 96), 3, wobble=0.0, pan=(2.0, 0.0))
+    blend = 0.5 * (frames[1] + frames[2])
+    assert np.abs(mid - truth)[8:-8, 8:-8].mean() < np.abs(blend - truth)[8:-8, 8:-8].mean()

@@ -138,7 +138,7 @@ def test_fill_across_a_cut_holds_the_nearer_frame(tmp_path, img):
 
 def test_controls_describe_every_parameter_and_bad_values_are_refused(tmp_path, img):
     names = [c["name"] for c in get_tool("fill").describe()["controls"]]
-    assert names == ["repair", "model", "flash_threshold", "cut_threshold", "depth", "ensemble"]
+    assert names == ["repair", "model", "flash_threshold", "cut_threshold", "depth", "ensemble", "quality"]
     _write(tmp_path, img, frames=range(1001, 1004))
     with pytest.raises(SettingError, match="model"):
         run_job(get_tool("fill"), _job(tmp_path, model="degrain-small"), ListSink())

@@ -118,3 +118,21 @@ def test_cli_retime_and_the_same_job_through_run(tmp_path, img, zoo_model):
     assert proc.returncode == 0, proc.stderr
     done = [json.loads(line) for line in proc.stdout.splitlines()][-1]
     assert done["frames_skipped"] == 5  # the same job and parameters: the CLI's frames are resumed
+
+
+@pytest.mark.zoo
+def test_preview_quality_from_the_cli_marks_its_frames_and_names_the_model_it_ran(tmp_path, img, zoo_model):
+    zoo_model("rife-hdv3")
+    _write(tmp_path, img)
+    proc = subprocess.run([sys.executable, "-m", "matchcut", "retime", "--input", str(tmp_path / "plates/p.####.exr"),
+                           "--output", str(tmp_path / "out/o.####.exr"), "--speed", "0.5", "--quality", "preview",
+                           "--device", "cpu", "--events", "jsonl"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert any(e["event"] == "info" and "preview quality: rife-hdv3's motion" in e["message"] for e in events)
+    meta = read_metadata(tmp_path / "out/o.1002.exr")
+    assert meta["matchcut:rebuilt"].endswith("at t=0.5000 (preview quality)")
+    assert meta["matchcut/model"].startswith("rife-hdv3") and json.loads(meta["matchcut/params"])["quality"] == "preview"
+    made = color.convert(read_plate(tmp_path / "out/o.1002.exr").pixels, color.SCENE_LINEAR, color.SRGB_DISPLAY)
+    truth = warped_frame(img, SIZE, 1)
+    assert psnr(made, truth) > psnr(0.5 * (warped_frame(img, SIZE, 0) + warped_frame(img, SIZE, 2)), truth) + 3

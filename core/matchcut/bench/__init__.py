@@ -26,6 +26,7 @@ BENCHMARKS = {
     "matte": "matchcut.bench.matte:bench_matte",
     "continuity": "matchcut.bench.continuity:bench_continuity",
     "retime": "matchcut.bench.retime:bench_retime",
+    "preview": "matchcut.bench.retime:bench_preview",
     "match": "matchcut.bench.match:bench_match",
     "farm": "matchcut.bench.farm:bench_farm",
 }

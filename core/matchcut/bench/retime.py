@@ -69,3 +69,72 @@ def bench_retime(quick: bool = False) -> Result:
     res.notes.append(f"Threads: {settings.threads()}. Peak RSS is the benchmark process's high-water mark after "
                      "each row (it only grows), so a row's own peak is at most its figure.")
     return res
+
+
+#: Frame sizes (H, W) of the preview benchmark: the issue's two, a scope and a 720p frame.
+PREVIEW_SIZES = ((272, 640), (720, 1280))
+#: The rebuilt frames: one dropped frame (t = 0.5), then a run of three (t = 0.25, 0.5, 0.75), as in the fill and
+#: retime quality run: (left, right, in-between source frames).
+PREVIEW_GAPS = ((0, 2, (1,)), (4, 8, (5, 6, 7)))
+
+
+def bench_preview(quick: bool = False) -> Result:
+    """Seconds per rebuilt frame and PSNR against the true frames, on the layered sequence (a real photo panning
+    and swirling with another crossing it), for FFmpeg's minterpolate (the baseline, through PyAV), the preview
+    quality and the final quality of fill (rife-hdv3, 4-run ensemble) and retime (rife-4.25), in one run."""
+    import time
+
+    from matchcut.retime import preview
+    from matchcut.retime.blend import interpolate_display
+    from matchcut.testing.baselines import minterpolate, minterpolate_between
+    from matchcut.testing.metrics import psnr
+    from matchcut.testing.photos import photo
+    from matchcut.testing.sequences import layered_frame
+
+    back, front = photo("astronaut", colorspace="srgb"), photo("chelsea", colorspace="srgb")
+    cpu = {"provider": "cpu"}
+    res = Result("preview", "Fill/retime quality levels on CPU against FFmpeg's minterpolate, per rebuilt frame "
+                            "(same frames, one run)",
+                 ["size", "method", "s / rebuilt frame", "time vs minterpolate", "PSNR dB", "PSNR vs minterpolate"])
+    methods = {
+        "preview (rife-hdv3 motion at half size, once per pair)":
+            lambda s, a, b, t: preview.interpolate_preview(a, b, t, preview.PREVIEW_MODEL, cpu)[0],
+        "final, retime default (rife-4.25)": lambda s, a, b, t: interpolate_display(a, b, t, "rife-4.25", cpu),
+        "final, fill default (rife-hdv3, 4-run ensemble)":
+            lambda s, a, b, t: interpolate_display(a, b, t, "rife-hdv3", cpu, ensemble=4),
+    }
+    for size in PREVIEW_SIZES[:1] if quick else PREVIEW_SIZES:
+        seq = {k: layered_frame(back, front, size, k) for k in range(-4, 13)}
+        label = f"{size[1]}x{size[0]}"
+        # minterpolate makes every in-between of its input run; its time is charged per in-between it made
+        start, made, scores = time.perf_counter(), 0, []
+        for left, right, inside in PREVIEW_GAPS:
+            gap = right - left
+            frames = [seq[left - gap], seq[left], seq[right], seq[right + gap]]
+            made += len(minterpolate(frames, gap)) - len(frames)
+        spent = time.perf_counter() - start
+        for left, right, inside in PREVIEW_GAPS:
+            gap = right - left
+            got = minterpolate_between(seq[left - gap], seq[left], seq[right], seq[right + gap],
+                                       [(k - left) / gap for k in inside])
+            scores += [psnr(g, seq[k]) for g, k in zip(got, inside)]
+        base_s, base_db = spent / max(made, 1), float(np.mean(scores))
+        res.rows.append([label, "FFmpeg minterpolate (mci, aobmc, bidir, vsbmc)", f"{base_s:.3f}", "1.00x (baseline)",
+                         f"{base_db:.2f}", "+0.00 dB"])
+        for name, fn in methods.items():
+            preview._motions.clear()
+            fn(size, seq[0], seq[2], 0.5)  # warm-up: the model's session
+            preview._motions.clear()
+            start, scores = time.perf_counter(), []
+            for left, right, inside in PREVIEW_GAPS:
+                for k in inside:
+                    scores.append(psnr(fn(size, seq[left], seq[right], (k - left) / (right - left)), seq[k]))
+            seconds = (time.perf_counter() - start) / len(scores)
+            db = float(np.mean(scores))
+            res.rows.append([label, name, f"{seconds:.3f}", f"{seconds / base_s:.2f}x", f"{db:.2f}",
+                             f"{db - base_db:+.2f} dB"])
+    res.notes.append("Frames: matchcut.testing.sequences.layered_frame (astronaut panning and swirling, chelsea "
+                     "crossing it), a dropped frame and a run of three rebuilt (4 frames a size); minterpolate "
+                     "gets the frames one gap before and after (its motion search looks both ways) and its time "
+                     "is divided by the in-betweens it made; ours include the model's first run on each pair.")
+    return res

@@ -51,21 +51,28 @@ _FLIPS = {1: ((False, False),), 2: ((False, False), (True, False)),
 
 
 def interpolate_display(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any = None,
-                        depth: int = DEFAULT_DEPTH, ensemble: int = 1) -> np.ndarray:
+                        depth: int = DEFAULT_DEPTH, ensemble: int = 1, quality: str = "final") -> np.ndarray:
     """The frame at ``t`` between two (H, W, 3) float32 sRGB-encoded display frames in [0, 1]; any timestep
     with a timestep model, recursive halving (to within 2**-depth) with a middle-frame-only model.
 
     ensemble: 1, 2 or 4 runs on mirrored copies of the pair, flipped back and averaged (test-time
     augmentation): the network's left/right and up/down biases cancel; costs that many model runs.
+    quality: "final", or "preview" (``matchcut.retime.preview``: the motion at a fraction of the size, once per
+    pair; ``depth`` and ``ensemble`` are not used).
     """
-    return interpolate_display_alpha(frame0, frame1, t, model, device, depth, ensemble)[0]
+    return interpolate_display_alpha(frame0, frame1, t, model, device, depth, ensemble, quality=quality)[0]
 
 
 def interpolate_display_alpha(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, device: Any = None,
                               depth: int = DEFAULT_DEPTH, ensemble: int = 1, alpha0: np.ndarray | None = None,
-                              alpha1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                              alpha1: np.ndarray | None = None,
+                              quality: str = "final") -> tuple[np.ndarray, np.ndarray | None]:
     """``interpolate_display`` that also carries channels ``alpha0``/``alpha1`` ((H, W, C) float32 each, or
     None) with the model's own flow and weight. Returns (frame (H, W, 3), carried (H, W, C) or None)."""
+    from matchcut.retime.preview import check_quality, interpolate_preview
+
+    if check_quality(quality) == "preview":
+        return interpolate_preview(frame0, frame1, t, model, device, alpha0, alpha1)
     if ensemble not in _FLIPS:
         raise SettingError("ensemble", f"expected one of {ENSEMBLES}, got {ensemble}")
     frames, carried = [], []
@@ -120,7 +127,8 @@ def _rgb_index(channels: tuple[str, ...]) -> list[int]:
 
 
 def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = None,
-                       depth: int = DEFAULT_DEPTH, ensemble: int = 1) -> tuple[np.ndarray, list[str]]:
+                       depth: int = DEFAULT_DEPTH, ensemble: int = 1,
+                       quality: str = "final") -> tuple[np.ndarray, list[str]]:
     """The in-between of two Plates at ``t`` in (0, 1), in plate0's colour space and channel layout.
 
     Plates: float32 (H, W, C >= 3), one size, same channels, any OCIO colour space (the file's, else EXR
@@ -151,7 +159,7 @@ def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = No
         alpha0 = np.ascontiguousarray(plate0.pixels[..., ai:ai + 1], dtype=np.float32)
         alpha1 = np.ascontiguousarray(plate1.pixels[..., ai:ai + 1], dtype=np.float32)
     mid, alpha = interpolate_display_alpha(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device,
-                                           depth, ensemble, alpha0, alpha1)
+                                           depth, ensemble, alpha0, alpha1, quality=quality)
     mid = mid * np.float32(scale)
     out = np.array(plate0.pixels if t < 0.5 else plate1.pixels, dtype=np.float32, copy=True)
     out[..., rgb] = color.convert(mid, color.SRGB_DISPLAY, space)

@@ -66,32 +66,43 @@ def layered_matte(size: tuple[int, int], time: float, *, velocity: tuple[float, 
 
 def measure_quality(photos: tuple[str, ...] = ("astronaut", "coffee"), size: tuple[int, int] = (256, 320),
                     models: tuple[str, ...] = ("rife-4.25", "rife-hdv3"), device=None,
-                    foreground: str = "chelsea", ensembles: tuple[int, ...] = (4,)) -> dict[str, dict[str, Any]]:
+                    foreground: str = "chelsea", ensembles: tuple[int, ...] = (4,),
+                    peers: bool = False) -> dict[str, dict[str, Any]]:
     """Method -> {"psnr", "ssim", "frames", "per_frame"}: scores of every rebuilt frame against the dropped
     original (display values), over ``photos`` as backgrounds of ``layered_frame`` (a swirl-panned
     photo with a piece of ``foreground`` crossing it) and the gaps in GAPS (one dropped frame, then a run of
     three), for each model (alone, and as a flip ensemble of each size in ``ensembles``, named e.g.
-    "rife-hdv3 x4") and the two baselines, all on the same frames in one run."""
+    "rife-hdv3 x4") and the two baselines, all on the same frames in one run. ``peers``: also FFmpeg's
+    minterpolate (given the frames one gap before and after) and the preview quality."""
     from matchcut.retime.blend import interpolate_display
     from matchcut.testing import baselines
     from matchcut.testing.metrics import psnr, ssim
     from matchcut.testing.photos import photo
 
-    methods = {"50/50 blend": baselines.blend, "DIS flow + warp": baselines.dis_interpolate}
+    methods = {"50/50 blend": lambda a, b, t, seq: baselines.blend(a, b, t),
+               "DIS flow + warp": lambda a, b, t, seq: baselines.dis_interpolate(a, b, t)}
+    if peers:
+        from matchcut.retime.preview import PREVIEW_MODEL
+
+        methods["FFmpeg minterpolate"] = lambda a, b, t, seq: baselines.minterpolate_between(*seq, [t])[0]
+        methods["preview"] = lambda a, b, t, seq: interpolate_display(a, b, t, PREVIEW_MODEL, device, quality="preview")
     for model in models:
-        methods[model] = lambda a, b, t, m=model: interpolate_display(a, b, t, m, device)
+        methods[model] = lambda a, b, t, seq, m=model: interpolate_display(a, b, t, m, device)
         for n in ensembles:
-            methods[f"{model} x{n}"] = lambda a, b, t, m=model, n=n: interpolate_display(a, b, t, m, device, ensemble=n)
+            methods[f"{model} x{n}"] = lambda a, b, t, seq, m=model, n=n: interpolate_display(a, b, t, m, device,
+                                                                                              ensemble=n)
     scores: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
     for name in photos:
         img, front = photo(name, colorspace="srgb"), photo(foreground, colorspace="srgb")
         for left, right in GAPS:
-            f0, f1 = layered_frame(img, front, size, left), layered_frame(img, front, size, right)
+            gap = right - left
+            seq = [layered_frame(img, front, size, k) for k in (left - gap, left, right, right + gap)]
+            f0, f1 = seq[1], seq[2]
             for k in range(left + 1, right):
                 truth = layered_frame(img, front, size, k)
                 t = (k - left) / (right - left)
                 for method, fn in methods.items():
-                    got = fn(f0, f1, t)
+                    got = fn(f0, f1, t, seq)
                     scores[method].append((psnr(got, truth), ssim(got, truth)))
     return {m: {"psnr": float(np.mean([s[0] for s in v])), "ssim": float(np.mean([s[1] for s in v])),
                 "frames": len(v), "per_frame": v} for m, v in scores.items()}

@@ -10,6 +10,7 @@ import numpy as np
 from matchcut.errors import SettingError
 from matchcut.models.manifest import Control
 from matchcut.provenance import Provenance
+from matchcut.retime.preview import PREVIEW_MODEL, PREVIEW_SCALE, QUALITIES
 from matchcut.tools.base import Emit, Tool, WorkItem
 from matchcut.tools.description import Input, Output, Timing
 
@@ -33,6 +34,14 @@ CUT_CONTROL = Control("cut_threshold", "float", 0.5, min=0.0, max=1.0, label="Cu
 DEPTH_CONTROL = Control("depth", "int", 5, min=1, max=8, label="Halving depth",
                         help="rife-hdv3 only: halvings to reach a timestep (within 2^-depth)",
                         cli_help="rife-hdv3: halvings to reach a timestep (within 2^-depth).")
+
+
+QUALITY_CONTROL = Control(
+    "quality", "choice", "final", choices=QUALITIES, label="Quality",
+    help=f"final: the model above at full size with its ensemble and halving; preview: {PREVIEW_MODEL}'s motion "
+         f"found at {PREVIEW_SCALE:g} of the size once per pair of frames and the plates warped along it, for "
+         "interactive work (frames marked as preview)",
+    cli_help=f"final, or preview: {PREVIEW_MODEL}'s motion at {PREVIEW_SCALE:g} of the size once per pair (fast).")
 
 
 def ensemble_control(default: str) -> Control:
@@ -71,17 +80,26 @@ class InterpolatingTool(Tool):
         from matchcut.models.registry import find_model
 
         settings = self.settings or self.params(job)
-        manifest = find_model(settings["model"])
+        manifest = find_model(self.run_model(settings))
         made = sorted(f for f, s in self.sources.items() if s.right is not None or s.hold)
         params = {**settings, "nonfinite": job.nonfinite}
         return Provenance(tool=self.name, params=params, model_id=manifest.id, model_sha256=manifest.sha256,
                           extra={"rebuilt": format_frames(made)})
+
+    @staticmethod
+    def run_model(settings: dict[str, Any]) -> str:
+        """The interpolation model that runs: the Model control's, or PREVIEW_MODEL at preview quality."""
+        return PREVIEW_MODEL if settings.get("quality") == "preview" else settings["model"]
 
     def prepare(self, job: JobSpec, emit: Emit) -> None:
         from matchcut.runtime import DeviceOptions
 
         self.device = job.device if isinstance(job.device, DeviceOptions) else DeviceOptions.from_dict(job.device or {})
         self._emit = emit
+        if self.settings.get("quality") == "preview":
+            emit("info", message=f"preview quality: {PREVIEW_MODEL}'s motion found at {PREVIEW_SCALE:g} of the size "
+                 f"once per pair of frames (model {self.settings['model']}, ensemble and halving depth not used); "
+                 "render with --quality final for delivery")
         for f, note in sorted(self.notes.items()):
             source = self.sources[f]
             if source.hold:
@@ -122,14 +140,16 @@ class InterpolatingTool(Tool):
             held = nearer.with_pixels(nearer.pixels)
             held.metadata[REBUILT_KEY] = f"held frame {frame} at a scene cut"
             return {"main": held}
-        pixels, warnings = interpolate_plates(p0, p1, source.t, model=self.settings["model"], device=self.device,
-                                              ensemble=int(self.settings.get("ensemble", "1")),
-                                              depth=self.settings.get("depth", 5))
+        quality = self.settings.get("quality", "final")
+        pixels, warnings = interpolate_plates(p0, p1, source.t, model=self.run_model(self.settings),
+                                              device=self.device, ensemble=int(self.settings.get("ensemble", "1")),
+                                              depth=self.settings.get("depth", 5), quality=quality)
         for message in warnings:
             self._warn(f"frame {item.frame}: {message}", item.frame)
         out = (p0 if source.t < 0.5 else p1).with_pixels(pixels)
         out.metadata[REBUILT_KEY] = (f"{note}; " if note else "") + \
-            f"interpolated from frames {source.left} and {source.right} at t={source.t:.4f}"
+            f"interpolated from frames {source.left} and {source.right} at t={source.t:.4f}" + \
+            (" (preview quality)" if quality == "preview" else "")
         return {"main": out}
 
     def _warn(self, message: str, frame: int) -> None:
@@ -180,6 +200,7 @@ class FillTool(InterpolatingTool):
         CUT_CONTROL,
         DEPTH_CONTROL,
         ensemble_control("4"),  # a fill rebuilds a few frames: quality first
+        QUALITY_CONTROL,
     )
 
     def plan(self, job: JobSpec) -> list[WorkItem]:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from matchcut.models.manifest import Control
 from matchcut.tools.base import WorkItem, job_frames
 from matchcut.tools.description import Output, Timing
-from matchcut.tools.fill import CUT_CONTROL, DEPTH_CONTROL, InterpolatingTool, ensemble_control, model_control
+from matchcut.tools.fill import (CUT_CONTROL, DEPTH_CONTROL, QUALITY_CONTROL, InterpolatingTool, ensemble_control,
+                                 model_control)
 
 if TYPE_CHECKING:
     from matchcut.jobs.spec import JobSpec
@@ -39,6 +40,7 @@ class RetimeTool(InterpolatingTool):
         CUT_CONTROL,
         DEPTH_CONTROL,
         ensemble_control("1"),  # a retime makes every in-between frame: speed first
+        QUALITY_CONTROL,
     )
 
     def plan(self, job: JobSpec) -> list[WorkItem]:
