@@ -37,13 +37,6 @@ def choose_model(model: str, height: int, width: int) -> str:
     return find_model(model).runtime.variants.get("half_scale", model)
 
 
-def has_timestep(model: str) -> bool:
-    """True when the model takes any timestep (rife-4.25); False for middle-frame-only models (rife-hdv3)."""
-    from matchcut.models.registry import find_model
-
-    return any(spec.name == "timestep" for spec in find_model(model).inputs)
-
-
 #: Flip ensembles: 1 run as is; 2 adds the mirrored pair; 4 adds the upside-down pair and both.
 ENSEMBLES = (1, 2, 4)
 _FLIPS = {1: ((False, False),), 2: ((False, False), (True, False)),
@@ -100,7 +93,7 @@ def _interpolate_once(frame0: np.ndarray, frame1: np.ndarray, t: float, model: s
                       alpha0: np.ndarray | None = None,
                       alpha1: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     from matchcut.retime.timing import halving_steps
-    from matchcut.vision.interpolation import carry, interpolate, interpolate_motion
+    from matchcut.vision.interpolation import carry, has_timestep, interpolate, interpolate_motion
 
     def step(a, b, aa, ab, at):
         if aa is None:

@@ -65,8 +65,7 @@ def pair_motion(frame0: np.ndarray, frame1: np.ndarray, t: float, model: str, de
     """The model's ``Motion`` for the pair at ``scale`` of its size: at ``t`` for a model that takes a timestep,
     at 0.5 otherwise (``retimed`` carries it to other times). Cached per pair (its low-resolution frames, the
     model, the device and, for a timestep model, t), so the in-betweens of one pair share one model run."""
-    from matchcut.retime.blend import has_timestep
-    from matchcut.vision.interpolation import interpolate_motion
+    from matchcut.vision.interpolation import has_timestep, interpolate_motion
 
     small0, small1 = _small(frame0, scale), _small(frame1, scale)
     at = float(t) if has_timestep(model) else 0.5
@@ -110,8 +109,7 @@ def interpolate_preview(frame0: np.ndarray, frame1: np.ndarray, t: float, model:
                         scale: float = PREVIEW_SCALE) -> tuple[np.ndarray, np.ndarray | None]:
     """The frame at ``t`` in (0, 1) between two full-size display frames, from the pair's low-resolution motion;
     ``alpha0``/``alpha1`` (or None) are carried with it. Returns (frame (H, W, 3) in [0, 1], carried or None)."""
-    from matchcut.retime.blend import has_timestep
-    from matchcut.vision.interpolation import carry
+    from matchcut.vision.interpolation import carry, has_timestep
 
     if not 0.0 < float(t) < 1.0:
         raise SettingError("timestep", f"expected a time strictly between the two frames (0 < t < 1), got {t}")

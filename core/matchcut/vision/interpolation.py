@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "rife-4.25"
 
 
+def has_timestep(model: str) -> bool:
+    """True when the model takes any timestep (rife-4.25); False for middle-frame-only models (rife-hdv3)."""
+    from matchcut.models.registry import find_model
+
+    return any(spec.name == "timestep" for spec in find_model(model).inputs)
+
+
 def _device_options(device: DeviceOptions | dict | None) -> DeviceOptions | None:
     from matchcut.runtime.backends import DeviceOptions
 
