@@ -125,20 +125,11 @@ def _sections(block: str) -> dict[str, str]:
 def write_results(path: Path, results: list[Result]) -> None:
     """Update the generated part of `path` (between the markers): these results replace their own sections,
     the other benchmarks' sections stay as they were measured, in BENCHMARKS order."""
-    import os
+    from matchcut.bench.pages import block_of, write_block
 
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    old = text.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in text and END in text else ""
-    sections = _sections(old)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    sections = _sections(block_of(text, BEGIN, END))
     machine = machine_line()
     sections.update({r.name: render_section(r, machine) for r in results})
     ordered = [sections[n] for n in BENCHMARKS if n in sections] + [s for n, s in sections.items() if n not in BENCHMARKS]
-    block = f"{BEGIN}\n" + "\n".join(ordered) + f"\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_block(path, BEGIN, END, f"{BEGIN}\n" + "\n".join(ordered) + f"\n{END}", new_page="# Benchmarks\n\n")
