@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.matchcut-installed
 DEMO   ?= build/demo
 
-.PHONY: venv zoo demo test test-fast bench clean dist package-check blender-venv blender-extension blender-versions
+.PHONY: venv zoo demo test test-fast bench bench-gpu clean dist package-check blender-venv blender-extension blender-versions
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ test-fast: $(STAMP)
 
 bench: zoo
 	$(BIN)/matchcut bench --write docs/benchmarks.md
+
+# On a GPU machine: every GPU test and `matchcut bench --device cuda`, results under $$OUT (default build/bench-gpu);
+# .ci/gpu-carry packs what that machine cannot download. Without a GPU it says so in one line and exits 3.
+bench-gpu:
+	bash .ci/bench-gpu
 
 clean:
 	rm -rf build dist .pytest_cache

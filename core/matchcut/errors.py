@@ -151,6 +151,10 @@ class ProviderError(MatchcutError):
     exit_code = 7
 
 
+class DeviceMemoryError(ProviderError):
+    """The device has too little free memory for the smallest tile a model can run on."""
+
+
 # --- jobs ---------------------------------------------------------------------------------------------
 
 

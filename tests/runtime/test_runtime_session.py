@@ -251,3 +251,94 @@ def test_model_session_uses_fp16_only_where_the_manifest_offers_it(tmp_path, add
         session = create_model_session(m, DeviceOptions(provider="cpu", precision="fp16"), on_warning=said.append)
         assert session.provider == "CPUExecutionProvider"
         assert any("does not offer fp16" in s for s in said) == expect_warning
+
+
+# --- the GPU paths, with onnxruntime's answers faked (no GPU here) --------------------------------------
+
+TRT, CUDA_EP, CPU_EP = "TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"
+
+
+class _OnCuda:
+    """A real CPU session that reports CUDA as its provider (session creation only: it is never run)."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def get_providers(self):
+        return [CUDA_EP, CPU_EP]
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+@pytest.fixture
+def gpu_machine(monkeypatch):
+    """onnxruntime lists TensorRT and CUDA; the probe finds CUDA loads and TensorRT's library missing."""
+    import onnxruntime
+
+    from matchcut.runtime import session as session_mod
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: [TRT, CUDA_EP, CPU_EP])
+    monkeypatch.setattr(probe, "_probe_one",
+                        lambda provider, model: "libnvinfer.so.10 not found" if provider == TRT else None)
+    real = session_mod._ort_session
+
+    def fake(model_path, options, providers, log):
+        return _OnCuda(real(model_path, options, [(CPU_EP, {})], log))
+
+    monkeypatch.setattr(session_mod, "_ort_session", fake)
+
+
+def test_tensorrt_missing_is_one_line_and_the_session_runs_on_cuda(add_model, gpu_machine, monkeypatch):
+    from matchcut.runtime import budget
+
+    monkeypatch.setattr(budget, "gpus", lambda: [budget.Gpu(0, "NVIDIA H200", 143771.0, 140000.0)])
+    seen = []
+    session = create_session(add_model, DeviceOptions(threads=1), on_warning=seen.append)
+    assert session.provider == CUDA_EP and not session.fell_back and session.skipped == {TRT: "libnvinfer.so.10 not found"}
+    assert seen == ["TensorRT not used (libnvinfer.so.10 not found); add.onnx runs on CUDA"]
+    assert session.runner().device == "cuda"
+
+
+def test_a_gpu_that_does_not_exist_names_the_ones_that_do(add_model, gpu_machine, monkeypatch):
+    from matchcut.runtime import budget
+
+    monkeypatch.setattr(budget, "gpus", lambda: [budget.Gpu(0, "NVIDIA H200", 143771.0, 140000.0)])
+    for provider in ("cuda", "auto"):
+        with pytest.raises(ProviderError, match=r"^device.device_id 2: no such GPU; this machine has: 0 \(NVIDIA H200\)$"):
+            create_session(add_model, DeviceOptions(provider=provider, device_id=2), on_warning=lambda _: None)
+    create_session(add_model, DeviceOptions(provider="cpu", device_id=2))  # the CPU takes no GPU number
+
+
+def test_model_session_runs_the_fp16_file_on_a_gpu_and_fp32_on_the_cpu(tmp_path, add_model, monkeypatch):
+    import shutil
+
+    from matchcut.models.manifest import manifest_from_dict, sha256_file
+    from matchcut.runtime import create_model_session
+    from matchcut.runtime import session as session_mod
+
+    half = add_model.with_name("add.fp16.onnx")
+    shutil.copyfile(add_model, half)  # stands in for the variant: which file is opened is what is checked
+    fields = {"id": "add", "version": "1", "task": "image-to-image", "file": add_model.name,
+              "sha256": sha256_file(add_model), "licence": "MIT",
+              "runtime": {"fp16": True, "fp16_file": half.name, "fp16_sha256": sha256_file(half),
+                          "fp16_note": "fp16 variant used on GPUs: change -0.01 dB"}}
+    m = manifest_from_dict(fields, path=add_model.with_suffix(".toml"))
+    assert m.fp16_path == half
+    opened = []
+    real = session_mod.create_session
+    monkeypatch.setattr(session_mod, "create_session",
+                        lambda path, options, **kw: opened.append((path, options.precision)) or real(path, DeviceOptions(provider="cpu"), **kw))
+    said = []
+    create_model_session(m, DeviceOptions(provider="cpu", precision="fp16"), on_warning=said.append)
+    assert opened[-1] == (add_model, "fp32") and said == ["model 'add': fp16 is for GPU providers; running fp32 on the CPU"]
+    monkeypatch.setattr(session_mod, "_gpu_requested", lambda options: True)
+    create_model_session(m, DeviceOptions(precision="fp16"), on_warning=said.append)
+    assert opened[-1] == (half, "fp16")
+    create_model_session(m, DeviceOptions(precision="fp32"), on_warning=said.append)
+    assert opened[-1] == (add_model, "fp32")
+    plain = manifest_from_dict({**fields, "runtime": {"fp16": False, "fp16_note": "stays fp32: fp16 loses 2.6 dB"}},
+                               path=add_model.with_suffix(".toml"))
+    create_model_session(plain, DeviceOptions(precision="fp16"), on_warning=said.append)
+    assert opened[-1] == (add_model, "fp32")
+    assert said[-1] == "model 'add' does not offer fp16 (stays fp32: fp16 loses 2.6 dB); running fp32"

@@ -209,3 +209,71 @@ def test_unet_tiled_equals_whole_frame(unet_session):
     # With too little overlap the zero padding at tile edges shows: the overlap is what makes it exact.
     seamy = run_tiled(run, image, tile=128, overlap=4, multiple=4)
     assert np.abs(seamy - whole).max() > 1e-4
+
+
+# --- batched tiles --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [2, 3, 64])
+def test_batched_tiles_equal_unbatched(batch):
+    image = np.random.default_rng(4).random((2, 3, 70, 90), dtype=np.float32)  # N = 2 images at once
+    blur = _box_blur(3)
+    seen = []
+
+    def fn(x):
+        seen.append(x.shape[0])
+        return blur(x)
+
+    single = run_tiled(blur, image, tile=32, overlap=4)
+    batched = run_tiled(fn, image, tile=32, overlap=4, batch=batch)
+    np.testing.assert_array_equal(batched, single)  # the same windows, the same pixels written
+    tiles = len(plan_tiles(70, 90, 32, 4))
+    assert sum(seen) == 2 * tiles and max(seen) == 2 * min(batch, tiles)
+    with pytest.raises(SettingError, match="batch"):
+        run_tiled(blur, image, tile=32, overlap=4, batch=0)
+
+
+def test_a_batch_of_the_wrong_size_back_is_a_shape_error():
+    image = np.zeros((1, 3, 64, 64), np.float32)
+    with pytest.raises(ShapeMismatchError, match=r"2 32x32 tile\(s\) gave output shape \(1, 3, 32, 32\)"):
+        run_tiled(lambda x: x[:1], image, tile=32, overlap=4, batch=2)
+
+
+def _batch_conv_model(path):
+    """conv 3x3 -> relu -> 2x2 average pool -> conv 3x3 -> nearest 2x upsample -> conv 3x3, seeded weights,
+    float32 [N, 3, H, W] with N, H, W dynamic (H, W even): a receptive-field radius of 1 + 2 * 2 + 1 = 6 px."""
+    from onnx import TensorProto, helper, numpy_helper, save
+
+    rng = np.random.default_rng(11)
+    weights = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32) * 0.3, f"w{i}")
+               for i, s in enumerate([(8, 3, 3, 3), (8, 8, 3, 3), (3, 8, 3, 3)])]
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["b"]),
+             helper.make_node("AveragePool", ["b"], ["c"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["c", "w1"], ["d"], pads=[1, 1, 1, 1]),
+             helper.make_node("Resize", ["d", "", "scales"], ["e"], mode="nearest"),
+             helper.make_node("Conv", ["e", "w2"], ["y"], pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "batchnet",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+                              weights + [scales])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    save(model, str(path))
+
+
+def test_batched_tiles_through_a_session_equal_unbatched_and_the_whole_frame(tmp_path):
+    path = tmp_path / "batchnet.onnx"
+    _batch_conv_model(path)
+    session = create_session(path, DeviceOptions(provider="cpu", threads=1))
+    assert session.takes_batch
+    fn = session.image_fn("x", "y")
+    image = _test_image(100, 140)
+    whole = fn(image)
+    single = run_tiled(fn, image, tile=48, overlap=8, multiple=2)
+    batched = run_tiled(fn, image, tile=48, overlap=8, multiple=2, batch=4)
+    np.testing.assert_allclose(batched, single, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(batched, whole, rtol=0, atol=1e-5)  # the exact-overlap rule holds batched
+    plain = run_tiled(lambda x: session.run({"x": x})["y"], image, tile=48, overlap=8, multiple=2, batch=4)
+    np.testing.assert_allclose(plain, batched, rtol=0, atol=1e-6)  # fn.map (pipelined) = plain calls

@@ -222,3 +222,29 @@ def test_cpu_fallback_is_reported_as_a_warning(tmp_path, models):
             assert not warnings
         if warnings:
             assert "conv3" in warnings[0]["message"] and "CPU" in warnings[0]["message"]
+
+
+def test_an_out_of_memory_run_retries_in_smaller_tiles_and_says_so(tmp_path, models, monkeypatch):
+    """Tile 0 runs the whole frame when it fits; a device that runs out of memory on it gets tiles instead, the
+    job goes on, the frame equals the whole-frame result and one warning says what happened."""
+    from matchcut.tools.apply import ApplyTool
+
+    conv_model(models)
+    _write_plates(tmp_path, frames=(1001,))
+    real = ApplyTool._infer
+    sizes = []
+
+    def scarce(self, window):
+        sizes.append(window.shape[-2:])
+        if max(window.shape[-2:]) > 12:  # this "device" holds at most a 12 px window
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Failed to allocate memory for "
+                               "requested buffer of size 2916")
+        return real(self, window)
+
+    monkeypatch.setattr(ApplyTool, "_infer", scarce)
+    sink = ListSink()
+    run_job(get_tool("apply"), _job(tmp_path, frames="1001"), sink)
+    np.testing.assert_allclose(_out(tmp_path, 1001).pixels, conv_numpy(_pixels(1001)), atol=1e-5)
+    retries = [e["message"] for e in sink.of("warning") if "out of memory" in e["message"]]
+    assert retries and all(m.startswith("model 'conv3': out of memory at tile") for m in retries)
+    assert max(sizes[0]) > 12 and max(sizes[-1]) <= 12

@@ -29,6 +29,7 @@ BENCHMARKS = {
     "preview": "matchcut.bench.retime:bench_preview",
     "match": "matchcut.bench.match:bench_match",
     "farm": "matchcut.bench.farm:bench_farm",
+    "throughput": "matchcut.bench.throughput:bench_throughput",
 }
 
 #: Quality benchmarks (`matchcut bench --quality NAME`): name -> "module:function, module:writer, module:renderer";

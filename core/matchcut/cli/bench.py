@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         quality: str = typer.Option(None, "--quality", help="Run a quality benchmark instead (match: shot match on "
                                     "the evaluation set; matte: screen keying on the keying set; continuity: takes "
                                     "with depth); --write then names docs/quality.md."),
+        device: str = typer.Option("cpu", "--device", help="Where the device benchmarks (throughput) run: cpu or "
+                                   "cuda (fails in one line when no GPU is found); without --only, --device cuda "
+                                   "runs just them."),
     ) -> None:
         """Measure I/O, inference, tiling, the job runner and the model zoo; print or write markdown."""
         from matchcut.bench import render_markdown, run_benchmarks, run_quality, write_results
@@ -25,7 +28,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {write}" if write else markdown, err=bool(write))
             return
 
-        results = run_benchmarks(list(only) if only else None, quick, log=lambda s: typer.echo(s, err=True))
+        from matchcut.bench import device as bench_device
+
+        bench_device.set_device(device)
+        names = list(only) if only else (list(bench_device.DEVICE_BENCHMARKS) if device != "cpu" else None)
+        results = run_benchmarks(names, quick, log=lambda s: typer.echo(s, err=True))
         if write:
             write_results(write, results)
             typer.echo(f"wrote {write}", err=True)

@@ -124,6 +124,11 @@ def info_command(
     lines.append("runtime: " + "; ".join(runtime))
     for key, target in rt.variants.items():
         lines.append(f"  variant {key}: {target}")
+    if rt.fp16_note:
+        lines.append(f"  fp16: {rt.fp16_note}" + (f" ({rt.fp16_file})" if rt.fp16_file else ""))
+    if rt.memory_mb is not None and rt.memory_mb_per_mpix is not None:
+        lines.append(f"  memory: {rt.memory_mb:g} MB + {rt.memory_mb_per_mpix:g} MB per megapixel of input "
+                     "(measured at install)")
     lines += _tensor_lines("inputs", m.inputs) + _tensor_lines("outputs", m.outputs)
     if m.controls:
         lines.append("controls:")

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from matchcut.errors import ManifestError, ManifestPathEscapeError, ModelError
+from matchcut.models.runtime_info import RuntimeInfo, read_runtime
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -89,20 +90,6 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
-class RuntimeInfo:
-    """How the model may run: size multiple, receptive field (px, the default tile overlap), temporal
-    window (frames per evaluation), fixed input size ``(height, width)``, fp16 support, tiling, variants."""
-
-    size_multiple: int = 1
-    receptive_field: int = 0
-    temporal_window: int = 1
-    fixed_size: tuple[int, int] | None = None
-    fp16: bool = False
-    tileable: bool = True
-    variants: dict[str, str] = field(default_factory=dict, hash=False)  # a dict; manifests stay hashable
-
-
-@dataclass(frozen=True)
 class DataFile:
     """An extra file the model needs (e.g. a face-mesh tessellation), checked by sha256 like the model."""
 
@@ -143,6 +130,11 @@ class ModelManifest:
     def onnx_path(self) -> Path:
         """The model's ONNX file."""
         return self.folder / self.file
+
+    @property
+    def fp16_path(self) -> Path | None:
+        """The half-precision variant's ONNX file (runtime.fp16_file), or None when the model has none."""
+        return None if self.runtime.fp16_file is None else self.folder / self.runtime.fp16_file
 
     def data_path(self, name: str) -> Path:
         """The path of the data file listed as ``name`` in the manifest's ``[[data]]``."""
@@ -339,7 +331,6 @@ def _control(r: _Reader, d: Any, full: str) -> Control:
 
 
 _SOURCE_KEYS = ("package", "package_version", "member", "sha256", "wheel_sha256", "converter")
-_RUNTIME_KEYS = ("size_multiple", "receptive_field", "temporal_window", "fixed_size", "fp16", "tileable", "variants")
 _TOP_KEYS = (
     "schema", "id", "version", "task", "file", "sha256", "licence", "description", "licence_file",
     "licence_note", "source", "runtime", "inputs", "outputs", "controls", "data",
@@ -356,33 +347,6 @@ def _source(r: _Reader, d: Any) -> SourceInfo:
         sha256=r.sha(d, "sha256", "source.sha256", required=False),
         wheel_sha256=r.sha(d, "wheel_sha256", "source.wheel_sha256", required=False),
         converter=r.get(d, "converter", "source.converter", "str"),
-    )
-
-
-def _runtime(r: _Reader, d: Any) -> RuntimeInfo:
-    d = r.table(d, "runtime")
-    r.check_keys(d, "runtime", _RUNTIME_KEYS)
-    ints = {}
-    for key, least in (("size_multiple", 1), ("receptive_field", 0), ("temporal_window", 1)):
-        value = r.get(d, key, f"runtime.{key}", "int", default=least)
-        if value < least:
-            raise r.fail(f"runtime.{key}", f"expected an integer >= {least}, got {value}")
-        ints[key] = value
-    fixed = r.get(d, "fixed_size", "runtime.fixed_size", "list")
-    if fixed is not None:
-        if len(fixed) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in fixed):
-            raise r.fail("runtime.fixed_size", f"expected [height, width] (two positive integers), got {fixed!r}")
-        fixed = (fixed[0], fixed[1])
-    variants = r.table(d.get("variants", {}), "runtime.variants")
-    for key, value in variants.items():
-        if not isinstance(value, str) or not value:
-            raise r.fail(f"runtime.variants.{key}", f"expected a model id (a string), got {value!r}")
-    return RuntimeInfo(
-        fixed_size=fixed,
-        fp16=r.get(d, "fp16", "runtime.fp16", "bool", default=False),
-        tileable=r.get(d, "tileable", "runtime.tileable", "bool", default=True),
-        variants=dict(variants),
-        **ints,
     )
 
 
@@ -448,7 +412,7 @@ def manifest_from_dict(d: dict, path: str | os.PathLike | None = None, *, requir
         licence_file=licence_file,
         licence_note=r.get(d, "licence_note", "licence_note", "str", default=""),
         source=_source(r, d.get("source") or {}),
-        runtime=_runtime(r, d.get("runtime") or {}),
+        runtime=read_runtime(r, d.get("runtime") or {}, folder),
         inputs=inputs,
         outputs=outputs,
         controls=controls,

@@ -123,9 +123,11 @@ def cached_sha256(path: Path) -> str:
 def verify_model(m: ModelManifest, *, use_cache: bool = True) -> None:
     """Check that the model's ONNX file and every data file exist and match their sha256.
 
-    Raises ModelError ("missing file") naming the file, or ChecksumError naming the file whose bytes differ.
+    The fp16 variant (runtime.fp16_file) is checked too. Raises ModelError ("missing file") naming the file, or ChecksumError naming the file whose bytes differ.
     """
     files = [(m.onnx_path, m.sha256)] + [(m.data_path(d.file), d.sha256) for d in m.data]
+    if m.fp16_path is not None:  # the half-precision variant is checked like the model itself
+        files.append((m.fp16_path, m.runtime.fp16_sha256))
     for path, expected in files:
         if not path.is_file():
             raise ModelError(f"{path}: missing file of model '{m.id}'")

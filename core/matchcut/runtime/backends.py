@@ -37,9 +37,10 @@ class DeviceOptions:
         offers and that load here), "tensorrt", "cuda", "coreml" or "cpu". Asking for a GPU provider explicitly
         fails when onnxruntime does not offer it, or offers it but it cannot load here (probe.usable_providers).
     device_id: the CUDA device index (the GPU as ``nvidia-smi`` numbers it).
-    precision: "fp32", or "fp16" to let TensorRT build half-precision kernels (about 2x faster on RTX-class
-        GPUs; models with wide-range scene-linear activations may lose highlight detail, so it is opt-in).
-        CUDA and CPU run the graph in the precision it was exported in.
+    precision: "fp32", or "fp16" on a GPU: a model's half-precision variant (built and checked against fp32 at
+        install: runtime.fp16_file) and TensorRT's half-precision kernels (about 2x faster on RTX-class GPUs;
+        models with wide-range scene-linear activations may lose highlight detail, so it is opt-in). A model
+        without a variant runs fp32 and says why; the CPU always runs fp32.
     threads: CPU threads for onnxruntime's intra-op pool; None = ``$MATCHCUT_THREADS`` or all cores.
     """
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ import numpy as np
 from matchcut import settings
 from matchcut.errors import ChecksumError, ModelError, ProviderError
 from matchcut.runtime.backends import COREML, CPU, CUDA, GPU_ORDER, TENSORRT, DeviceOptions
+from matchcut.runtime.binding import BoundRunner, binding_device
+from matchcut.runtime.budget import check_device_id
 from matchcut.runtime.probe import (
     captured_output,
     gpu_unavailable_reason,
@@ -106,8 +108,10 @@ class Session:
 
     def __init__(self, ort_session: Any, requested: list[str], model_path: Path,
                  skipped: dict[str, str] | None = None, cpu_retry: Callable[[], Any] | None = None,
-                 on_warning: Callable[[str], None] | None = None):
+                 on_warning: Callable[[str], None] | None = None, device_id: int = 0):
         self._ort = ort_session
+        self.device_id = device_id
+        self._bound: BoundRunner | None = None
         self.model_path = model_path
         self.requested = list(requested)
         self.skipped = dict(skipped or {})
@@ -132,11 +136,7 @@ class Session:
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the model: feeds maps input names to arrays (dtype and layout as the manifest declares);
         returns every output by name. Raises ModelError naming the model when a feed is missing or unknown."""
-        names = {i.name for i in self.inputs}
-        missing, unknown = names - feeds.keys(), feeds.keys() - names
-        if missing or unknown:
-            raise ModelError(f"{self.model_path}: feeds {sorted(feeds)} do not match the model's inputs "
-                             f"{sorted(names)}")
+        self._checked(feeds)
         try:
             return self._run(feeds)
         except Exception as exc:  # onnxruntime's own exception types
@@ -149,14 +149,69 @@ class Session:
                        "from now on, at CPU speed (set device.provider to 'cpu' to silence this)")
             return self._run(feeds)
 
+    def run_many(self, frames: Iterable[dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
+        """``run`` for each feeds dict of ``frames``, results in order, with the next frame's upload and the last
+        one's download overlapping this one's compute (binding.BoundRunner.run_many). Equal to run() per frame."""
+        if self._cpu_retry is not None:  # CoreML may hand a model back to the CPU mid-way: one frame at a time
+            yield from (self.run(feeds) for feeds in frames)
+            return
+        yield from self.runner().run_many(self._checked(feeds) for feeds in frames)
+
+    def _checked(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        names = {i.name for i in self.inputs}
+        if names != feeds.keys():
+            raise ModelError(f"{self.model_path}: feeds {sorted(feeds)} do not match the model's inputs "
+                             f"{sorted(names)}")
+        return feeds
+
+    def runner(self) -> BoundRunner:
+        """The IO-binding runner of the current onnxruntime session (a new one after a CoreML -> CPU retry)."""
+        if self._bound is None or self._bound.session is not self._ort:
+            self._bound = BoundRunner(self._ort, self._output_names, binding_device(self.active), self.device_id)
+        return self._bound
+
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        # The one place inference happens: a later CUDA IO-binding path (device-resident inputs and outputs,
-        # no host copies between frames) replaces this method and nothing else.
-        results = self._ort.run(self._output_names, feeds)
-        return dict(zip(self._output_names, results))
+        # The one place inference happens: IO binding, inputs and outputs bound on the session's device (no
+        # host copies of intermediates; on CUDA reused device buffers fed from pinned host memory).
+        return self.runner().run(feeds)
+
+    @property
+    def takes_batch(self) -> bool:
+        """Whether the first input's leading (batch) axis is dynamic, so several tiles can go in one run."""
+        shape = self.inputs[0].shape if self.inputs else ()
+        return bool(shape) and not (isinstance(shape[0], int) and shape[0] > 0)
+
+    def image_fn(self, input_name: str, output_name: str, extra: dict[str, np.ndarray] | None = None) -> ImageFn:
+        """This session as run_tiled's ``fn``: a window in ``input_name``, ``output_name`` out (see ImageFn)."""
+        return ImageFn(self, input_name, output_name, extra or {})
 
     def __repr__(self) -> str:
         return f"Session({self.model_path.name}, active={self.active}, requested={self.requested})"
+
+
+class ImageFn:
+    """A session over one image input, for run_tiled: ``fn(window)`` runs one float32 (N, C, h, w) window
+    (with the fixed ``extra`` feeds; a leading axis of 1 is repeated to the window's N, for batched tiles) and
+    returns ``output_name``; ``fn.map(windows)`` streams many through Session.run_many (overlapped I/O)."""
+
+    def __init__(self, session: Session, input_name: str, output_name: str, extra: dict[str, np.ndarray]):
+        self.session, self.input, self.output, self.extra = session, input_name, output_name, dict(extra)
+        # only an extra input whose graph shape has a dynamic leading axis follows the batch
+        self._batched = {i.name for i in session.inputs
+                         if i.shape and not (isinstance(i.shape[0], int) and i.shape[0] > 0)}
+
+    def _feeds(self, window: np.ndarray) -> dict[str, np.ndarray]:
+        n = window.shape[0]
+        extra = {k: np.repeat(v, n, axis=0) if k in self._batched and v.ndim and v.shape[0] == 1 and n > 1 else v
+                 for k, v in self.extra.items()}
+        return {self.input: window, **extra}
+
+    def __call__(self, window: np.ndarray) -> np.ndarray:
+        return self.session.run(self._feeds(window))[self.output]
+
+    def map(self, windows: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for result in self.session.run_many(self._feeds(w) for w in windows):
+            yield result[self.output]
 
 
 def _session_options(options: DeviceOptions, log_level: int):
@@ -197,6 +252,8 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
     # provider that cannot load costs a dozen lines of onnxruntime errors and tells the user nothing.
     unusable = usable_providers(available).unusable if options.wants_gpu else {}
     requested = options.requested(available, unusable)  # ProviderError: explicit cuda/tensorrt cannot load
+    if any(p in (CUDA, TENSORRT) for p in requested):
+        check_device_id(options.device_id)  # ProviderError naming the GPUs there are
     skipped = {p: unusable[p] for p in GPU_ORDER if p in unusable} if options.provider == "auto" else {}
     engine_cache = None
     if TENSORRT in requested:
@@ -222,15 +279,17 @@ def create_session(model_path: Path, options: DeviceOptions = DeviceOptions(), *
             ort_session = _ort_session(model_path, options, [(CPU, {})], [])
         except Exception as cpu_exc:
             raise ModelError(f"{model_path}: onnxruntime cannot load the model: {_first_line(cpu_exc)}") from cpu_exc
-        session = Session(ort_session, requested, model_path, skipped)
+        session = Session(ort_session, requested, model_path, skipped, device_id=options.device_id)
         _drop_unused(engine_cache, session)
         asked = ", ".join(p for p in requested if p in GPU_ORDER)
         warn(_fallback_message(session.active, f"{asked} did not start (session creation failed: {reason})"))
         return session
     cpu_retry = ((lambda: _ort_session(model_path, options, [(CPU, {})], [])) if options.provider == "auto"
                  else None)
-    session = Session(ort_session, requested, model_path, skipped, cpu_retry, warn)
+    session = Session(ort_session, requested, model_path, skipped, cpu_retry, warn, options.device_id)
     _drop_unused(engine_cache, session)
+    if TENSORRT in skipped and CUDA in session.active:  # TensorRT is optional: its absence is news, not a fault
+        warn(f"TensorRT not used ({skipped[TENSORRT]}); {model_path.name} runs on CUDA")
     if session.fell_back:
         asked = ", ".join(p for p in requested if p in GPU_ORDER)
         if asked:  # the probe said it loads, yet this session did not get it (another device_id, say)
@@ -326,13 +385,33 @@ def create_model_session(manifest: Any, options: DeviceOptions = DeviceOptions()
                          shape_hint: tuple[int, ...] | None = None,
                          on_warning: Callable[[str], None] | None = None) -> Session:
     """``create_session`` for a model with a manifest: its sha256 is checked, and fp16 is used only where the
-    manifest offers it (``runtime.fp16``). Models that keep parts in fp32 on purpose (RIFE's sampling grid,
-    whose fp16 coordinates misplace samples by up to a pixel at 4K) declare ``fp16 = false``; asking them for
-    fp16 runs fp32 and says so.
+    manifest offers it (``runtime.fp16``), on a GPU provider. A model with a half-precision variant
+    (``runtime.fp16_file``, built and checked against fp32 at install; RIFE keeps its warp and sampling grid in
+    fp32 there) runs that file; asking a model without one for fp16 runs fp32 and says why (``runtime.fp16_note``).
+    On the CPU, fp32 always (onnxruntime's CPU kernels are fp32: a half graph only adds casts there).
     """
     warn = on_warning or (lambda msg: warnings.warn(msg, RuntimeWarning, stacklevel=3))
-    if options.precision == "fp16" and not manifest.runtime.fp16:
-        warn(f"model '{manifest.id}' does not offer fp16 (its manifest says runtime.fp16 = false); running fp32")
-        options = replace(options, precision="fp32")
-    return create_session(manifest.onnx_path, options, model_sha256=manifest.sha256, shape_hint=shape_hint,
-                          on_warning=warn)
+    path, sha = manifest.onnx_path, manifest.sha256
+    if options.precision == "fp16":
+        why = manifest.runtime.fp16_note or "its manifest says runtime.fp16 = false"
+        if not manifest.runtime.fp16:
+            warn(f"model '{manifest.id}' does not offer fp16 ({why}); running fp32")
+            options = replace(options, precision="fp32")
+        elif not _gpu_requested(options):
+            warn(f"model '{manifest.id}': fp16 is for GPU providers; running fp32 on the CPU")
+            options = replace(options, precision="fp32")
+        elif manifest.fp16_path is not None:
+            path, sha = manifest.fp16_path, manifest.runtime.fp16_sha256
+    return create_session(path, options, model_sha256=sha, shape_hint=shape_hint, on_warning=warn)
+
+
+def _gpu_requested(options: DeviceOptions) -> bool:
+    """Whether a session for ``options`` would ask for a GPU provider that loads here."""
+    if not options.wants_gpu:
+        return False
+    available = list(_ort().get_available_providers())
+    try:
+        requested = options.requested(available, usable_providers(available).unusable)
+    except ProviderError:
+        return True  # create_session raises the same error with its full line
+    return any(p in GPU_ORDER for p in requested)

@@ -125,43 +125,73 @@ def crop(x: np.ndarray, size: tuple[int, int], *, axes: Sequence[int] = (-2, -1)
 
 
 def run_tiled(fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, tile: int, overlap: int,
-              multiple: int = 1, scale: int = 1, pad_mode: str = "reflect") -> np.ndarray:
+              multiple: int = 1, scale: int = 1, pad_mode: str = "reflect", batch: int = 1) -> np.ndarray:
     """Run ``fn`` over ``image`` in overlapping tiles and assemble the result.
 
     image: float32 (N, C, H, W), any value range or colour space (fn decides). fn: takes a C-contiguous
     (N, C, h, w) window and returns (N, C_out, h * scale, w * scale); C_out may differ from C (a matte from
     RGB). The frame is first padded (``pad_mode``) to a multiple of ``multiple``; a padded frame no larger
     than ``tile`` runs whole. scale: the model's output/input size ratio (2 for a 2x super-resolution).
+    batch: tiles per call of fn, stacked along N (every tile has the same size), for a model with a batch
+    dimension; the tiles and the written windows are the same as unbatched. When fn has a ``map`` method
+    (Session.image_fn: windows in, results out, in order), the windows stream through it, so the next tile
+    uploads while this one computes.
     Returns float32 (N, C_out, H * scale, W * scale).
     """
     if image.ndim != 4:
         raise ShapeMismatchError(f"run_tiled: expected an (N, C, H, W) image, got shape {image.shape}")
     if int(scale) != scale or scale < 1:
         raise SettingError("scale", f"expected an integer >= 1, got {scale!r}")
+    if isinstance(batch, bool) or int(batch) != batch or batch < 1:
+        raise SettingError("batch", f"expected an integer >= 1, got {batch!r}")
     padded, (height, width) = pad_to_multiple(image, multiple, mode=pad_mode)
     ph, pw = padded.shape[-2:]
     out_size = (height * scale, width * scale)
 
-    def call(window: np.ndarray) -> np.ndarray:
-        result = np.asarray(fn(np.ascontiguousarray(window, dtype=np.float32)))
+    def checked(window: np.ndarray, result: np.ndarray) -> np.ndarray:
+        result = np.asarray(result)
         n, _, h, w = window.shape
         if result.ndim != 4 or result.shape[0] != n or result.shape[2:] != (h * scale, w * scale):
             raise ShapeMismatchError(f"run_tiled: a {h}x{w} tile gave output shape {result.shape}; expected "
                                      f"({n}, C, {h * scale}, {w * scale}) for scale {scale}")
         return result
 
+    def window(array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(array, dtype=np.float32)
+
     if tile >= ph and tile >= pw:
-        return np.ascontiguousarray(crop(call(padded), out_size), dtype=np.float32)
+        whole = window(padded)
+        return np.ascontiguousarray(crop(checked(whole, fn(whole)), out_size), dtype=np.float32)
+    tiles = plan_tiles(ph, pw, tile, overlap, multiple)
+    groups = [tiles[i:i + batch] for i in range(0, len(tiles), batch)]
+    n = padded.shape[0]
+
+    def stacked(group: list[Tile]) -> np.ndarray:
+        return window(np.concatenate([padded[..., t.y0:t.y0 + t.h, t.x0:t.x0 + t.w] for t in group], axis=0))
+
+    windows = (stacked(g) for g in groups)
+    mapper = getattr(fn, "map", None)
+    if callable(mapper):
+        pairs = zip(groups, mapper(windows))
+    else:
+        pairs = ((g, fn(w)) for g, w in zip(groups, windows))
     out: np.ndarray | None = None
-    for t in plan_tiles(ph, pw, tile, overlap, multiple):
-        result = call(padded[..., t.y0:t.y0 + t.h, t.x0:t.x0 + t.w])
+    s = scale
+    for group, result in pairs:
+        result = np.asarray(result)
+        first = group[0]
+        if result.ndim != 4 or result.shape[0] != n * len(group) or result.shape[2:] != (first.h * s, first.w * s):
+            raise ShapeMismatchError(f"run_tiled: {len(group)} {first.h}x{first.w} tile(s) gave output shape "
+                                     f"{result.shape}; expected ({n * len(group)}, C, {first.h * s}, "
+                                     f"{first.w * s}) for scale {scale}")
         if out is None:
-            out = np.empty((padded.shape[0], result.shape[1], ph * scale, pw * scale), np.float32)
+            out = np.empty((n, result.shape[1], ph * scale, pw * scale), np.float32)
         elif result.shape[1] != out.shape[1]:
-            raise ShapeMismatchError(f"run_tiled: tile at ({t.y0}, {t.x0}) gave {result.shape[1]} channels, "
+            raise ShapeMismatchError(f"run_tiled: tile at ({first.y0}, {first.x0}) gave {result.shape[1]} channels, "
                                      f"earlier tiles {out.shape[1]}")
-        s = scale
-        out[..., t.out_y0 * s:(t.out_y0 + t.out_h) * s, t.out_x0 * s:(t.out_x0 + t.out_w) * s] = result[
-            ..., t.crop_y * s:(t.crop_y + t.out_h) * s, t.crop_x * s:(t.crop_x + t.out_w) * s]
+        for k, t in enumerate(group):
+            part = result[k * n:(k + 1) * n]
+            out[..., t.out_y0 * s:(t.out_y0 + t.out_h) * s, t.out_x0 * s:(t.out_x0 + t.out_w) * s] = part[
+                ..., t.crop_y * s:(t.crop_y + t.out_h) * s, t.crop_x * s:(t.crop_x + t.out_w) * s]
     assert out is not None  # plan_tiles always returns at least one tile
     return np.ascontiguousarray(crop(out, out_size))

@@ -107,8 +107,10 @@ class ApplyTool(Tool):
     controls = (
         Control("model", "string", "", label="Model", help="id of an installed model (matchcut models list)",
                 ui="model", cli_help="Model id (see `matchcut models list`)."),
-        Control("tile", "int", 0, min=0, label="Tile size", help="pixels per tile; 0 runs the whole frame at once",
-                cli_help="Tile size in pixels; 0 runs whole frames."),
+        Control("tile", "int", 0, min=0, label="Tile size",
+                help="pixels per tile; 0: the whole frame when it fits the device's free memory, else the largest "
+                     "tiles that do",
+                cli_help="Tile size in pixels; 0: whole frames, or tiles that fit the device's memory."),
         Control("overlap", "int", None, min=0, label="Tile overlap",
                 help="pixels of context around each tile; empty: the model's receptive field",
                 cli_help="Tile overlap in pixels (default: the model's receptive field)."),
@@ -144,6 +146,8 @@ class ApplyTool(Tool):
         s = self._settings(job)
         m = s.manifest
         device = job.device if isinstance(job.device, DeviceOptions) else DeviceOptions.from_dict(job.device)
+        self._emit = emit
+        self._plans: dict[tuple[int, int], Any] = {}
         warned = []
 
         def warn(message: str) -> None:
@@ -189,11 +193,32 @@ class ApplyTool(Tool):
             raise ShapeMismatchError(f"model '{m.id}': output '{tout.name}' has shape {y.shape}; apply expects an image")
         return y if tout.layout == "NCHW" else y.transpose(0, 3, 1, 2)
 
+    def _run(self, image: np.ndarray, height: int, width: int, multiple: int) -> np.ndarray:
+        """The model over the frame (NCHW float32): in the user's tiles, or with tile 0 in the memory budget's
+        (the whole frame when it fits the device's free memory); an out-of-memory error retries smaller and
+        says so in one warning."""
+        from matchcut.runtime.budget import TilePlan, plan_for, run_budgeted
+
+        s = self.settings
+        m = s.manifest
+        plan = TilePlan(s.tile, 1) if s.tile else self._plans.get((height, width))
+        if plan is None:
+            plan = self._plans[(height, width)] = plan_for(self.session, m.runtime, height, width, model=m.id)
+        # the receptive field's overlap matters once the budget cuts the frame into tiles; a frame smaller than
+        # twice it is one window that needs none
+        overlap = s.overlap if plan.tile > 2 * s.overlap else 0
+
+        def retried(message: str) -> None:
+            self._plans.pop((height, width), None)  # the next frame asks the device again
+            self._emit("warning", message=message)
+
+        return run_budgeted(self._infer, image, plan=plan, overlap=overlap, multiple=multiple,
+                            tileable=m.runtime.tileable, on_message=retried, model=m.id)
+
     def process(self, item: WorkItem, plates: dict[str, list[Plate]]) -> dict[str, Plate]:
         """Run the model on the frame's plate. Pixels: float32 (H, W, C) in the plate's colour space (EXR:
         scene linear unless the file says); the model sees its declared channels, colour space and range."""
         from matchcut.color import convert, default_colorspace
-        from matchcut.runtime import run_tiled
 
         if self.session is None or self.settings is None:
             raise ModelError("apply: process() called before prepare()")
@@ -213,9 +238,7 @@ class ApplyTool(Tool):
         image = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
         multiple = max(1, m.runtime.size_multiple)
         height, width = plate.pixels.shape[:2]
-        # tile 0: one window as large as the padded frame, so run_tiled only pads to the size multiple.
-        tile = s.tile or (max(height, width) + multiple)
-        y = run_tiled(self._infer, image, tile=tile, overlap=s.overlap if s.tile else 0, multiple=multiple)
+        y = self._run(image, height, width, multiple)
         y = y[0].transpose(1, 2, 0)
         if y.shape[:2] != (height, width) or y.shape[2] != len(out_channels):
             raise ShapeMismatchError(f"model '{m.id}': output is {y.shape[1]}x{y.shape[0]} with {y.shape[2]} channel(s); "

@@ -299,6 +299,8 @@ def build_entry(entry: ZooEntry, from_dir: Path | None = None, log: Log = _quiet
         fields = _builder(entry.builder)(members, tmp / f"{entry.id}.onnx", log)
         if not (tmp / f"{entry.id}.onnx").is_file():
             raise ModelError(f"builder {entry.builder} did not write {tmp / f'{entry.id}.onnx'}")
+        fields["runtime"] = {**fields.get("runtime", {}),
+                             **runtime_extras(entry.id, fields, tmp / f"{entry.id}.onnx", log)}
         if licence is not None:
             shutil.copyfile(licence, tmp / LICENCE_FILE)
         m = manifest_from_dict(_manifest_dict(entry, fields, tmp, licence), tmp / f"{entry.id}.toml")
@@ -311,6 +313,48 @@ def build_entry(entry: ZooEntry, from_dir: Path | None = None, log: Log = _quiet
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return load_manifest(final / f"{entry.id}.toml")
+
+
+def runtime_extras(model_id: str, fields: dict, onnx_path: Path, log: Log = _quiet) -> dict:
+    """The runtime fields measured at install: the fp16 variant and its check (half.fp16_fields) and the
+    working-memory figure (footprint.memory_fields). ``fields``: the builder's manifest tables."""
+    from matchcut.models.zoo import footprint, half
+
+    extras = half.fp16_fields(model_id, fields["task"], onnx_path, log)
+    extras.update(footprint.memory_fields(fields.get("runtime", {}), fields.get("inputs", []), onnx_path))
+    return extras
+
+
+def _has_extras(m: ModelManifest) -> bool:
+    """Whether an install carries the fields runtime_extras adds (the fp16 note is always written)."""
+    return bool(m.runtime.fp16_note)
+
+
+def add_extras(current: ModelManifest, log: Log = _quiet) -> ModelManifest:
+    """An installed, verified model given runtime_extras' fields without rebuilding it: a copy of its folder
+    gets the fp16 variant and memory figure, is verified and swapped in like a fresh build."""
+    from matchcut.models.manifest import manifest_to_dict
+
+    root = current.folder.parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{current.id}.extras-", dir=root))
+    os.chmod(tmp, 0o755)
+    try:
+        for item in current.folder.iterdir():
+            if item.is_file() and not item.name.endswith(".fp16.onnx"):
+                shutil.copy2(item, tmp / item.name)
+        d = manifest_to_dict(current)
+        onnx_path = tmp / current.file
+        runtime = {k: v for k, v in d.get("runtime", {}).items() if not k.startswith(("fp16", "memory_"))}
+        d["runtime"] = {**runtime, **runtime_extras(current.id, {**d, "runtime": runtime}, onnx_path, log)}
+        m = manifest_from_dict(d, tmp / current.path.name)
+        write_manifest(m, tmp / current.path.name)
+        verify_model(m, use_cache=False)
+        check_model_runs(m)
+        _swap_in(tmp, current.folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return load_manifest(current.path)
 
 
 def install(names: list[str] | None = None, from_dir: Path | None = None, force: bool = False,
@@ -332,6 +376,9 @@ def install(names: list[str] | None = None, from_dir: Path | None = None, force:
                 current = load_manifest(manifest_path)
                 if _is_current(entry, current):
                     verify_model(current, use_cache=False)
+                    if not _has_extras(current):
+                        log(f"{entry.id}: adding the fp16 variant and the memory figure")
+                        current = add_extras(current, log)
                     log(f"{entry.id}: up to date ({current.onnx_path})")
                     done.append(current)
                     _log_licence(entry, current, log)
