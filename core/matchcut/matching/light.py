@@ -19,8 +19,13 @@ Which parts are fitted is decided by the pairs: each candidate model (gains or t
 a falloff or a full light field) is fitted on half of the frame (a checkerboard of blocks) and scored on the other
 half, and the simplest within FIT_MARGIN of the best wins. The guard then compares the result with the input on
 all pairs: a model that is implausible or does not make the pairs closer (by GUARD_MARGIN) gives way to the next
-simpler one, and when none helps the shot is left as it is. Every threshold here was chosen on the tuning half of
-the evaluation set (docs/quality.md), never on the held-out half.
+simpler one, and when none helps the shot is left as it is. A local guard follows (_worse_cells): where the
+correction pulls apart pairs that matched untouched (a part of the overlap lit otherwise: the sunny side of a
+cloud's hard-edged shadow, past a practical's pool), the light is not the same across the overlap, so the frame
+beyond the overlap may be lit like that part too. The fit is then kept only where the pairs it helps reach and
+fades to no change of light there and beyond the overlap (matching.extrapolation), said in one warning; were that
+still no closer on the pairs, the next simpler model is tried. Every threshold here was chosen on the tuning half
+of the evaluation set (docs/quality.md), never on the held-out half.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import numpy as np
 from matchcut.color import REC709_LUMA
 from matchcut.errors import InputError
 from matchcut.matching.correspond import Pairs, find_pairs
+from matchcut.matching.extrapolation import relax
 from matchcut.matching.field import FIELD_LIMIT_STOPS, field_map
 from matchcut.matching.fit import ColorFit, apply_color, fit_color, identity_fit
 from matchcut.matching.lab import delta_e2000, rgb_to_lab
@@ -44,6 +50,14 @@ FIELD_NODES = 12
 #: A more complex model must beat the simplest one on held-out pairs by more than this (fraction, and ΔE floor).
 FIT_MARGIN = 0.04
 FIT_MARGIN_FLOOR = 0.05
+#: The local guard: boards of CELLS x CELLS cells over the input's frame; a cell with at least CELL_PAIRS pairs
+#: is made worse when its median ΔE2000 after the correction is above LOCAL_RATIO x the untouched one + LOCAL_MARGIN
+#: (chosen on the tuning half: it flags the hard-edged one-sided shadows and Blender set 1's practicals, no photo
+#: pair whose light the fit gets right, and not the Blender pairs whose reflections and parallax never match).
+CELLS = 12
+CELL_PAIRS = 40
+LOCAL_RATIO = 2.0
+LOCAL_MARGIN = 0.5
 #: The result must bring the pairs closer than the untouched input by this fraction, or it is not used.
 GUARD_MARGIN = 0.03
 #: A reference whose usable pixels lie this much (fraction) within FLAT_DELTA_E of one colour is "flat".
@@ -352,12 +366,19 @@ def fit_from_pairs(pairs: Pairs, shape: tuple[int, int], *, models: tuple[str, .
         after = _mean_capped(_de(_predict(color, log_gain, x, pairs.xy), y))
         if not why and after > before * (1 - GUARD_MARGIN):
             why = f"it brings the pairs no closer ({before:.2f} -> {after:.2f} mean CIEDE2000)"
+        stats = {"pairs": len(pairs), "overlap": pairs.overlap, "before": before, "after": after,
+                 "scores": scores, "dense": pairs.dense}
+        warnings = tuple(f"fit fell back from {m}: {w}" for m, w in tried)
         if not why:
-            stats = {"pairs": len(pairs), "overlap": pairs.overlap, "before": before, "after": after,
-                     "scores": scores, "dense": pairs.dense}
-            warnings = tuple(f"fit fell back from {m}: {w}" for m, w in tried)
-            return LightFit(replace(color, residual=after), log_gain, model, _why(model, scores, models), warnings,
-                            stats)
+            worse = _worse_cells(color, log_gain, pairs)
+            if not worse.any():
+                return LightFit(replace(color, residual=after), log_gain, model, _why(model, scores, models),
+                                warnings, stats)
+            faded = _faded(pairs, (model, color, log_gain, worse), grid, shape, before, stats)
+            if faded is not None:
+                return replace(faded, summary=f"{_why(model, scores, models)}, {faded.summary}",
+                               warnings=warnings + faded.warnings)
+            why = f"it makes the pairs in {worse.mean():.0%} of them worse, and faded there it brings them no closer"
         tried.append((model, why))
     stats = {"pairs": len(pairs), "overlap": pairs.overlap, "before": before, "after": before, "scores": scores,
              "dense": pairs.dense}
@@ -365,6 +386,47 @@ def fit_from_pairs(pairs: Pairs, shape: tuple[int, int], *, models: tuple[str, .
     return LightFit(identity_fit("none"), None, "none", "no correction: nothing fitted improves the shot",
                     (f"shot match left the shot as it is: the best fit ({tried[0][0]}) was refused because {last}",),
                     stats)
+
+
+def _faded(pairs: Pairs, harmful: tuple, grid: tuple[int, int], shape: tuple[int, int], before: float,
+           stats: dict) -> LightFit | None:
+    """The safer fit when a model makes part of the overlap worse: ``harmful`` (model, color, field, the pairs it
+    makes worse (N,) bool) kept where the pairs it helps reach and faded to no change of light beyond them
+    (matching.extrapolation.relax), so neither the part it makes worse nor the frame beyond the overlap, which may
+    be lit like that part, gets it; None when that still does not bring the pairs closer."""
+    model, color, log_gain, worse = harmful
+    x, y = pairs.src.astype(np.float64), pairs.ref.astype(np.float64)
+    field_ = relax(log_gain, _grey_gain(color), pairs.xy[~worse], grid, shape)
+    after = _mean_capped(_de(_predict(color, field_, x, pairs.xy), y))
+    if _plausible(color, field_) or after > before * (1 - GUARD_MARGIN):
+        return None
+    line = (f"{model} makes the pairs in {worse.mean():.0%} of them worse (the light is not the same across the "
+            "overlap): it is kept where it helps and fades to none there and beyond the overlap")
+    return LightFit(replace(color, residual=after), field_, f"{model}, faded", "faded where it does not help",
+                    (line,), {**stats, "after": after})
+
+
+def _worse_cells(color: ColorFit, log_gain: np.ndarray | None, pairs: Pairs) -> np.ndarray:
+    """Where the correction makes the pairs worse than untouched: (N,) bool, the pairs in cells (CELLS x CELLS
+    over the input's frame, and the same board shifted by half a cell each way, so a strip of light at a cell's
+    border is not split) that hold at least CELL_PAIRS pairs and whose median ΔE2000 (capped) after the correction
+    is above LOCAL_RATIO times the untouched one plus LOCAL_MARGIN. Medians, and a ratio to the untouched error:
+    pairs that do not truly correspond (a reflection, a moved prop, parallax) are far apart either way and do not
+    decide it; pairs that matched untouched and are pulled apart do (a part of the overlap lit otherwise)."""
+    x, y = pairs.src.astype(np.float64), pairs.ref.astype(np.float64)
+    after = np.minimum(_de(_predict(color, log_gain, x, pairs.xy), y), _DE_CAP)
+    before = np.minimum(_de(x, y), _DE_CAP)
+    worse = np.zeros(len(pairs), bool)
+    for shift_x, shift_y in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
+        i = np.floor(pairs.xy[:, 1] * CELLS + shift_y).astype(int)
+        j = np.floor(pairs.xy[:, 0] * CELLS + shift_x).astype(int)
+        cell = i * (CELLS + 2) + j
+        for k in np.unique(cell):
+            inside = cell == k
+            if inside.sum() >= CELL_PAIRS and np.median(after[inside]) > (
+                    LOCAL_RATIO * np.median(before[inside]) + LOCAL_MARGIN):
+                worse |= inside
+    return worse
 
 
 def _why(model: str, scores: dict, models: tuple[str, ...]) -> str:
