@@ -5,7 +5,8 @@ A screen is one fabric under uneven light: its colour changes slowly across the 
 different temperature, folds) and it has tape and seams on it. The model is fitted to the pixels that are
 screen, robustly, and extrapolated under the subject; a clean plate, when given, is the model itself. The key
 divides each pixel's colour difference by the screen's at that pixel, corrects for the subject's own colour
-difference (estimated from its nearby solid pixels), and is noise-aware: pixels whose difference from the
+difference (estimated from its nearby solid pixels, as far as the pixel is a mix of the screen and their
+colour), and is noise-aware: pixels whose difference from the
 screen is within the screen's own noise are screen, pixels as solid as the noise allows are subject, and
 small isolated spots on the screen (tracking markers) are taken out.
 
@@ -36,6 +37,9 @@ FIELD_SIGMA = 1.5
 #: short side.
 FG_SOLID = 0.95
 FG_SIGMA = 3.0 / 270.0
+#: The nearby solid subject's colour (what the correction checks a pixel against) is worked at this fraction
+#: of the plate's size.
+NEAR_SCALE = 0.5
 #: Noise-aware gates, on the key blurred by GATE_BLUR pixels: screen where it is within BACKGROUND_Z noise
 #: sigmas of 0; subject where the plain key is within CORE_Z sigmas of 1 and the corrected key above CORE_MIN.
 GATE_BLUR = 1.2
@@ -339,12 +343,55 @@ def despot(alpha: np.ndarray, size: float = DESPOT) -> np.ndarray:
     return out
 
 
+def _nearby_colour(rgb: np.ndarray, solid: np.ndarray, sigma: float) -> np.ndarray:
+    """The colour of the nearby ``solid`` pixels ((H, W) in [0, 1]), (H, W, 3) float32: their normalised
+    convolution at ``sigma`` pixels (fill), worked at NEAR_SCALE of the plate's size (it changes slowly; at full
+    size it took a third of the key's time) and brought back up."""
+    import cv2
+
+    h, w = solid.shape
+    size = (max(1, round(w * NEAR_SCALE)), max(1, round(h * NEAR_SCALE)))
+    small_w = cv2.resize(solid, size, interpolation=cv2.INTER_AREA)
+    small_v = cv2.resize(np.ascontiguousarray(rgb * solid[..., None], np.float32), size, interpolation=cv2.INTER_AREA)
+    small = fill(small_v / np.maximum(small_w, 1e-8)[..., None], small_w, max(1.0, sigma * NEAR_SCALE))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, 3)
+
+
+def _mix_consistency(rgb: np.ndarray, field: np.ndarray, subject: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: the fraction of each pixel's departure from the screen that a mix explains.
+    With d = pixel - screen (``field``; blurred GATE_BLUR px), the mix a (subject - screen) + b (-screen),
+    a, b >= 0 (toward the nearby solid subject's colour ``subject``, both (H, W, 3), and toward black: a seam,
+    a fold's shade, a darker subject), fitted by least squares: (|fit| ** 2 + n ** 2) / (|d| ** 2 + n ** 2),
+    n = ``noise`` (H, W). A soft edge of that subject and a shaded screen score about 1, as does a departure
+    within the noise (nothing to measure there); a part of the subject of another colour (a blue jacket below a
+    brown face) is neither, and the colour difference measured on the face says nothing about it."""
+    d = _blur((rgb - field).astype(np.float32), GATE_BLUR)
+    f = (subject - field).astype(np.float32)
+    g = -field.astype(np.float32)
+
+    def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Channel by channel: a sum over numpy's last axis of length 3 is several times slower.
+        return x[..., 0] * y[..., 0] + x[..., 1] * y[..., 1] + x[..., 2] * y[..., 2]
+
+    ff, gg, fg, df, dg = dot(f, f), dot(g, g), dot(f, g), dot(d, f), dot(d, g)
+    det = np.maximum(ff * gg - fg * fg, 1e-24)
+    a, b = (df * gg - dg * fg) / det, (dg * ff - df * fg) / det
+    # Non-negative least squares on two vectors: both inside the cone, or the better of its edges.
+    edge = np.maximum(np.square(np.maximum(df, 0.0)) / np.maximum(ff, 1e-24),
+                      np.square(np.maximum(dg, 0.0)) / np.maximum(gg, 1e-24))
+    explained = np.where((a >= 0) & (b >= 0), a * df + b * dg, edge)
+    n2 = np.square(noise).astype(np.float32)
+    return np.clip((explained + n2) / np.maximum(dot(d, d) + n2, 1e-24), 0.0, 1.0).astype(np.float32)
+
+
 def key_with_model(rgb: np.ndarray, model: ScreenModel, *, despot_size: float = DESPOT) -> np.ndarray:
     """Alpha (H, W) float32 in [0, 1] of ``rgb`` (H, W, 3) against the screen model.
 
     1. The colour difference divided by the screen's at each pixel, corrected for the subject's own colour
        difference: alpha = (lead(screen) - lead(pixel)) / (lead(screen) - lead(subject)), lead(subject) the
-       normalised convolution of the solid pixels' lead (FG_SIGMA), filled in from coarser levels.
+       normalised convolution of the solid pixels' lead (FG_SIGMA), filled in from coarser levels; off the
+       screen (past the background gate) only as far as the pixel is a mix of the screen and those solid
+       pixels' colour or a shade of the screen (_mix_consistency).
     2. Noise-aware gates: 0 where the key (blurred GATE_BLUR px) is within BACKGROUND_Z noise sigmas of the
        screen; 1 where the uncorrected key is within CORE_Z sigmas of solid and the corrected above CORE_MIN.
     3. Isolated spots up to ``despot_size`` x the short side are removed (despot).
@@ -360,18 +407,22 @@ def key_with_model(rgb: np.ndarray, model: ScreenModel, *, despot_size: float = 
     plain = ((ref - pixel) / ref).astype(np.float32)
     solid = (_blur(plain, 1.0) > FG_SOLID).astype(np.uint8)
     solid = cv2.erode(solid, np.ones((3, 3), np.uint8)).astype(np.float32)
+    sigma = model.sigma()
+    rho = max(1.0 / (2.0 * np.sqrt(np.pi) * GATE_BLUR), 0.25)  # the noise left after the gate's blur
+    radius = max(1.0, FG_SIGMA * min(rgb.shape[:2]))
+    mixed = np.ones_like(ref)
     if solid.sum() >= 16:
-        subject = fill(pixel[..., None].astype(np.float32), solid, max(1.0, FG_SIGMA * min(rgb.shape[:2])))[..., 0]
+        subject = fill(pixel[..., None].astype(np.float32), solid, radius)[..., 0]
         subject = np.clip(subject, -2.0 * ref, 0.5 * ref)
-
+        mixed = _mix_consistency(rgb, model.field, _nearby_colour(rgb, solid, radius), BACKGROUND_Z * rho * sigma)
     else:
         subject = np.zeros_like(ref)
     span = np.maximum(ref - subject, 1e-6)
     raw = ((ref - pixel) / span).astype(np.float32)
-    alpha = np.clip(raw, 0.0, 1.0)
-    sigma = model.sigma()
-    rho = max(1.0 / (2.0 * np.sqrt(np.pi) * GATE_BLUR), 0.25)  # the noise left after the gate's blur
     background = _blur(raw, GATE_BLUR) < BACKGROUND_Z * rho * sigma / span
+    # Off the screen, the correction only as far as the pixel is a mix of the screen and that subject's colour
+    # (not a blue coat below a brown face, which the face's correction reads as more transparent still).
+    alpha = np.clip((ref - pixel) / np.maximum(ref - mixed * subject, 1e-6), 0.0, 1.0).astype(np.float32)
     core = (1.0 - _blur(plain, GATE_BLUR) < CORE_Z * rho * sigma / ref) & (_blur(alpha, GATE_BLUR) > CORE_MIN)
     alpha[background] = 0.0
     alpha[core & ~background] = 1.0

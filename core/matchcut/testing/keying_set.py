@@ -5,8 +5,9 @@ with scikit-image's photos: public domain or CC0, in the installed package): ``h
 particle hair, shoulders to the bottom edge), ``throw`` (a box and a ball thrown, a rod: motion blur),
 ``curtain`` (a woven semi-transparent voile in front of a figure), ``fur`` (a furry creature, hair all round),
 ``spin`` (a spinning ring and a falling ball: motion blur), ``veil`` (a head under a semi-transparent veil with
-long fine hair). Split by subject, so a held-out subject is never seen while tuning: tune = hair, throw,
-curtain; held-out = fur, spin, veil.
+long fine hair), ``drape`` (a figure in a dyed blue jacket behind a semi-transparent shawl: subject close to a
+blue screen's colour, under and beside see-through cloth). Split by subject, so a held-out subject is never
+seen while tuning: tune = hair, throw, curtain, drape; held-out = fur, spin, veil.
 
 Each subject is composited (premultiplied, linear Rec.709) over every recipe in ``RECIPES``: a green or blue
 screen (``screens.screen_plate``) lit even, falling off or by two colour temperatures, with wrinkles and seams
@@ -29,10 +30,11 @@ from matchcut.testing.photos import LINEAR_REC709
 
 SIZE = (270, 480)  # (H, W)
 SAMPLES = 32
-TUNE_SUBJECTS = ("hair", "throw", "curtain")
+TUNE_SUBJECTS = ("hair", "throw", "curtain", "drape")
 HELD_OUT_SUBJECTS = ("fur", "spin", "veil")
 SPLITS = ("tune", "held-out")
-TEXTURES = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "camera")
+TEXTURES = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "camera",
+            "gravel")
 
 
 @dataclass(frozen=True)
