@@ -11,7 +11,6 @@ section is written into docs/quality.md between generated markers.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,16 +146,9 @@ def render(run: KeyingRun) -> str:
 
 def write(path: Path, run: KeyingRun) -> None:
     """Replace the generated block in ``path`` (appended at the end when it has none yet)."""
-    text = path.read_text(encoding="utf-8")
-    block = render(run)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from matchcut.bench.pages import write_block
+
+    write_block(path, BEGIN, END, render(run))
 
 
 def quality_matte(quick: bool = False, log: Callable[[str], None] = lambda s: None) -> KeyingRun:

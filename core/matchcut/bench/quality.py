@@ -12,7 +12,6 @@ section is written into docs/quality.md between generated markers.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -250,17 +249,10 @@ def render(run: QualityRun) -> str:
 
 
 def write(path: Path, run: QualityRun) -> None:
-    """Replace the generated block in ``path`` (appended to the shot-match section when it has none yet)."""
-    text = path.read_text(encoding="utf-8")
-    block = render(run)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Replace the generated block in ``path`` (appended at the page's end when it has none yet)."""
+    from matchcut.bench.pages import write_block
+
+    write_block(path, BEGIN, END, render(run))
 
 
 def quality_match(quick: bool = False, log: Callable[[str], None] = lambda s: None) -> QualityRun:
