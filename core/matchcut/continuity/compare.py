@@ -9,8 +9,10 @@ import numpy as np
 
 from matchcut.continuity.align import MIN_SHARED, Alignment, AlignmentError, align, analysis_scale, resize, warp_to_b
 from matchcut.continuity.detect import (DEPTH_COLOUR, WORKING, Region, censor, clipped, common_sharpness,
-                                        difference_map, find_regions, lab, local_gain, normalise, soften)
+                                        difference_map, find_regions, lab, local_gain, normalise, pair_threshold,
+                                        soften)
 from matchcut.continuity.flow import run_closes, shift_explains
+from matchcut.continuity.shading import light_explains
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Comparison:
 HIDDEN_REGION = 0.6
 #: ... and a static scene the flow got wrong when a shift along the epipolar line explains this share of it.
 EXPLAINED_REGION = 0.7
+#: ... or static surfaces under another light, when one gain per surface explains this share of it (shading).
+SHADED_REGION = 0.7
 
 
 def display(linear: np.ndarray) -> np.ndarray:
@@ -91,9 +95,11 @@ def compare(a: np.ndarray, b: np.ndarray, *, sensitivity: float = 0.5, min_area:
     # Compared at the common sharpness: the sharper shot softened to the blurrier one's.
     dn_cmp = soften(dn, sharp["sigma_px"]) if sharp["blurrier"] == "B" else dn
     db_cmp = soften(db, sharp["sigma_px"]) if sharp["blurrier"] == "A" else db
+    weights = DEPTH_COLOUR if parallax else (1.0, 1.0)
     score, structural, colour = difference_map(dn_cmp, censor(dn_cmp, clip_a, db_cmp, clip_b, colour=False), valid,
-                                               colour_b=censor(dn_cmp, clip_a, db_cmp, clip_b),
-                                               weights=DEPTH_COLOUR if parallax else (1.0, 1.0))
+                                               colour_b=censor(dn_cmp, clip_a, db_cmp, clip_b), weights=weights)
+    # The regions' threshold (find_regions computes the same), for the lighting model's verdict.
+    threshold = pair_threshold(score, valid, sensitivity, depth=parallax)
     matte, present = None, None
     if person:
         matte, present = _person(db, device, warn)
@@ -109,14 +115,14 @@ def compare(a: np.ndarray, b: np.ndarray, *, sensitivity: float = 0.5, min_area:
         labs = [lab(x) for x in (flat, db_cmp, dn_cmp)]
 
     def hidden(mask: np.ndarray) -> bool:
-        """A region that is a band parallax uncovered (not comparable) or a static scene the flow got wrong
-        (explained by a shift along the epipolar line): not a change."""
-        if not parallax:
-            return False
-        if run_closes(al.flow, mask, al.epipole) >= HIDDEN_REGION:
+        """A region that is a band parallax uncovered (not comparable), a static scene the flow got wrong
+        (explained by a shift along the epipolar line) or static surfaces under another light: not a change."""
+        if parallax and run_closes(al.flow, mask, al.epipole) >= HIDDEN_REGION:
             uncovered.append(mask)
             return True
-        return shift_explains(*labs, al.flow, al.epipole, mask) >= EXPLAINED_REGION
+        if light_explains(dn_cmp, db_cmp, mask, threshold, weights) >= SHADED_REGION:
+            return True
+        return parallax and shift_explains(*labs, al.flow, al.epipole, mask) >= EXPLAINED_REGION
 
     regions = find_regions(score, structural, colour, dn_cmp, db_cmp, sensitivity=sensitivity, min_area=min_area,
                            person=matte if present else None, valid=valid, hidden=hidden,
