@@ -8,7 +8,6 @@ markers.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -193,23 +192,23 @@ def render_quality(run: ContinuityQuality) -> str:
     return "\n".join(out)
 
 
+#: The heading of the continuity section of docs/quality.md, whose end a page without the block gets it at.
+SECTION = "## Continuity check and patch (`matchcut continuity`)"
+
+
+def _at_section_end(text: str, block: str) -> str:
+    from matchcut.bench.pages import append_block
+
+    if SECTION not in text:
+        return append_block(text, block)
+    head, rest = text.split(SECTION, 1)
+    nxt = rest.find("\n## ")
+    section, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
+    return head + SECTION + section.rstrip() + "\n\n" + block + "\n" + tail
+
+
 def write_quality(path: Path, run: ContinuityQuality) -> None:
-    """Replace the generated block in ``path`` (appended after the continuity section's heading's paragraph when it
-    has none yet)."""
-    text = path.read_text(encoding="utf-8")
-    block = render_quality(run)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        anchor = "## Continuity check and patch (`matchcut continuity`)"
-        if anchor in text:
-            head, rest = text.split(anchor, 1)
-            nxt = rest.find("\n## ")
-            section, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
-            text = head + anchor + section.rstrip() + "\n\n" + block + "\n" + tail
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Replace the generated block in ``path`` (put at the end of the continuity section when it has none yet)."""
+    from matchcut.bench.pages import write_block
+
+    write_block(path, BEGIN, END, render_quality(run), _at_section_end)
