@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from matchcut.matching.field import bilinear_nodes
+
 #: How far (fraction of the frame's long side) beyond the pairs a relaxed correction keeps 1/e of its light: less
 #: than the field's node spacing (1/11), so the light ends within a node of the last one the pairs reach (the
 #: bilinear field makes that a ramp); 0.15 and 0.05 left more of a wrong light past the edge on the tuning half.
@@ -28,14 +30,9 @@ SUPPORT_FRACTION = 0.1
 def node_support(xy: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """Sum of the bilinear weights (gh, gw) of positions xy (N, 2) in [0, 1] on a node grid of ``grid``."""
     gh, gw = grid
-    u = np.clip(xy[:, 0], 0, 1) * (gw - 1)
-    v = np.clip(xy[:, 1], 0, 1) * (gh - 1)
-    j0 = np.minimum(np.floor(u).astype(int), gw - 2)
-    i0 = np.minimum(np.floor(v).astype(int), gh - 2)
-    fu, fv = u - j0, v - i0
+    idx, wts = bilinear_nodes(xy, grid)
     out = np.zeros(gh * gw)
-    for di, dj, w in ((0, 0, (1 - fu) * (1 - fv)), (0, 1, fu * (1 - fv)), (1, 0, (1 - fu) * fv), (1, 1, fu * fv)):
-        np.add.at(out, (i0 + di) * gw + j0 + dj, w)
+    np.add.at(out, idx.ravel(), wts.ravel())
     return out.reshape(gh, gw)
 
 

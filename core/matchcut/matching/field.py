@@ -21,3 +21,16 @@ def field_map(log_gain: np.ndarray, height: int, width: int) -> np.ndarray:
     mx, my = np.meshgrid(xs, ys)
     up = cv2.remap(np.ascontiguousarray(log_gain, np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return np.exp2(np.clip(up, -FIELD_LIMIT_STOPS, FIELD_LIMIT_STOPS)).astype(np.float32)
+
+
+def bilinear_nodes(xy: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Node indices (N, 4) and weights (N, 4) of positions xy (N, 2) in [0, 1] on a node grid of ``shape``."""
+    gh, gw = shape
+    u = np.clip(xy[:, 0], 0, 1) * (gw - 1)
+    v = np.clip(xy[:, 1], 0, 1) * (gh - 1)
+    j0 = np.minimum(np.floor(u).astype(int), gw - 2)
+    i0 = np.minimum(np.floor(v).astype(int), gh - 2)
+    fu, fv = u - j0, v - i0
+    idx = np.stack([i0 * gw + j0, i0 * gw + j0 + 1, (i0 + 1) * gw + j0, (i0 + 1) * gw + j0 + 1], 1)
+    wts = np.stack([(1 - fu) * (1 - fv), fu * (1 - fv), (1 - fu) * fv, fu * fv], 1)
+    return idx, wts

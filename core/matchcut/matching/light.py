@@ -38,7 +38,7 @@ from matchcut.color import REC709_LUMA
 from matchcut.errors import InputError
 from matchcut.matching.correspond import Pairs, find_pairs
 from matchcut.matching.extrapolation import relax
-from matchcut.matching.field import FIELD_LIMIT_STOPS, field_map
+from matchcut.matching.field import FIELD_LIMIT_STOPS, bilinear_nodes, field_map
 from matchcut.matching.fit import ColorFit, apply_color, fit_color, identity_fit
 from matchcut.matching.lab import delta_e2000, rgb_to_lab
 
@@ -132,23 +132,10 @@ def grid_shape(height: int, width: int) -> tuple[int, int]:
     return FIELD_NODES, max(2, round(FIELD_NODES * width / height))
 
 
-def _bilinear(xy: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Node indices (N, 4) and weights (N, 4) of positions xy (N, 2) in [0, 1] on a node grid of ``shape``."""
-    gh, gw = shape
-    u = np.clip(xy[:, 0], 0, 1) * (gw - 1)
-    v = np.clip(xy[:, 1], 0, 1) * (gh - 1)
-    j0 = np.minimum(np.floor(u).astype(int), gw - 2)
-    i0 = np.minimum(np.floor(v).astype(int), gh - 2)
-    fu, fv = u - j0, v - i0
-    idx = np.stack([i0 * gw + j0, i0 * gw + j0 + 1, (i0 + 1) * gw + j0, (i0 + 1) * gw + j0 + 1], 1)
-    wts = np.stack([(1 - fu) * (1 - fv), fu * (1 - fv), (1 - fu) * fv, fu * fv], 1)
-    return idx, wts
-
-
 def field_at(log_gain: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """The field (gh, gw, 3) log2 gains at positions xy (N, 2) in [0, 1]: (N, 3)."""
     gh, gw = log_gain.shape[:2]
-    idx, wts = _bilinear(xy, (gh, gw))
+    idx, wts = bilinear_nodes(xy, (gh, gw))
     flat = log_gain.reshape(-1, log_gain.shape[-1])
     return np.einsum("nk,nkc->nc", wts, flat[idx])
 
@@ -186,7 +173,7 @@ def _fit_field(residual: np.ndarray, weights: np.ndarray, xy: np.ndarray, shape:
 
     falloff: the level only, nearly planar; field: level and the light's colour, each smooth (colour stiffer).
     """
-    idx, wts = _bilinear(xy, shape)
+    idx, wts = bilinear_nodes(xy, shape)
     n = shape[0] * shape[1]
     normal = np.zeros((n, n))
     for a in range(4):
