@@ -101,3 +101,34 @@ def test_neighbours_of_different_sizes_are_refused():
     b = Plate(np.zeros((32, 40, 3), np.float32), source="b.exr")
     with pytest.raises(ShapeMismatchError, match="b.exr is 40x32"):
         interpolate_plates(a, b, 0.5, model="rife-4.25")
+
+
+def test_out_of_memory_falls_back_to_the_cpu_then_to_preview_and_says_so(monkeypatch):
+    """RIFE cannot be tiled, so a frame that does not fit the device is made on the CPU, then at preview quality,
+    each said once; only when nothing fits does the job stop, naming the model and the size."""
+    from matchcut.errors import DeviceMemoryError
+    from matchcut.retime import blend
+
+    tried = []
+
+    def scarce(limit):
+        def run(frame0, frame1, t, model, device, depth, ensemble, alpha0, alpha1, quality="final"):
+            tried.append((device.provider, quality))
+            if (device.provider, quality) not in limit:
+                raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : CUDA failure 2: out of memory")
+            return np.full_like(frame0, 0.5), None
+        return run
+
+    plate = Plate(np.full((8, 12, 3), 0.2, np.float32), colorspace=color.SRGB_DISPLAY)
+    monkeypatch.setattr(blend, "interpolate_display_alpha", scarce({("cpu", "final")}))
+    pixels, warnings = interpolate_plates(plate, plate, 0.5, model="rife-hdv3", device={"provider": "cuda"})
+    assert tried == [("cuda", "final"), ("cpu", "final")] and np.allclose(pixels, 0.5, atol=1e-3)
+    assert warnings == ["rife-hdv3 at 12x8: out of memory on cuda ([ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : "
+                        "CUDA failure 2: out of memory); this frame is made on the CPU"]
+    tried.clear()
+    monkeypatch.setattr(blend, "interpolate_display_alpha", scarce({("cpu", "preview")}))
+    _, warnings = interpolate_plates(plate, plate, 0.5, model="rife-hdv3", device={"provider": "cpu"})
+    assert tried == [("cpu", "final"), ("cpu", "preview")] and warnings[0].endswith("made at preview quality")
+    monkeypatch.setattr(blend, "interpolate_display_alpha", scarce(set()))
+    with pytest.raises(DeviceMemoryError, match="rife-hdv3 at 12x8: out of memory even at preview quality"):
+        interpolate_plates(plate, plate, 0.5, model="rife-hdv3", device={"provider": "cpu"})

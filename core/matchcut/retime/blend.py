@@ -113,6 +113,35 @@ def _interpolate_once(frame0: np.ndarray, frame1: np.ndarray, t: float, model: s
     return mid, amid
 
 
+def _within_memory(run, device: Any, quality: str, what: str, warnings: list[str]):
+    """``run(device, quality)``; RIFE takes the whole frame at once (it cannot be tiled), so an out-of-memory
+    error retries on the CPU when it ran on a GPU, then at preview quality (the motion at half size), each said
+    in ``warnings``; DeviceMemoryError only when the preview does not fit either."""
+    from matchcut.errors import DeviceMemoryError
+    from matchcut.runtime.backends import DeviceOptions
+    from matchcut.runtime.budget import is_out_of_memory
+
+    options = device if isinstance(device, DeviceOptions) else DeviceOptions.from_dict(device or {})
+    tries = [(options, quality)]
+    if options.provider != "cpu":
+        tries.append((DeviceOptions(provider="cpu", threads=options.threads), quality))
+    if quality != "preview":
+        tries.append((tries[-1][0], "preview"))
+    for i, (dev, q) in enumerate(tries):
+        try:
+            return run(dev, q)
+        except Exception as exc:  # onnxruntime's own exception types carry the OOM in their text
+            if not is_out_of_memory(exc):
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if i + 1 == len(tries):
+                raise DeviceMemoryError(f"{what}: out of memory even at preview quality on the CPU ({first}); "
+                                        "free memory or make the plates smaller") from exc
+            nxt_dev, nxt_q = tries[i + 1]
+            how = "on the CPU" if nxt_dev.provider == "cpu" and dev.provider != "cpu" else f"at {nxt_q} quality"
+            warnings.append(f"{what}: out of memory on {dev.provider} ({first}); this frame is made {how}")
+
+
 def _rgb_index(channels: tuple[str, ...]) -> list[int]:
     if all(c in channels for c in _RGB):
         return [channels.index(c) for c in _RGB]
@@ -151,8 +180,10 @@ def interpolate_plates(plate0, plate1, t: float, *, model: str, device: Any = No
         ai = plate0.channels.index("A")
         alpha0 = np.ascontiguousarray(plate0.pixels[..., ai:ai + 1], dtype=np.float32)
         alpha1 = np.ascontiguousarray(plate1.pixels[..., ai:ai + 1], dtype=np.float32)
-    mid, alpha = interpolate_display_alpha(np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1), t, run_model, device,
-                                           depth, ensemble, alpha0, alpha1, quality=quality)
+    pair = (np.clip(d0 * inv, 0, 1), np.clip(d1 * inv, 0, 1))
+    mid, alpha = _within_memory(lambda dev, q: interpolate_display_alpha(*pair, t, run_model, dev, depth, ensemble,
+                                                                         alpha0, alpha1, quality=q),
+                                device, quality, f"{run_model} at {width}x{height}", warnings)
     mid = mid * np.float32(scale)
     out = np.array(plate0.pixels if t < 0.5 else plate1.pixels, dtype=np.float32, copy=True)
     out[..., rgb] = color.convert(mid, color.SRGB_DISPLAY, space)
