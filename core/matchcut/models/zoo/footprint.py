@@ -9,6 +9,7 @@ A GPU's activations match the CPU's in size; cuDNN workspaces on top are what ru
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,11 @@ def _run_mb(onnx_path: Path, layouts: dict[str, str], h: int, w: int) -> float |
     return max(0.0, float(peak) - float(before))
 
 
+def _up(mb: float) -> float:
+    """``mb`` rounded up to a tenth: a budget must not plan with less memory than was measured."""
+    return math.ceil(mb * 10.0 - 1e-9) / 10.0
+
+
 def memory_fields(runtime: dict[str, Any], inputs: list[dict[str, Any]], onnx_path: Path) -> dict[str, Any]:
     """runtime.memory_mb and memory_mb_per_mpix for the model at ``onnx_path`` (runtime and inputs: the
     builder's manifest tables); an empty dict where this system cannot measure resident memory."""
@@ -87,7 +93,7 @@ def memory_fields(runtime: dict[str, Any], inputs: list[dict[str, Any]], onnx_pa
     fixed = runtime.get("fixed_size")
     if fixed:
         used = _run_mb(onnx_path, layouts, *fixed)
-        return {} if used is None else {"memory_mb": round(used + weights_mb, 1), "memory_mb_per_mpix": 0.0}
+        return {} if used is None else {"memory_mb": _up(used + weights_mb), "memory_mb_per_mpix": 0.0}
     mult = max(1, int(runtime.get("size_multiple", 1)))
     sides = [-(-s // mult) * mult for s in SIZES]
     used = [_run_mb(onnx_path, layouts, s, s) for s in sides]
@@ -96,4 +102,4 @@ def memory_fields(runtime: dict[str, Any], inputs: list[dict[str, Any]], onnx_pa
     mpix = [s * s / 1e6 for s in sides]
     slope = max(0.0, (used[1] - used[0]) / (mpix[1] - mpix[0]))
     base = max(0.0, used[0] - slope * mpix[0]) + weights_mb
-    return {"memory_mb": round(base, 1), "memory_mb_per_mpix": round(slope, 1)}
+    return {"memory_mb": _up(base), "memory_mb_per_mpix": _up(slope)}
