@@ -349,13 +349,8 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
         exe = worker.find_worker()
     except worker.WorkerError as exc:
         return fail(group, tool, plan["key"], str(exc), interactive)
-    folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
-    os.makedirs(folder, exist_ok=True)
-    files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
-    set_status(group, "rendering inputs")
-    for name, node in plan["connected"].items():
-        render_input(node, files["inputs"][name], *plan["renders"][name])
-    run = run_worker(group, tool, exe, jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"]))
+    files, job_path = write_job(group, tool, plan)
+    run = run_worker(group, tool, exe, job_path)
     if run.status == "cancelled":
         unwire(group)
         save_state(group, tool, last_run={"key": plan["key"], "status": "cancelled", "message": ""})
@@ -376,6 +371,18 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     return True
 
 
+def write_job(group: Any, tool: Dict[str, Any], plan: Dict[str, Any]) -> Tuple[Dict[str, Any], str]:
+    """Render the node's inputs into its cache folder for ``plan`` and write the job file there, as Process and
+    the Farm button both need; returns (the planned files, the job file's path)."""
+    folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
+    os.makedirs(folder, exist_ok=True)
+    files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
+    set_status(group, "rendering inputs")
+    for name, node in plan["connected"].items():
+        render_input(node, files["inputs"][name], *plan["renders"][name])
+    return files, jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
+
+
 def send_to_farm(group: Any, first: Optional[int] = None, last: Optional[int] = None,
                  interactive: Optional[bool] = None) -> Optional[str]:
     """The Farm button: render the inputs as Process does, then submit the job to the node's farm (the farm knob)
@@ -390,13 +397,7 @@ def send_to_farm(group: Any, first: Optional[int] = None, last: Optional[int] = 
     except (ValueError, RuntimeError, worker.WorkerError) as exc:
         fail(group, None, "", str(exc), interactive)
         return None
-    folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
-    os.makedirs(folder, exist_ok=True)
-    files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
-    set_status(group, "rendering inputs")
-    for name, node in plan["connected"].items():
-        render_input(node, files["inputs"][name], *plan["renders"][name])
-    job_path = jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
+    files, job_path = write_job(group, tool, plan)
     chosen = group["farm"].value() if group.knob("farm") is not None else farm.default_farm()
     set_status(group, "sending to " + chosen)
     try:
