@@ -47,7 +47,7 @@ def test_one_model_run_per_pair_and_it_beats_minterpolate(zoo_model, monkeypatch
     runs = []
     real = interpolation.interpolate_motion
     monkeypatch.setattr(interpolation, "interpolate_motion", lambda *a, **k: runs.append(1) or real(*a, **k))
-    preview._motions.clear()
+    preview.forget_motions()
     back, front = photo("astronaut", colorspace="srgb"), photo("chelsea", colorspace="srgb")
     seq = {k: layered_frame(back, front, SIZE, k) for k in (0, 4, 5, 6, 7, 8, 12)}
     times = [0.25, 0.5, 0.75]

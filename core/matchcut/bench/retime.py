@@ -122,9 +122,9 @@ def bench_preview(quick: bool = False) -> Result:
         res.rows.append([label, "FFmpeg minterpolate (mci, aobmc, bidir, vsbmc)", f"{base_s:.3f}", "1.00x (baseline)",
                          f"{base_db:.2f}", "+0.00 dB"])
         for name, fn in methods.items():
-            preview._motions.clear()
+            preview.forget_motions()
             fn(size, seq[0], seq[2], 0.5)  # warm-up: the model's session
-            preview._motions.clear()
+            preview.forget_motions()
             start, scores = time.perf_counter(), []
             for left, right, inside in PREVIEW_GAPS:
                 for k in inside:

@@ -37,6 +37,11 @@ CACHED_PAIRS = 4
 _motions: OrderedDict[str, Any] = OrderedDict()
 
 
+def forget_motions() -> None:
+    """Drop the cached pair motions (a benchmark's warm-up must not leave the measured runs a cache hit)."""
+    _motions.clear()
+
+
 def check_quality(quality: str) -> str:
     """``quality`` when it is one of QUALITIES; SettingError listing them otherwise."""
     if quality not in QUALITIES:
