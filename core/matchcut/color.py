@@ -127,6 +127,17 @@ def resolve_colorspace(name: str, config: ocio.Config | None = None) -> str:
     raise UnknownColorSpaceError(name, _config_label(config), _space_names(config))
 
 
+def is_scene_linear(name: str, *, config: ocio.Config | None = None) -> bool:
+    """True when colour space ``name`` (a name, alias or role) holds scene-linear values: its OCIO encoding
+    says so, or, in a config that gives none, its name has "lin" in it and it is not data."""
+    config = config if config is not None else load_config()
+    space = config.getColorSpace(resolve_colorspace(name, config))
+    encoding = (space.getEncoding() or "").lower()
+    if encoding:
+        return encoding == "scene-linear"
+    return not space.isData() and "lin" in space.getName().lower()
+
+
 def processor(src: str, dst: str, *, config: ocio.Config | None = None):
     """The cached OCIO CPU processor from ``src`` to ``dst`` (names, aliases or roles).
 

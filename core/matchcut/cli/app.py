@@ -17,7 +17,7 @@ from matchcut import __version__, settings
 from matchcut.errors import MatchcutError
 
 #: Command modules under matchcut.cli, each with register(app).
-COMMAND_MODULES = ("doctor", "models", "tools", "run", "match", "retime", "continuity", "matte", "relight", "hosts",
+COMMAND_MODULES = ("doctor", "models", "tools", "run", "match", "retime", "continuity", "matte", "relight", "learn", "hosts",
                    "farm", "bench", "demo")
 
 app = typer.Typer(

@@ -64,6 +64,9 @@ def chunk_frames(text: str | None) -> list[int] | None:
 
 def _set(data: dict[str, Any], extra: dict[str, Any]) -> None:
     data["params"].update(parse_set(extra["set"]))
+    model = data["params"].get("model")
+    if model and Path(model).exists():  # a model folder (`matchcut learn`'s): the job names it wherever it runs
+        data["params"]["model"] = str(Path(model).resolve())
 
 
 SET_OPTION = {"set": (list[str], typer.Option([], "--set", help="A model control, name=value; repeat for more."))}

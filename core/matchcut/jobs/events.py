@@ -3,7 +3,8 @@
 Events (one JSON object per line, flushed as it happens):
 ``start`` (job, frames [first, last], total, time), ``frame`` (frame, index, total, fraction, outputs,
 skipped, seconds), ``info`` and ``warning`` (message, optional frame; info: what a tool found, warning: what needs a look), ``done`` (frames_written, frames_skipped, seconds),
-``error`` (message, type, exit_code) and ``cancelled`` (frames_written).
+``error`` (message, type, exit_code), ``cancelled`` (frames_written) and ``step`` (a training step: step, steps,
+fraction, loss; at each measure also psnr, psnr_before and best_step; preview: the path of the preview image).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from datetime import datetime, timezone
 from typing import IO, Any
 
-EVENTS = ("start", "frame", "info", "warning", "done", "error", "cancelled")
+EVENTS = ("start", "frame", "info", "warning", "done", "error", "cancelled", "step")
 
 
 def now_iso() -> str:
@@ -125,6 +126,12 @@ class TextSink(EventSink):
             else:
                 state = "skipped (already done)" if fields.get("skipped") else f"{fields.get('seconds', 0):.2f}s"
                 self._line(f"frame {fields.get('frame')} [{fields.get('index')}/{fields.get('total')}] {state}")
+        elif event == "step":
+            if self._progress is not None:
+                self._progress.update(self._task, total=fields.get("steps"), completed=fields.get("step", 0))
+            elif "psnr" in fields:  # plain lines only at a measure: a line per step would drown the log
+                self._line(f"step {fields.get('step')}/{fields.get('steps')}: loss {fields.get('loss'):.5f}, held-out "
+                           f"{fields.get('psnr'):.2f} dB (untouched {fields.get('psnr_before'):.2f} dB)")
         elif event in ("info", "warning"):
             where = f" (frame {fields['frame']})" if fields.get("frame") is not None else ""
             self._line(f"{event}{where}: {fields.get('message')}")

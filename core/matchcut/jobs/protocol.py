@@ -34,6 +34,7 @@ class RunnableTool(Protocol):
 
     name: str
     #: True when the result is not frames (a report): plan() may return no items, finish() does the work.
+    #: A tool may also have a ``stop`` attribute: the runner sets it to its cancel event before prepare().
     frameless: bool
 
     def check(self, job: JobSpec) -> None: ...

@@ -293,14 +293,17 @@ def _run(tool: RunnableTool, spec: JobSpec, sink: EventSink, cancel: threading.E
     if finish_only and todo:
         raise JobError(spec.where, f"frame(s) {format_frames([p.item.frame for p in todo])} are not made yet (a "
                        "chunk failed or has not run): run those chunks before the final task")
+    if hasattr(tool, "stop"):
+        tool.stop = cancel  # a frameless tool's long prepare (learn's training) ends at the next step on a cancel
     if (todo or tool.frameless) and not cancel.is_set():
         tool.prepare(spec, sink.emit)
     if todo and not cancel.is_set():
         _pipeline(spec, tool, sources, todo, protect, sink, cancel, state, progress)
 
-    if cancel.is_set() and state["written"] + skipped < total:
+    if cancel.is_set() and (state["written"] + skipped < total or tool.frameless):
         sink.emit("cancelled", frames_written=state["written"])
-        raise JobCancelled(f"job cancelled after {state['written']} frame(s) written; run it again to resume")
+        note = getattr(tool, "cancel_note", "")  # a frameless tool says what it keeps (learn: its checkpoint)
+        raise JobCancelled(note or f"job cancelled after {state['written']} frame(s) written; run it again to resume")
     finished = {} if chunk is not None else tool.finish(spec, sink.emit) or {}
     artifacts = {name: str(path) for name, path in finished.items()}
     seconds = time.monotonic() - started

@@ -117,6 +117,8 @@ class ModelManifest:
     outputs: tuple[TensorSpec, ...] = ()
     controls: tuple[Control, ...] = ()
     data: tuple[DataFile, ...] = ()
+    #: How a model trained by `matchcut learn` was made (frames, steps, losses, held-out PSNR, seed); empty else.
+    training: dict[str, Any] = field(default_factory=dict, hash=False)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -333,7 +335,7 @@ def _control(r: _Reader, d: Any, full: str) -> Control:
 _SOURCE_KEYS = ("package", "package_version", "member", "sha256", "wheel_sha256", "converter")
 _TOP_KEYS = (
     "schema", "id", "version", "task", "file", "sha256", "licence", "description", "licence_file",
-    "licence_note", "source", "runtime", "inputs", "outputs", "controls", "data",
+    "licence_note", "source", "runtime", "inputs", "outputs", "controls", "data", "training",
 )  # fmt: skip
 
 
@@ -356,6 +358,16 @@ def _unique(r: _Reader, names: list[str], full: str) -> None:
         if name in seen:
             raise r.fail(full, f"name {name!r} appears more than once")
         seen.add(name)
+
+
+def _training(r: _Reader, d: Any) -> dict[str, Any]:
+    """The [training] table: plain values only (text, numbers, booleans and arrays of them)."""
+    d = r.table(d, "training")
+    for key, value in d.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, (str, int, float, bool)) for v in items):
+            raise r.fail(f"training.{key}", f"expected text, a number, true/false or an array of them, got {value!r}")
+    return dict(d)
 
 
 def manifest_from_dict(d: dict, path: str | os.PathLike | None = None, *, require_schema: bool = False) -> ModelManifest:
@@ -417,6 +429,7 @@ def manifest_from_dict(d: dict, path: str | os.PathLike | None = None, *, requir
         outputs=outputs,
         controls=controls,
         data=tuple(data),
+        training=_training(r, d.get("training") or {}),
         path=Path(path) if path is not None else None,
     )
 

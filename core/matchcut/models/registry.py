@@ -93,8 +93,24 @@ def list_models() -> list[ModelManifest]:
     return scan().models
 
 
+def model_in_folder(path: Path) -> ModelManifest:
+    """The model a folder holds (its one manifest, as `matchcut learn` writes) or the manifest file itself."""
+    path = Path(path)
+    if path.is_file():
+        return load_manifest(path)
+    found = [p for p in sorted(path.glob("*.toml")) if not p.name.startswith(".")]
+    if len(found) != 1:
+        what = "no model manifest (.toml)" if not found else f"{len(found)} manifests ({', '.join(p.name for p in found)})"
+        raise ModelError(f"{path}: the folder holds {what}; expected one model, e.g. a folder `matchcut learn` wrote")
+    return load_manifest(found[0])
+
+
 def find_model(model_id: str) -> ModelManifest:
-    """The manifest of ``model_id`` (first on the search path); ModelNotFoundError lists what is available."""
+    """The manifest of ``model_id`` (first on the search path), or of the model in a folder or manifest file
+    when ``model_id`` is a path to one; ModelNotFoundError lists what is available."""
+    if ("/" in model_id or os.sep in model_id or model_id.endswith(".toml") or Path(model_id).is_dir()) \
+            and Path(model_id).exists():
+        return model_in_folder(Path(model_id))
     result = scan()
     for m in result.models:
         if m.id == model_id:

@@ -16,6 +16,7 @@ TOOLS: dict[str, str] = {
     "retime": "matchcut.tools.retime:RetimeTool",
     "fill": "matchcut.tools.fill:FillTool",
     "match": "matchcut.tools.match:MatchTool",
+    "learn": "matchcut.tools.learn:LearnTool",
 }
 
 
