@@ -77,3 +77,18 @@ def test_continuitys_path_map_file_is_a_path_of_the_job_too(tmp_path):
     with pytest.raises(FarmPathError, match=r"cut.json: 'params.path_map_file': /home/ann/rules.txt is in the user's home"):
         farm_job(spec, get_tool("continuity"), PathMap(), environ=HOME)
     assert Path(farm_job(spec, get_tool("continuity"), PathMap(), True, HOME)["params"]["path_map_file"]).name == "rules.txt"
+
+
+def test_a_model_folder_is_a_path_of_the_job_and_a_model_id_is_not(tmp_path):
+    def apply_job(model):
+        data = {"matchcut_job": 1, "tool": "apply", "inputs": {"plate": "/Volumes/show/p.####.exr"},
+                "outputs": {"main": "/Volumes/show/out/p.####.exr"}, "params": {"model": model}}
+        return job_from_dict(data, tmp_path, where="job.json")
+
+    rules = _map("/Volumes/show=/mnt/show")
+    learned = farm_job(apply_job("/Volumes/show/models/sh010_fix"), get_tool("apply"), rules, environ=HOME)
+    assert learned["params"]["model"] == "/mnt/show/models/sh010_fix"  # `matchcut learn`'s folder, as workers see it
+    assert farm_job(apply_job("degrain-small"), get_tool("apply"), rules, environ=HOME)["params"]["model"] == \
+        "degrain-small"
+    with pytest.raises(FarmPathError, match=r"'params.model': /tmp/m is in a temporary folder"):
+        farm_job(apply_job("/tmp/m"), get_tool("apply"), PathMap(), environ=HOME)

@@ -37,6 +37,9 @@ def job_paths(spec: JobSpec, tool: Tool) -> dict[str, str]:
         value = spec.params.get(name)
         if isinstance(value, str) and value.strip():
             found[f"params.{name}"] = value
+    model = spec.params.get("model")
+    if isinstance(model, str) and ("/" in model or "\\" in model):  # a model folder (`matchcut learn`'s), not an id
+        found["params.model"] = model
     return found
 
 
