@@ -146,3 +146,20 @@ def test_the_command_line_trains_and_says_how_to_apply(shot, capsys):
     assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("step") == 10
     assert any("right 20% of each frame held out" in e.get("message", "") for e in events)
     assert any("matchcut apply --model" in e.get("message", "") for e in events)
+
+
+def test_a_large_frame_in_tiles_gives_what_the_whole_frame_gives(learned, tmp_path):
+    """The manifest's receptive field is the tiling overlap: tiles leave no seams."""
+    from matchcut.testing.photos import photo
+
+    folder, _, _ = learned
+    write_plate(tmp_path / "big.1001.exr", photo("astronaut", colorspace="scene_linear", size=(256, 336)), dtype="float")
+    outs = {}
+    for tile in (0, 160):
+        job = job_from_dict({"matchcut_job": 1, "tool": "apply", "inputs": {"plate": "big.####.exr"},
+                             "outputs": {"main": f"t{tile}.####.exr"}, "output_options": {"dtype": "float"},
+                             "params": {"model": str(folder / "model"), "tile": tile}, "device": {"provider": "cpu"}},
+                            tmp_path)
+        run_job(get_tool("apply"), job, ListSink())
+        outs[tile] = read_plate(tmp_path / f"t{tile}.1001.exr").pixels
+    assert np.abs(outs[0] - outs[160]).max() < 1e-4
