@@ -13,6 +13,7 @@ from . import jobs as job_files
 from . import monitor as monitors
 from . import strips as strip_math
 from . import tools as tool_specs
+from .client import events
 from .client import farm as farms
 from .client import tools as described
 from .client import worker as workers
@@ -212,6 +213,9 @@ class RunMixin:
         except (ValueError, workers.WorkerError) as exc:
             return str(exc)
         p = prefs(context)
+        self._stage, self._trained = "", None
+        if described.trains(tool):
+            return self.prepare_training(context, tool, main, others)
         self._folder = job_files.new_version_folder(results_root(context), main.name, self.tool_name)
         try:
             job, outputs = job_files.plan_job(tool, main, others, self.job_params(), self._folder,
@@ -224,6 +228,45 @@ class RunMixin:
             job_files.remove_version_folder(self._folder)
             return str(exc)
         self._tool, self._main, self._others, self._outputs = tool, main, others, outputs
+        return None
+
+    def prepare_training(self, context, tool, main, others):
+        """A tool that trains: its job in the training's own folder (jobs.training_folder), which a cancel or an
+        error keeps (its checkpoint: running it again carries on). Returns None or an error message."""
+        p = prefs(context)
+        try:
+            job, outputs, folder = job_files.plan_training(tool, main, others, self.job_params(),
+                                                           results_root(context), device=p.device if p else "AUTO",
+                                                           precision=p.precision if p else "fp32")
+            self._job_path = job_files.write_job(job, folder)
+        except (ValueError, OSError) as exc:
+            return str(exc)
+        self._folder, self._training_folder, self._stage = None, folder, "train"
+        self._tool, self._main, self._others, self._outputs = tool, main, others, outputs
+        return None
+
+    def start_model_run(self, context, trained):
+        """After a training is done (``trained``: its final state): run what it learned on the active strip or
+        image with the tool that runs a chosen model, in a version folder of its own (removed if that run does
+        not finish; the model stays). Returns None or an error message."""
+        runner = described.model_runner(_state["tools"])
+        if runner is None:
+            return "the worker has no tool that runs a chosen model; reload tools"
+        model = self._outputs[described.model_outputs(self._tool, list(self._outputs))[0]]
+        p = prefs(context)
+        folder = job_files.new_version_folder(results_root(context), self._main.name, self.tool_name)
+        try:
+            job, outputs = job_files.plan_model_run(_state["tools"][runner], self._main, model, folder,
+                                                    device=p.device if p else "AUTO",
+                                                    precision=p.precision if p else "fp32")
+            self._job_path = job_files.write_job(job, folder)
+            run = workers.JobRun(self._worker, self._job_path)
+        except (ValueError, OSError, workers.WorkerError) as exc:
+            job_files.remove_version_folder(folder)
+            return str(exc)
+        self._trained, self._stage, self._folder = trained, "run", folder
+        self._tool, self._others, self._outputs = _state["tools"][runner], {}, outputs
+        self._monitor = monitors.JobMonitor(run, runner, folder)
         return None
 
     def wants_passes(self):
@@ -285,7 +328,8 @@ class RunMixin:
         _remember(context, "farm: " + line)
         # not submitted (the farm's client is not on this machine): the job files stay, with what to run
         level = {"INFO"} if answer["submitted"] else {"WARNING"}
-        self.report(level, "Matchcut %s: %s; results in %s" % (self.tool_name, line, self._folder))
+        where = self._folder or getattr(self, "_training_folder", "")  # a training's: its model folder
+        self.report(level, "Matchcut %s: %s; results in %s" % (self.tool_name, line, where))
         return {"FINISHED"}
 
     def start_job(self, context):
@@ -324,8 +368,23 @@ class RunMixin:
         return {step.reply}
 
     def end(self, context):
+        state = self._monitor.state
+        if self._stage == "train" and state.status == "done":  # trained: now run it on the active strip
+            _state["running"].remove(self._monitor)
+            error = self.start_model_run(context, state)
+            if error is None:
+                _state["running"].append(self._monitor)
+                show_step(context, self._monitor.begin())
+                return {"RUNNING_MODAL"}
+            self.stop_showing(context)
+            return self.failed(context, error)
         self.stop_showing(context)
-        return self.finish(context, self._monitor.state)
+        return self.finish(context, state)
+
+    def failed(self, context, error):
+        _remember(context, "error: " + error)
+        self.report({"ERROR"}, "Matchcut %s: %s" % (self.tool_name, error))
+        return {"CANCELLED"}
 
     def stop_showing(self, context):
         """Remove the timer, the progress and the status line (once)."""
@@ -352,13 +411,23 @@ class RunMixin:
         if not self.start_job(context):
             return {"CANCELLED"}
         self._monitor.wait()  # Ctrl+C on a render farm stops the worker cleanly too
+        if self._stage == "train" and self._monitor.state.status == "done":  # trained: now run it
+            error = self.start_model_run(context, self._monitor.state)
+            if error is not None:
+                return self.failed(context, error)
+            self._monitor.wait()
         return self.finish(context, self._monitor.state)
 
     def finish(self, context, state):
         for text in state.warnings:
             self.report({"WARNING"}, "Matchcut %s: %s" % (self.tool_name, text))
-        if state.status != "done":  # the monitor has removed the version folder
-            if state.status == "cancelled":
+        if state.status != "done":  # the monitor has removed the version folder (a training's stays)
+            if state.status == "cancelled" and self._stage == "train":
+                line = "%s in %s" % (events.progress_text(state, "Matchcut " + self.tool_name),
+                                     self._training_folder)
+                _remember(context, "cancelled: " + line)
+                self.report({"WARNING"}, line)
+            elif state.status == "cancelled":
                 _remember(context, "cancelled")
                 self.report({"WARNING"}, "Matchcut %s cancelled; nothing was added" % self.tool_name)
             else:
@@ -371,6 +440,9 @@ class RunMixin:
             _remember(context, "error: " + str(exc))
             self.report({"ERROR"}, "Matchcut %s: the result could not be loaded: %s" % (self.tool_name, exc))
             return {"CANCELLED"}
+        if self._trained is not None:  # what the training made, and how it did, before what it made of the shot
+            figures = events.result_line(events.training_summary(self._trained))
+            added.insert(0, "model %s%s" % (self._training_folder, " (%s)" % figures if figures else ""))
         _remember(context, "done: " + "; ".join(added))
         self.report({"INFO"}, "Matchcut %s: %s" % (self.tool_name, "; ".join(added) or "nothing to add"))
         return {"FINISHED"}

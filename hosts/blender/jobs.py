@@ -1,11 +1,14 @@
 """What a strip or image becomes as a ``matchcut run`` job, and where its results go.
 
 Each run gets a new version folder (``sh010_apply_v001``) beside the others, so a result never lands on a
-source or an earlier result; a cancelled or failed run's folder is removed with everything in it. The job
-itself is the client's (``client.jobs``); which inputs, outputs and params it has comes from the tool's
-description.
+source or an earlier result; a cancelled or failed run's folder is removed with everything in it. A tool that
+trains (``client.tools.trains``) trains in a folder named by what it learns from (``sh010_learn_<key>``), kept
+when it is cancelled (its checkpoint: the same strips and settings carry on there); what it learned then runs
+on the active strip as the model-running tool's job, in a version folder of its own. The job itself is the
+client's (``client.jobs``); which inputs, outputs and params it has comes from the tool's description.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -54,7 +57,7 @@ def output_patterns(tool, folder, base, sequence=True, connected=(), params=None
     Which outputs: the description's (those whose ``needs`` the ``connected`` inputs or the set ``params``
     meet; ``extra`` ones such as relight's passes only with ``passes``). Frames are half-float EXR
     (``sh010_apply.####.exr``, ``sh010_relight_passes.####.exr``; ``sequence`` False, an Image Editor still,
-    drops the frame token); a report output is a folder, a JSON output ``<tool>.json``.
+    drops the frame token); a report or model output is a folder, a JSON output ``<tool>.json``.
     """
     base = client_jobs.safe_name(base)
     token = ".####" if sequence else ""
@@ -63,7 +66,7 @@ def output_patterns(tool, folder, base, sequence=True, connected=(), params=None
     for name in described.job_outputs(tool, connected, params or {}, extras=passes):
         kind = described.output_kind(tool, name)
         suffix = "" if name == ("json" if kind == "json" else "main") else "_" + client_jobs.safe_name(name)
-        if kind == "report":
+        if kind in ("report", described.MODEL_KIND):  # a folder: a report, a trained model
             outputs[name] = os.path.join(folder, client_jobs.safe_name(name))
         elif kind == "json":
             outputs[name] = os.path.join(folder, "%s%s.json" % (name_of_tool, suffix))
@@ -76,14 +79,42 @@ def _unset(value):
     return value is None or value == ""
 
 
+def corrected_frames(tool, main, others):
+    """The frames a training learns from: the source frames its required per-frame inputs (the target strip)
+    have too, by frame number; a still target (one image) corrects the source frame shown where it starts on
+    the timeline. None when the source is a still itself (the target's one image pairs with it). ValueError
+    naming the strips when they share no frame."""
+    if main.use.frames[0] is None:
+        return None
+    frames = {described.main_input(tool): main.use.frames}
+    for spec in described.secondary_inputs(tool):
+        source = others.get(spec["name"])
+        if source is None or not spec.get("required") or spec.get("role", "frames") != "frames":
+            continue
+        if source.use.frames[0] is None:
+            index = source.use.timeline_start - main.use.timeline_start
+            frames[spec["name"]] = [main.use.frames[index]] if 0 <= index < len(main.use.frames) else []
+        else:
+            frames[spec["name"]] = source.use.frames
+    return described.paired_frames(tool, frames)
+
+
 def host_params(tool, main, others, params, folder, artifacts=()):
     """``params`` with what the adapter fills itself, unless set: each input's frames (``frames_param``: the
-    middle of the frames a still input's strip shows, the range a shot's strip shows) and the path in the
-    version ``folder`` of each artifact named in ``artifacts`` (match's LUT and CDL)."""
+    middle of the frames a still input's strip shows, the range a shot's strip shows; a training's corrected
+    frames, ``corrected_frames``), the path in the version ``folder`` of each artifact named in ``artifacts``
+    (match's LUT and CDL) and the switches the adapter always sets (a training resumes in its own folder)."""
     out = dict(params)
     sources = dict(others)
     sources[described.main_input(tool)] = main
     types = {c["name"]: c.get("type") for c in described.controls(tool)}
+    if described.trains(tool):
+        param = described.input_spec(tool, described.main_input(tool)).get("frames_param")
+        frames = corrected_frames(tool, main, others)
+        if param and frames and _unset(out.get(param)):
+            out[param] = client_jobs.format_frames(frames)
+        out.update(described.host_switches(tool))
+        return out
     for spec in described.input_specs(tool):
         param, source = spec.get("frames_param"), sources.get(spec["name"])
         if not param or source is None or not _unset(out.get(param)) or source.use.frames[0] is None:
@@ -120,6 +151,39 @@ def plan_job(tool, main, others, params, folder, handles=0, passes=False, artifa
     job = client_jobs.build_job(tool["name"], inputs, outputs, frames, params, handles=count,
                                 device={"provider": PROVIDERS.get(device, "auto"), "precision": precision})
     return job, outputs
+
+
+def training_folder(root, base, tool, inputs, params):
+    """The folder a training keeps its model in: ``root/<base>_<tool>_<key>``, the key a hash of the inputs and
+    every parameter, so the same strips and settings train (and after a cancel, carry on) in the same folder;
+    made (with OWNER_FILE) when missing."""
+    blob = json.dumps({"tool": tool["name"], "inputs": inputs, "params": params}, sort_keys=True, default=str)
+    key = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+    folder = os.path.join(root, "%s_%s_%s" % (client_jobs.safe_name(base), tool["name"], key))
+    os.makedirs(folder, exist_ok=True)
+    owner = os.path.join(folder, OWNER_FILE)
+    if not os.path.isfile(owner):
+        with open(owner, "w") as fh:
+            fh.write("made by the Matchcut Blender add-on: a training's model folder (kept when cancelled)\n")
+    return folder
+
+
+def plan_training(tool, main, others, params, root, device="AUTO", precision="fp32"):
+    """The job of a tool that trains on ``main`` and ``others`` (the target strip or image): (job dict, outputs,
+    folder), the folder ``training_folder``'s. ValueError names strips that share no frame."""
+    filled = host_params(tool, main, others, params, root)
+    inputs = {described.main_input(tool): main.pattern}
+    inputs.update((name, src.pattern) for name, src in others.items())
+    folder = training_folder(root, main.name, tool, inputs, filled)
+    job, outputs = plan_job(tool, main, others, filled, folder, device=device, precision=precision)
+    return job, outputs, folder
+
+
+def plan_model_run(runner, main, model_folder, folder, device="AUTO", precision="fp32"):
+    """The job that runs a trained model (``model_folder``) on ``main`` with ``runner``, the tool that runs a
+    chosen model (client tools.model_runner), in the version ``folder``: (job dict, outputs)."""
+    return plan_job(runner, main, {}, described.run_model_params(runner, model_folder), folder, device=device,
+                    precision=precision)
 
 
 def write_job(job, folder):

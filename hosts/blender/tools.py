@@ -259,7 +259,7 @@ def operator_plan(tool, target, manifest=None):
                 properties.append(plan)
     word = "strip" if target == "STRIP" else "image"
     for spec in described.secondary_inputs(tool):
-        if target == "STRIP" and spec.get("pick"):
+        if target == "STRIP" and (spec.get("pick") or spec.get("required")):
             hint = "Empty: the other selected strip"
         elif spec.get("required"):
             hint = "Required: the %s's name" % word
@@ -298,6 +298,10 @@ def operator_plan(tool, target, manifest=None):
                                                "description": "Run without the modal progress (scripts)"}))
     doc = "%s (on the active %s; the result is added beside it)" % (str(tool.get("description") or label)
                                                                    .rstrip("."), word)
+    if described.trains(tool):  # trains on the pair, then runs what it learned on the active one (said first:
+        other = "the other selected strip" if target == "STRIP" else "the image named in Target"  # 250 chars)
+        doc = "Trains on the active %s and %s (its corrected frames), then runs the learned fix on the active " \
+              "%s; the result is added beside it. %s" % (word, other, word, tool.get("description") or label)
     return OperatorPlan(ident, label, doc[:250], tool, model, target, properties, controls)
 
 
@@ -336,8 +340,9 @@ def assign_inputs(tool, chosen, spare, target="STRIP", active=""):
     """Which source fills each secondary input: {input name: source}.
 
     ``chosen``: the sources the artist named ({name: source}); ``spare``: the other selected strips, in
-    order, taken by the inputs the tool picks (a reference, shot A, a background); ``active``: the active
-    strip's name, for the message. ValueError names a required input that got none.
+    order, taken by the inputs the tool picks (a reference, shot A, a background) and by the inputs it needs (a
+    training's target); ``active``: the active strip's name, for the message. ValueError names a required
+    input that got none.
     """
     named = [s for s in chosen.values() if s is not None]
     spare = [s for s in spare if not any(s == n for n in named)]
@@ -346,7 +351,7 @@ def assign_inputs(tool, chosen, spare, target="STRIP", active=""):
         name = spec["name"]
         if chosen.get(name) is not None:
             out[name] = chosen[name]
-        elif spec.get("pick") and spare and target == "STRIP":
+        elif (spec.get("pick") or spec.get("required")) and spare and target == "STRIP":
             out[name] = spare.pop(0)
         elif spec.get("required"):
             label = tool.get("label") or tool["name"]

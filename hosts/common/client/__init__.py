@@ -1,7 +1,8 @@
 """The Matchcut worker client shared by the Nuke, Resolve and Blender adapters (standard library only).
 
 ``worker``: find the executable, ask it questions, run and cancel a job; ``events``: a job's state from its
-JSON-lines events; ``jobs``: job files; ``tools``: the tools' descriptions and what a host derives from them;
+JSON-lines events (a training's steps too); ``jobs``: job files; ``tools``: the tools' descriptions and what a
+host derives from them (a tool that trains: its pairs' frames, its resume switch, the tool that runs its model);
 ``farm``: a job sent to the studio's render farm instead, and the farm's job id; ``regions``: what a
 continuity report flags, as one line or a marker label per region.
 """

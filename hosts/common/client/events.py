@@ -1,7 +1,9 @@
-"""A job's state from the worker's JSON-lines events (start, frame, info, warning, done, error, cancelled).
+"""A job's state from the worker's JSON-lines events (start, frame, step, info, warning, done, error, cancelled).
 
 The worker writes one JSON object a line on stdout; anything else there (a library's stray print) is kept as
 ``stray`` and shown only when the job fails. How the process ended settles a job that wrote no final event.
+A tool that trains (its output is a model folder) reports ``step`` events instead of frames: the step, the
+running loss and, at each measure, the held-out pair's PSNR (fixed and untouched) and a preview image.
 """
 
 import json
@@ -40,6 +42,9 @@ class JobState(object):
 
     ``status``: waiting (no event yet), running, then done, error or cancelled; ``error``: the one-line reason;
     ``artifacts``: the done event's named files (a LUT, a report); ``stray``: stdout lines that were not events.
+    A training's ``step``/``steps`` (None before its first step), ``loss`` (the running training loss), ``psnr``
+    and ``psnr_before`` (dB on the held-out pair at the last measure: fixed, untouched), ``best_psnr`` and
+    ``best_step`` (the best measure so far, the one the model keeps) and ``preview`` (the preview image's path).
     """
 
     def __init__(self):
@@ -57,6 +62,14 @@ class JobState(object):
         self.frames_skipped = 0
         self.cancel_requested = False
         self.stray = []
+        self.step = None
+        self.steps = 0
+        self.loss = None
+        self.psnr = None
+        self.psnr_before = None
+        self.best_psnr = None
+        self.best_step = None
+        self.preview = ""
 
     @property
     def finished(self):
@@ -89,6 +102,8 @@ class JobState(object):
             if fraction is None and self.total:
                 fraction = self.index / float(self.total)
             self.fraction = min(1.0, max(0.0, float(fraction or 0.0)))
+        elif kind == "step":
+            self._step(event)
         elif kind == "info":
             self.infos.append(located(event))
         elif kind == "warning":
@@ -105,6 +120,29 @@ class JobState(object):
         elif kind == "cancelled":
             self.status = "cancelled"
             self.frames_written = int(event.get("frames_written") or self.frames_written)
+
+    def _step(self, event):
+        """One training step: the step and its fraction, the loss; at a measure the held-out PSNRs (the best so
+        far when this measure is the best: its ``best_step`` is this step)."""
+        self.status = "running"
+        self.step = int(event.get("step") or 0)
+        self.steps = int(event.get("steps") or self.steps)
+        fraction = event.get("fraction")
+        if fraction is None and self.steps:
+            fraction = self.step / float(self.steps)
+        self.fraction = min(1.0, max(0.0, float(fraction or 0.0)))
+        if event.get("loss") is not None:
+            self.loss = float(event["loss"])
+        if event.get("psnr") is not None:
+            self.psnr = float(event["psnr"])
+            self.psnr_before = float(event.get("psnr_before")) if event.get("psnr_before") is not None \
+                else self.psnr_before
+            if event.get("best_step") is not None:
+                self.best_step = int(event["best_step"])
+                if self.best_step == self.step:
+                    self.best_psnr = self.psnr
+        if event.get("preview"):
+            self.preview = str(event["preview"])
 
     def process_ended(self, code, stderr_tail=()):
         """The worker exited with ``code``; ``stderr_tail``: its last stderr lines. A job with no final event
@@ -129,10 +167,57 @@ class JobState(object):
             self.error = "the Matchcut worker exited with status {} before the job finished: {}".format(code, last)
 
 
+def training_line(state):
+    """A training's figures on one line: ``step 300/1000, loss 0.0123, held-out 31.2 dB (untouched 27.9 dB)``
+    (the held-out part once measured); "" for a job that reported no step."""
+    if state.step is None:
+        return ""
+    parts = ["step {}/{}".format(state.step, state.steps)]
+    if state.loss is not None:
+        parts.append("loss {:.3g}".format(state.loss))
+    if state.psnr is not None:
+        held = "held-out {:.1f} dB".format(state.psnr)
+        if state.psnr_before is not None:
+            held += " (untouched {:.1f} dB)".format(state.psnr_before)
+        parts.append(held)
+    return ", ".join(parts)
+
+
+def training_summary(state):
+    """What a host keeps of a finished or stopped training (plain data for a node's state or a summary):
+    step, steps, loss, psnr, psnr_before, best_psnr, best_step, preview; None for a job that reported no step."""
+    if state.step is None:
+        return None
+    return {"step": state.step, "steps": state.steps, "loss": state.loss, "psnr": state.psnr,
+            "psnr_before": state.psnr_before, "best_psnr": state.best_psnr, "best_step": state.best_step,
+            "preview": state.preview}
+
+
+def result_line(summary):
+    """A finished training's result on one line, from ``training_summary``: ``held-out 31.2 dB (untouched
+    27.9 dB), best at step 800 of 1000`` ("" without a measure). A training whose measures never beat the
+    untouched frames (best step 0) keeps a model that changes nothing, and says so."""
+    if not summary or summary.get("psnr") is None:
+        return ""
+    best, best_step = summary.get("best_psnr"), summary.get("best_step")
+    untouched = " (untouched {:.1f} dB)".format(summary["psnr_before"]) if summary.get("psnr_before") is not None \
+        else ""
+    if best_step == 0:
+        return "held-out {:.1f} dB{}: no better than untouched, the model changes nothing".format(
+            summary["psnr"], untouched)
+    if best is not None:
+        return "held-out {:.1f} dB{}, best at step {} of {}".format(best, untouched, best_step, summary.get("step"))
+    # resumed: the best measure came before this run (its figure is in the worker's info line)
+    return "held-out {:.1f} dB at the last measure{}".format(summary["psnr"], untouched)
+
+
 def progress_text(state, label):
-    """One line for a progress bar or status bar: ``Shot Match: frame 1012 (12/48, 25%)``, done, or the error."""
+    """One line for a progress bar or status bar: ``Shot Match: frame 1012 (12/48, 25%)``, a training's
+    ``Learn Fix: step 300/1000, loss 0.0123, held-out 31.2 dB (untouched 27.9 dB)``, done, or the error."""
     if state.status == "waiting":
         return "{}: starting the worker...".format(label)
+    if state.status == "running" and state.step is not None:
+        return "{}: {}".format(label, training_line(state))
     if state.status == "running":
         if state.frame is None:
             return "{}: preparing ({} frame(s) to do)...".format(label, state.total) if state.total else \
@@ -141,7 +226,11 @@ def progress_text(state, label):
                                                      100 * state.fraction)
     if state.status == "done":
         extra = " ({} warning(s))".format(len(state.warnings)) if state.warnings else ""
-        return "{}: done{}".format(label, extra)
+        trained = result_line(training_summary(state))
+        return "{}: done{}{}".format(label, ", " + trained if trained else "", extra)
+    if state.status == "cancelled" and state.step is not None:
+        return "{}: cancelled at step {}/{}; the last good checkpoint is kept, running it again carries on " \
+               "from it".format(label, state.step, state.steps)
     if state.status == "cancelled":
         return "{}: cancelled; finished frames are kept, running it again resumes".format(label)
     return "{}: error: {}".format(label, state.error)

@@ -12,12 +12,21 @@ import os
 import tempfile
 import time
 
-from . import DESCRIPTION_VERSION, worker
+from . import DESCRIPTION_VERSION, jobs, worker
 
 #: Seconds a host's start-up may wait for the worker's descriptions when none is cached for it.
 STARTUP_TIMEOUT = 5.0
 #: As the worker's timing: a timestep this close to a whole frame counts as that frame.
 EPSILON = 1e-6
+#: The output kind of a tool that trains: a model folder (the .onnx, its manifest, a preview, the checkpoint).
+MODEL_KIND = "model"
+#: Output kinds that are no frames: a report folder, a JSON file, a model folder.
+NOT_FRAMES = ("report", "json", MODEL_KIND)
+#: The switch of a tool that trains that carries on from its model folder's checkpoint (core: matchcut.tools.learn,
+#: its ``resume`` control). A host's model folder is its own and named by everything the training depends on, so
+#: a checkpoint there is always this training's: the host sets it (``host_switches``) and shows no control for it,
+#: and training again after a cancel carries on from the last good checkpoint.
+RESUME_CONTROL = "resume"
 
 
 class DescriptionError(worker.WorkerError):
@@ -210,7 +219,7 @@ def output_specs(tool):
 
 
 def output_kind(tool, name):
-    """plate, matte, pass, report or json ("plate" for a name the tool does not describe)."""
+    """plate, matte, pass, report, json or model ("plate" for a name the tool does not describe)."""
     return (tool.get("output_kinds") or {}).get(name, "plate")
 
 
@@ -239,8 +248,45 @@ def job_outputs(tool, connected=(), params=None, extras=True):
 
 
 def frame_outputs(tool, names):
-    """Of ``names``, the outputs that are frames (not a report folder or a JSON file)."""
-    return [n for n in names if output_kind(tool, n) not in ("report", "json")]
+    """Of ``names``, the outputs that are frames (not a report folder, a JSON file or a model folder)."""
+    return [n for n in names if output_kind(tool, n) not in NOT_FRAMES]
+
+
+def model_outputs(tool, names=None):
+    """Of ``names`` (default: every output of the tool), those that are a trained model's folder."""
+    names = [o["name"] for o in output_specs(tool)] if names is None else names
+    return [n for n in names if output_kind(tool, n) == MODEL_KIND]
+
+
+def trains(tool):
+    """True for a tool that trains a model from pairs (its output is a model folder): it reports steps, not
+    frames, and what it makes is run afterwards by the tool that runs a chosen model (``model_runner``)."""
+    return bool(model_outputs(tool))
+
+
+def model_ready(folder):
+    """True when a model folder holds an exported model (a manifest ``.toml`` beside its ``.onnx``), not only a
+    stopped training's checkpoint."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return any(n.endswith(".toml") and n[:-5] + ".onnx" in names for n in names)
+
+
+def paired_frames(tool, frames):
+    """The frames a training learns from: those every one of ``frames`` (input name -> its frame numbers: the
+    main input's and the required per-frame inputs', as the host reads them) has, sorted. ValueError naming the
+    inputs and their frames when they share none (the pairs are matched by frame number)."""
+    sets = [(name, set(int(f) for f in found)) for name, found in frames.items()]
+    common = set.intersection(*[found for _, found in sets]) if sets else set()
+    if not common:
+        named = ", ".join("{} (frames {})".format(input_spec(tool, name).get("label") or name,
+                                                  jobs.format_frames(found) if found else "none")
+                          for name, found in sets)
+        raise ValueError("{}: {} share no frame: the corrected frames must carry the frame numbers of the source "
+                         "frames they correct".format(tool.get("label") or tool.get("name"), named))
+    return sorted(common)
 
 
 def primary_output(tool, names):
@@ -273,17 +319,45 @@ def controls(tool, ui=None):
 
 
 def host_params(tool):
-    """Names of the parameters the adapter fills itself: an input's frames, an artifact's path."""
+    """Names of the parameters the adapter fills itself: an input's frames, an artifact's path, a training's
+    resume switch (``host_switches``)."""
     names = [c["name"] for c in controls(tool, "host")]
     names += [i["frames_param"] for i in input_specs(tool) if i.get("frames_param")]
     names += [a["param"] for a in tool.get("artifacts") or []]
+    names += list(host_switches(tool))
     return sorted(set(names))
+
+
+def host_switches(tool):
+    """{param: value} a host always sends and shows no control for: a training carries on from its model
+    folder's checkpoint (RESUME_CONTROL) when its folder holds one (none: it starts afresh)."""
+    if trains(tool) and any(c["name"] == RESUME_CONTROL for c in controls(tool)):
+        return {RESUME_CONTROL: True}
+    return {}
 
 
 def model_param(tool):
     """The control that names a model whose own controls join the tool's (apply's ``model``), or None."""
     found = controls(tool, "model")
     return found[0]["name"] if found else None
+
+
+def model_runner(described):
+    """The name of the tool that runs a chosen model on a shot (its ``ui: model`` control and a main input), of
+    ``described`` ({name: tool}), or None: the tool a trained model folder is handed to."""
+    for name, tool in sorted(described.items()):
+        if model_param(tool) and any(i.get("role") == "main" for i in tool.get("input_specs") or []):
+            return name
+    return None
+
+
+def run_model_params(runner, folder):
+    """The params that make ``runner`` (``model_runner``'s tool) run the model in ``folder``, a trained model's
+    folder (the worker takes a folder where it takes a model id)."""
+    param = model_param(runner)
+    if not param:
+        raise DescriptionError("tool {!r} runs no chosen model".format(runner.get("name")))
+    return {param: folder}
 
 
 def with_model_controls(tool, manifest):

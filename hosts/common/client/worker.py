@@ -219,13 +219,15 @@ class JobRun(object):
 def follow(run, on_event=None, cancelled=None, poll=0.1):
     """Drive ``run`` to its end from a host's own loop (a progress task): ``on_event(state)`` after each poll
     that changed something, ``cancelled()`` asked every ``poll`` seconds even while the worker is silent."""
+    def seen(state):  # what a progress display shows: a frame's index, a training's step
+        return state.status, state.index, state.step, len(state.warnings), len(state.infos)
+
     while not run.finished:
         if cancelled is not None and cancelled():
             return run.cancel()
-        before = (run.state.status, run.state.index, len(run.state.warnings), len(run.state.infos))
+        before = seen(run.state)
         run.poll(timeout=poll)
-        after = (run.state.status, run.state.index, len(run.state.warnings), len(run.state.infos))
-        if on_event is not None and after != before:
+        if on_event is not None and seen(run.state) != before:
             on_event(run.state)
     return run.state
 

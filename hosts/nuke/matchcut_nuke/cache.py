@@ -34,7 +34,8 @@ def is_stale(stored_key: str, current_key: str) -> bool:
 UI_KNOBS = frozenset(("xpos", "ypos", "selected", "tile_color", "gl_color", "note_font", "note_font_size",
                       "note_font_color", "label", "icon", "hide_input", "postage_stamp", "postage_stamp_frame",
                       "bookmark", "dope_sheet", "indicators", "cached", "name", "help", "onCreate", "onDestroy",
-                      "knobChanged", "updateUI", "autolabel", "panel", "status", "regions", "process", "cancel"))
+                      "knobChanged", "updateUI", "autolabel", "panel", "status", "regions", "process", "cancel",
+                      "apply_model", "train_note"))
 
 
 def default_root(environ: Optional[Mapping[str, str]] = None) -> str:

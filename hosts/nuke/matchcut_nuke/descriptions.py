@@ -128,14 +128,16 @@ def describe_tool(name: str, model: str = "", timeout: Optional[float] = None) -
         raise RuntimeError("the worker has no tool '{}' (it has {})".format(name, ", ".join(sorted(found))))
     tool = found[name]
     if model and tools.model_param(tool):
-        tool = tools.with_model_controls(tool, model_manifest(model))
+        tool = knobs.without_taken_controls(tools.with_model_controls(tool, model_manifest(model)))
     return tool
 
 
 def tool_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-    """The knob specs of a tool's controls; a model id control is a menu of the installed models (plus the id in
-    ``saved`` values or the tool when it is not installed here, so the value is not lost)."""
-    specs = knobs.knob_specs(tool.get("controls", []))
+    """The knob specs of a tool's controls (less the switches the adapter always sets: a training's resume,
+    client tools.host_switches); a model id control is a menu of the installed models (plus the id in ``saved``
+    values or the tool when it is not installed here, so the value is not lost)."""
+    switches = tools.host_switches(tool)
+    specs = knobs.knob_specs([c for c in tool.get("controls", []) if c["name"] not in switches])
     param = tools.model_param(tool)
     if param and any(spec["name"] == param for spec in specs):
         specs = knobs.offer_models(specs, installed_models(), (saved or {}).get(param) or tool.get("model"), param)
@@ -150,4 +152,4 @@ def pick_model(tool: Dict[str, Any], model: str = "") -> Dict[str, Any]:
         return tool
     specs = tool_specs(tool, {param: model} if model else {})
     model = model or next((s["default"] for s in specs if s["name"] == param), "")
-    return tools.with_model_controls(tool, model_manifest(model)) if model else tool
+    return knobs.without_taken_controls(tools.with_model_controls(tool, model_manifest(model))) if model else tool

@@ -5,14 +5,16 @@ by name), ``inputs`` (input index -> the name of a node made earlier, or of one 
 (set after creation) and ``expressions``.
 
 Inside a node: Input per tool input -> one Read per output (continuity: B with region overlays, and the patch
-Reads) -> Switch `matchcut_output` (the Output knob) -> Dissolve `matchcut_mix` with the plate (Mix) ->
-Switch `matchcut_valid` (0 passes the plate through while there is no current result) -> Output.
+Reads; a node that trains: none, its Source) -> Switch `matchcut_output` (the Output knob) -> Dissolve
+`matchcut_mix` with the plate (Mix) -> Switch `matchcut_valid` (0 passes the plate through while there is no
+current result) -> Output.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List
 
 from matchcut_nuke import knobs
+from matchcut_nuke.client import tools
 
 #: The nodes a node made by this version has; one missing means the inside is rebuilt.
 INTERNAL_NODES = ("matchcut_output", "matchcut_mix", "matchcut_valid")
@@ -24,15 +26,17 @@ REGIONS_NODE = "matchcut_regions"
 
 def internal_nodes(tool: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The specs of the nodes inside a Group for ``tool``: its Inputs, a Read per output (a NoOp that the region
-    overlays join for a continuity node's "regions"; Reads are black outside the result, never a held frame),
-    the output Switch, the Mix Dissolve with the pass-through input, the validity Switch (0: the plate) and
-    the Output."""
+    overlays join for a continuity node's "regions"; the pass-through input itself for a training node's
+    "source"; Reads are black outside the result, never a held frame), the output Switch, the Mix Dissolve with
+    the pass-through input, the validity Switch (0: the plate) and the Output."""
     inputs = knobs.tool_inputs(tool)
     through = inputs[knobs.passthrough_input(tool)]
     specs: List[Dict[str, Any]] = [{"class": "Input", "knobs": {"name": name}} for name in inputs]
     sources = []
     for name in knobs.tool_outputs(tool):
-        if tool.get("frameless") and name == knobs.REGIONS_OUTPUT:
+        if name == knobs.SOURCE_OUTPUT and tools.trains(tool):
+            sources.append(through)
+        elif knobs.draws_regions(tool) and name == knobs.REGIONS_OUTPUT:
             specs.append({"class": "NoOp", "knobs": {"name": REGIONS_NODE}, "inputs": {0: through}})
             sources.append(REGIONS_NODE)
         else:

@@ -281,6 +281,10 @@ def refresh_status(group: Any, tool: Optional[Dict[str, Any]] = None) -> str:
     else:
         text, valid, flag = node_status.assess_result(saved_state(group), key)
     show_result(group, valid, flag)
+    if tool is not None and tools.trains(tool):
+        text = node_status.name_button(text, knobs.process_label(tool))
+        if valid:  # a trained node shows its figures under its name
+            group["label"].setValue(node_status.training_label(saved_state(group)["result"].get("training") or {}))
     set_status(group, text)
     return text
 
@@ -318,11 +322,15 @@ def run_worker(group: Any, tool: Dict[str, Any], exe: str, job_path: str) -> eve
         return failed
     _RUNNING[group.name()] = run
     _CANCEL_REQUESTS.discard(group.name())
-    set_status(group, "processing")
+    training = tools.trains(tool)
+    set_status(group, "training" if training else "processing")
 
     def on_event(now: events.JobState) -> None:
         task.setProgress(int(now.fraction * 100))
         task.setMessage(events.progress_text(now, label))
+        if training and now.step is not None:  # the node itself shows the step, the loss and the held-out dB
+            set_status(group, "training: " + events.training_line(now))
+            group["label"].setValue(node_status.training_label(events.training_summary(now)))
 
     try:
         return worker.follow(run, on_event, lambda: task.isCancelled() or group.name() in _CANCEL_REQUESTS)
@@ -353,7 +361,9 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     run = run_worker(group, tool, exe, job_path)
     if run.status == "cancelled":
         unwire(group)
-        save_state(group, tool, last_run={"key": plan["key"], "status": "cancelled", "message": ""})
+        figures = events.training_summary(run)
+        said = node_status.cancelled_training(figures) if figures else ""
+        save_state(group, tool, last_run={"key": plan["key"], "status": "cancelled", "message": said})
         refresh_status(group, tool)
         return False
     if run.status != "done":
@@ -362,10 +372,15 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     for warning in run.warnings:
         nuke.tprint("Matchcut {}: {}".format(group.name(), warning))
     outputs = files["outputs"]
+    empty = [f for f in job_plan.model_folders(tool, outputs).values() if not tools.model_ready(f)]
+    if empty:
+        return fail(group, tool, plan["key"], "the worker reported success but wrote no model in " + empty[0],
+                    interactive)
     wired = wire_result(group, outputs, plan)
     save_state(group, tool, plan["key"], job_plan.describe_result(
-        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, run.artifacts))
-    if tool.get("frameless"):
+        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, run.artifacts,
+        job_plan.model_folders(tool, outputs), events.training_summary(run)))
+    if knobs.draws_regions(tool):
         note_regions(group, tool, run.artifacts)
     refresh_status(group, tool)
     return True
@@ -379,7 +394,8 @@ def write_job(group: Any, tool: Dict[str, Any], plan: Dict[str, Any]) -> Tuple[D
     files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
     set_status(group, "rendering inputs")
     for name, node in plan["connected"].items():
-        render_input(node, files["inputs"][name], *plan["renders"][name])
+        for start, end in job_plan.render_runs(plan, name):  # a training's corrected frames only
+            render_input(node, files["inputs"][name], start, end)
     return files, jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
 
 
@@ -412,7 +428,7 @@ def send_to_farm(group: Any, first: Optional[int] = None, last: Optional[int] = 
     outputs = files["outputs"]
     wired = wire_result(group, outputs, plan)
     save_state(group, tool, plan["key"], job_plan.describe_result(
-        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, {}),
+        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, {}, job_plan.model_folders(tool, outputs)),
         last_run={"key": plan["key"], "status": "farm", "message": line})
     refresh_status(group, tool)
     if interactive:
@@ -457,6 +473,36 @@ def cancel(group: Any) -> None:
     if group.name() in _RUNNING:
         _CANCEL_REQUESTS.add(group.name())
         set_status(group, "cancelling")
+
+
+def apply_model(group: Any, interactive: Optional[bool] = None) -> Optional[Any]:
+    """The Apply button of a node that trains: a new Model node (the tool that runs a chosen model) wired to the
+    same Source, its model the folder this node trained, placed beside it. Nothing is replaced: the training
+    node stays as it is. Returns the Model node, or None when there is no trained model yet (the node says why)."""
+    interactive = bool(nuke.GUI) if interactive is None else interactive
+    try:
+        tool = tool_for(group)
+        key = plan_job(group, tool)["key"]
+        saved = saved_state(group)
+        folder = job_plan.trained_folder(saved["result"])
+        if folder is None or not node_status.is_current(saved, key):
+            raise ValueError("no trained model for these inputs and settings yet: press Train first")
+        runner = tools.model_runner(descriptions.load_tools(describe_timeout()))
+        if runner is None:
+            raise RuntimeError("the worker has no tool that runs a chosen model")
+        model_node = create_node(descriptions.describe_tool(runner), folder)
+    except (ValueError, RuntimeError, worker.WorkerError) as exc:
+        message = node_status.first_line(exc)
+        set_status(group, "error: " + message)
+        if interactive:
+            nuke.message("Matchcut: " + message)
+        return None
+    source = group.input(knobs.passthrough_input(tool))
+    if source is not None:
+        model_node.setInput(knobs.passthrough_input(tool_for(model_node)), source)
+    model_node.setXYpos(group.xpos() + 150, group.ypos() + 80)
+    refresh_status(model_node)
+    return model_node
 
 
 def note_regions(group: Any, tool: Dict[str, Any], artifacts: Dict[str, Any]) -> Any:

@@ -3,7 +3,7 @@ key, the files in the cache folder, the job, how the result Reads are set and wh
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from matchcut_nuke import cache, knobs, timing
 from matchcut_nuke.client import jobs, tools
@@ -35,6 +35,52 @@ def pick_frames(tool: Dict[str, Any], params: Dict[str, Any],
     return chosen
 
 
+def training_frames(tool: Dict[str, Any], params: Dict[str, Any], ranges: Dict[str, Tuple[int, int]]) -> List[int]:
+    """The frames a training node learns from: those its corrected frames knob (the main input's
+    ``frames_param``) lists, else every frame the Target (each required per-frame input connected) has where the
+    Source has it too: its range, a Read's first..last. Raises ValueError naming a frame the inputs lack, or
+    inputs that share none."""
+    main = tools.main_input(tool)
+    param = tools.input_spec(tool, main).get("frames_param")
+    paired = [main] + [i["name"] for i in tools.secondary_inputs(tool)
+                       if i.get("required") and i.get("role", "frames") == "frames" and i["name"] in ranges]
+    spans = {name: range(ranges[name][0], ranges[name][1] + 1) for name in paired if name in ranges}
+    text = (params.get(param) or "") if param else ""
+    if not text:
+        return tools.paired_frames(tool, spans)
+    frames = timing.frame_list(text)
+    for name, span in spans.items():
+        outside = [f for f in frames if f not in span]
+        if outside:
+            label = tools.input_spec(tool, name).get("label") or name
+            raise ValueError("corrected frame {} is not among the {} input's frames {}-{}".format(
+                outside[0], label, span[0], span[-1]))
+    return frames
+
+
+def plan_training(tool: Dict[str, Any], params: Dict[str, Any], ranges: Dict[str, Tuple[int, int]],
+                  upstream: str, first: int, last: int) -> Dict[str, Any]:
+    """plan_job for a tool that trains (client tools.trains): the corrected frames (``training_frames``) go into
+    its frames parameter; each connected input renders those frames only (``runs``: consecutive runs), the
+    key covers them and the settings, there are no handles and the result is the model folder; ``corrected``
+    is their range text."""
+    frames = training_frames(tool, params, ranges)
+    param = tools.input_spec(tool, tools.main_input(tool)).get("frames_param")
+    if param:
+        params = dict(params, **{param: jobs.format_frames(frames)})
+    span = (frames[0], frames[-1])
+    key = cache.cache_key(tool["name"], upstream, span[0], span[1], params)
+    return {"params": params, "renders": {name: span for name in ranges},
+            "runs": {name: timing.runs(frames) for name in ranges}, "frames": span, "result": span, "key": key,
+            "first": first, "last": last, "handles": 0, "corrected": jobs.format_frames(frames)}
+
+
+def render_runs(plan: Dict[str, Any], name: str) -> List[Tuple[int, int]]:
+    """The (start, end) frame runs input ``name`` is rendered over: a training's corrected frames run by run,
+    else its one range."""
+    return list((plan.get("runs") or {}).get(name) or [plan["renders"][name]])
+
+
 def plan_job(tool: Dict[str, Any], params: Dict[str, Any], first: int, last: int, handles: int,
              ranges: Dict[str, Tuple[int, int]], upstream: str) -> Dict[str, Any]:
     """What Process would do for the range ``first..last``: ``params`` (a frameless node's with the compared
@@ -44,8 +90,11 @@ def plan_job(tool: Dict[str, Any], params: Dict[str, Any], first: int, last: int
     result's follow the tool's timing (handles, after the range only for a tool that numbers its result from
     its first frame; another frame count for one that retimes). A frameless node (a comparison) renders one
     frame per input (``pick_frames``: A's last against B's first) and uses no handles. Raises ValueError with a
-    one-line reason (a retime without speed, a reversed range, unreadable frames)."""
+    one-line reason (a retime without speed, a reversed range, unreadable frames). A node that trains renders its
+    corrected frames only (``plan_training``)."""
     main = tools.main_input(tool)
+    if tools.trains(tool):
+        return plan_training(tool, params, ranges, upstream, first, last)
     if tool.get("frameless"):
         chosen = pick_frames(tool, params, ranges)
         params = dict(params, **{spec["frames_param"]: str(chosen[spec["name"]])
@@ -65,10 +114,10 @@ def plan_job(tool: Dict[str, Any], params: Dict[str, Any], first: int, last: int
 
 
 def output_path(tool: Dict[str, Any], folder: str, name: str) -> str:
-    """Where output ``name`` goes in the cache ``folder``: frames as out_<name>.####.exr, a report in its own
-    folder, a JSON file as <tool>.json (its name when the tool has another)."""
+    """Where output ``name`` goes in the cache ``folder``: frames as out_<name>.####.exr, a report or a trained
+    model in a folder of its own, a JSON file as <tool>.json (its name when the tool has another)."""
     kind = tools.output_kind(tool, name)
-    if kind == "report":
+    if kind in ("report", tools.MODEL_KIND):
         return os.path.join(folder, name)
     if kind == "json":
         return os.path.join(folder, (tool["name"] if name == "json" else name) + ".json")
@@ -78,11 +127,13 @@ def output_path(tool: Dict[str, Any], folder: str, name: str) -> str:
 def plan_files(tool: Dict[str, Any], folder: str, plan: Dict[str, Any], connected: List[str]) -> Dict[str, Any]:
     """The files of a run in the cache ``folder`` (absolute): ``inputs`` (input -> EXR pattern to render to),
     ``outputs`` (every output the tool makes with what is ``connected`` and set: output -> ``output_path``) and
-    the ``job`` dict over the plan's frames (handles 0: the rendered frames already include them)."""
+    the ``job`` dict over the plan's frames (handles 0: the rendered frames already include them; a training's
+    job has no range, its frames parameter lists them, and the switches the adapter sets, tools.host_switches)."""
     inputs = {name: os.path.join(folder, name + ".####.exr") for name in connected}
     outputs = {name: output_path(tool, folder, name) for name in tools.job_outputs(tool, connected, plan["params"])}
     start, end = plan["frames"]
-    job = jobs.build_job(tool["name"], inputs, outputs, jobs.format_range(start, end), plan["params"])
+    frames = None if tools.trains(tool) else jobs.format_range(start, end)
+    job = jobs.build_job(tool["name"], inputs, outputs, frames, dict(plan["params"], **tools.host_switches(tool)))
     return {"inputs": inputs, "outputs": outputs, "job": job}
 
 
@@ -103,9 +154,25 @@ def result_files(tool: Dict[str, Any], outputs: Dict[str, str], plan: Dict[str, 
     return files
 
 
+def model_folders(tool: Dict[str, Any], outputs: Dict[str, str]) -> Dict[str, str]:
+    """Output -> folder, for the outputs that are a trained model (client tools.model_outputs)."""
+    return {name: outputs[name] for name in tools.model_outputs(tool, list(outputs))}
+
+
 def describe_result(plan: Dict[str, Any], files: Dict[str, str], outputs: Dict[str, str],
-                    artifacts: Dict[str, Any]) -> Dict[str, Any]:
+                    artifacts: Dict[str, Any], models: Optional[Dict[str, str]] = None,
+                    training: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The result the state records: its frames, first files (``result_files``), output patterns and the
-    worker's artifacts."""
-    return {"first": plan["result"][0], "last": plan["result"][1], "files": files, "outputs": dict(outputs),
-            "artifacts": artifacts}
+    worker's artifacts; a training's model folders (``model_folders``) and figures (client
+    events.training_summary; ``training`` present, None when no step was reported)."""
+    result = {"first": plan["result"][0], "last": plan["result"][1], "files": files, "outputs": dict(outputs),
+              "artifacts": artifacts}
+    if models:
+        result.update(models=dict(models), training=training, corrected=plan.get("corrected", ""))
+    return result
+
+
+def trained_folder(result: Dict[str, Any]) -> Optional[str]:
+    """The model folder a training node's result names (its first), or None."""
+    models = result.get("models") or {}
+    return models[sorted(models)[0]] if models else None

@@ -15,12 +15,22 @@ KNOB_CLASS = {"choice": "Enumeration_Knob", "enum": "Enumeration_Knob", "float":
               "color": "Color_Knob", "str": "String_Knob", "string": "String_Knob"}
 #: Knobs the adapter adds to every node; a tool or model control may not take these names.
 ADAPTER_KNOBS = ("matchcut", "matchcut_tool", "matchcut_state", "handles", "output", "mix", "status", "process",
-                 "cancel", "farm", "farm_submit", "regions", "show_regions", "model_controls")
+                 "cancel", "farm", "farm_submit", "regions", "show_regions", "model_controls", "apply_model",
+                 "train_note")
 #: Suffix of the Boolean knob that switches an optional control (default None) on; off sends null.
 ENABLE_SUFFIX = "_enable"
 #: Nuke's own output of a frameless tool (one that compares shots and writes a report): its main input with the
 #: report's regions drawn on it (Text2 overlays), offered before the tool's frame outputs.
 REGIONS_OUTPUT = "regions"
+#: The only output of a node that trains (its result is a model folder, no frames): its Source passed through.
+#: Its Apply button makes the Model node that shows the learned fix.
+SOURCE_OUTPUT = "source"
+#: What a node that trains says on its Matchcut tab about the frames it learns from (its node help).
+TRAIN_NOTE = ("Corrected frames: empty takes the Target input's frames (its Read's frame range), where the Source "
+              "has them too; for a Target with gaps (only 1001, 1040 and 1090 painted) list them: 1001,1040,1090. "
+              "Train renders those frames of Source, Target and Mask and trains a model on them (Cancel keeps the "
+              "last good checkpoint: Train again carries on). Apply then makes a Model node on the same Source "
+              "that runs the trained model on the whole shot; this node is left as it is.")
 
 
 def knob_specs(controls: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -38,6 +48,15 @@ def knob_specs(controls: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                       "min": control.get("min"), "max": control.get("max"),
                       "choices": [str(c) for c in control.get("choices") or []], "tooltip": control.get("help", "")})
     return specs
+
+
+def without_taken_controls(tool: Dict[str, Any]) -> Dict[str, Any]:
+    """``tool`` (with a model's controls joined, client tools.with_model_controls) less the model controls named
+    like one of the adapter's own knobs: a learned model's "mix" is the node's own Mix (both blend the plate and
+    the result), so the model keeps its default and the node's knob does the blending. A tool's own control of
+    such a name is still an error (``knob_specs``)."""
+    kept = [c for c in tool.get("controls") or [] if not (c.get("model_control") and c["name"] in ADAPTER_KNOBS)]
+    return dict(tool, controls=kept)
 
 
 def tool_inputs(tool: Dict[str, Any]) -> List[str]:
@@ -58,17 +77,31 @@ def passthrough_input(tool: Dict[str, Any]) -> int:
     return tool_inputs(tool).index(tools.main_input(tool))
 
 
+def draws_regions(tool: Dict[str, Any]) -> bool:
+    """True for a frameless tool that writes a report with regions (a JSON output: continuity's): its node draws
+    them on its main input."""
+    return bool(tool.get("frameless")) and any(tools.output_kind(tool, o["name"]) == "json"
+                                               for o in tools.output_specs(tool))
+
+
+def process_label(tool: Dict[str, Any]) -> str:
+    """The label of the button that runs the node's job: Train for a tool that trains, else Process."""
+    return "Train" if tools.trains(tool) else "Process"
+
+
 def tool_outputs(tool: Dict[str, Any]) -> List[str]:
     """The outputs the node offers (a Read each), the default one first: of the frame outputs a job makes with
     nothing but the main input, the one the tool names primary (a keyer's premultiplied foreground rather than
-    the bare matte), then those, then the ones that need more (a comp needs a background); a frameless tool's
-    "regions" overlay first. A report or JSON output has no Read (a tool with only those gets one empty "main"
-    Read, so the output menu is never empty)."""
+    the bare matte), then those, then the ones that need more (a comp needs a background); a report tool's
+    "regions" overlay first. A report, JSON or model output has no Read: a tool that trains offers its Source
+    passed through ("source"), another with none of those one empty "main" Read, so the menu is never empty."""
     frames = tools.frame_outputs(tool, [o["name"] for o in tools.output_specs(tool)])
     plain = tools.frame_outputs(tool, tools.job_outputs(tool, [tools.main_input(tool)], {}))
     names = tools.output_order(tool, plain) + [n for n in frames if n not in plain]
-    if tool.get("frameless"):
+    if draws_regions(tool):
         names = [REGIONS_OUTPUT] + [n for n in names if n != REGIONS_OUTPUT]
+    if not names and tools.trains(tool):
+        return [SOURCE_OUTPUT]
     return names or ["main"]
 
 
@@ -175,7 +208,9 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
     values (None: left as made): the tab, hidden tool name, handles (not for a frameless tool), output, mix,
     the regions knobs (frameless only), status, the Process and Cancel buttons, the farm menu and its Farm
     button (the job goes to the farm instead of running here), the hidden state and, on the Model node, the
-    hidden list of the model's controls. ``text`` is a Text/PyScript knob's third argument."""
+    hidden list of the model's controls; a node that trains has Train for Process, then Apply (a Model node
+    on its Source running the trained model) and its note (TRAIN_NOTE). ``text`` is a Text/PyScript knob's
+    third argument."""
     names = tool_outputs(tool)
     specs: List[Dict[str, Any]] = [
         {"name": "matchcut", "knob": "Tab_Knob", "label": "Matchcut"},
@@ -190,16 +225,24 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
                "value": saved.get("output") if saved.get("output") in names else names[0]},
               {"name": "mix", "knob": "Double_Knob", "label": "mix", "min": 0, "max": 1,
                "value": float(saved.get("mix", 1.0))}]
-    if tool.get("frameless"):
+    if draws_regions(tool):
         specs += [{"name": "show_regions", "knob": "Boolean_Knob", "label": "draw regions",
                    "value": bool(saved.get("show_regions", True))},
                   {"name": "regions", "knob": "Text_Knob", "label": "regions", "text": ""}]
-    specs += [{"name": "status", "knob": "Text_Knob", "label": "status", "text": node_status.NOT_PROCESSED},
-              {"name": "process", "knob": "PyScript_Knob", "label": "Process",
+    button = process_label(tool)
+    specs += [{"name": "status", "knob": "Text_Knob", "label": "status",
+               "text": node_status.name_button(node_status.NOT_PROCESSED, button)},
+              {"name": "process", "knob": "PyScript_Knob", "label": button,
                "text": "import matchcut_nuke.host as h; h.process(nuke.thisNode())"},
               {"name": "cancel", "knob": "PyScript_Knob", "label": "Cancel",
-               "text": "import matchcut_nuke.host as h; h.cancel(nuke.thisNode())"},
-              {"name": "farm", "knob": "Enumeration_Knob", "label": "farm", "choices": list(farm.FARMS),
+               "text": "import matchcut_nuke.host as h; h.cancel(nuke.thisNode())"}]
+    if tools.trains(tool):
+        specs += [{"name": "apply_model", "knob": "PyScript_Knob", "label": "Apply",
+                   "text": "import matchcut_nuke.host as h; h.apply_model(nuke.thisNode())",
+                   "tooltip": "make a Model node on the same Source, running the model this node trained (a new "
+                              "node: nothing is replaced)"},
+                  {"name": "train_note", "knob": "Text_Knob", "label": "", "text": TRAIN_NOTE}]
+    specs += [{"name": "farm", "knob": "Enumeration_Knob", "label": "farm", "choices": list(farm.FARMS),
                "value": saved.get("farm") if saved.get("farm") in farm.FARMS else farm.default_farm(),
                "tooltip": "the render farm the Farm button sends this node's job to (default: $MATCHCUT_FARM)"},
               {"name": "farm_submit", "knob": "PyScript_Knob", "label": "Farm",

@@ -70,6 +70,18 @@ def check_inputs(tool: Dict[str, Any], extras: Dict[str, jobs.SourcePlan]) -> No
                 widgets.label(tool), spec.get("label") or input_name))
 
 
+def model_runner(options: Dict[str, Any], exe: str) -> Dict[str, Any]:
+    """The description of the tool that runs a trained model on the clip: the dialog's (``options["runner"]``),
+    else the worker's answer. HostError when the worker has none."""
+    if options.get("runner"):
+        return options["runner"]
+    described = tools.tools_from(worker.query(exe, ["tools", "--json"]))
+    name = tools.model_runner(described)
+    if name is None:
+        raise HostError("the worker has no tool that runs a chosen model: update the worker environment")
+    return described[name]
+
+
 class Batch:
     """Progress, summary and cancel of a run, and its worker jobs. ``tick()`` does a little of ``_work`` (set by
     the subclass) and returns the progress text (None when finished), so a UIManager timer can drive it
@@ -123,6 +135,10 @@ class Batch:
         """Note a finished job's warnings; True when its results are to be placed, False when it was cancelled;
         HostError with the worker's line when it failed."""
         self.note(item_name, ["warning: " + w for w in warnings + state.warnings])
+        if state.status == "cancelled" and state.step is not None:
+            self.note(item_name, ["cancelled at step {}/{} (the last good checkpoint is kept; Run carries on from "
+                                  "it)".format(state.step, state.steps)])
+            return False
         if state.status == "cancelled":
             self.note(item_name, ["cancelled (finished frames are kept; Run resumes)"])
             return False

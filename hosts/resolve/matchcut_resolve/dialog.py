@@ -64,10 +64,11 @@ def _options(tool: Dict[str, Any], own: List[Dict[str, Any]], specs: List[Dict[s
 
 
 def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str, model: str = "",
-               note: str = "") -> Optional[str]:
-    """Show one tool's dialog until closed (``note``: a line its status starts with, instead of "ready"). Returns
-    a model id when the model of a model-running tool changed (the caller opens the dialog again with that
-    model's controls), else None."""
+               note: str = "", described: Optional[Dict[str, Dict[str, Any]]] = None) -> Optional[str]:
+    """Show one tool's dialog until closed (``note``: a line its status starts with, instead of "ready";
+    ``described``: every tool the worker has, so a training hands its model to the tool that runs one without
+    asking again). Returns a model id when the model of a model-running tool changed (the caller opens the
+    dialog again with that model's controls), else None."""
     project, timeline = context(resolve)
     path = settings.settings_path()
     saved = settings.load(path).get(tool["name"], {})
@@ -140,7 +141,9 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
             status("error: " + " ".join(str(exc).split()))
             return
         # Send to farm: each item's job goes to the chosen farm (its job id in the summary), nothing runs here
-        batch = Batch(resolve, project, timeline, tool, items, dict(options, send_to_farm=to_farm), exe)
+        runner = tools.model_runner(described or {})
+        options = dict(options, send_to_farm=to_farm, runner=described[runner] if runner else None)
+        batch = Batch(resolve, project, timeline, tool, items, options, exe)
         active["batch"] = batch
         found["mc_run"].Enabled, found["mc_send"].Enabled, found["mc_cancel"].Enabled = False, False, True
         status("{}: {} item(s)".format(widgets.label(tool), len(items)))
@@ -240,7 +243,7 @@ def main(resolve: Any = None, fusion: Any = None, bmd: Any = None, tool_name: Op
                             "from the worker environment".format(tool_name, ", ".join(sorted(described))))
         model = ""
         while True:
-            model = run_dialog(resolve, ui, disp, described[tool_name], exe, model, mismatch) or ""
+            model = run_dialog(resolve, ui, disp, described[tool_name], exe, model, mismatch, described) or ""
             if not model:
                 return 0
     except (HostError, worker.WorkerError) as exc:

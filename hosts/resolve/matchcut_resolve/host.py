@@ -12,8 +12,10 @@ import os
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from matchcut_resolve import batch, jobs, media, renders, results, scope, widgets
+from matchcut_resolve import batch, jobs, media, renders, results, scope, training, widgets
+from matchcut_resolve.client import tools
 from matchcut_resolve.errors import HostError
+
 
 def connect(resolve: Any = None) -> Any:
     """Resolve's app object: the one a script run from Workspace > Scripts gets, else an external connection."""
@@ -154,6 +156,36 @@ def mark_range(timeline: Any) -> Tuple[int, int]:
     if not _has(timeline, "GetMarkInOut"):
         raise HostError("scope in-out needs Resolve 19.1 or later (Timeline.GetMarkInOut)")
     return scope.mark_range(timeline.GetMarkInOut() or {}, timeline.GetStartFrame(), timeline.GetEndFrame())
+
+
+def items_above(timeline: Any, item: Any) -> List[Any]:
+    """The video items on the tracks above ``item``'s that overlap its record frames, lowest track first (the
+    corrected frames an artist laid over a clip)."""
+    found = [(track, other) for track, other in video_items(timeline) if other is not item]
+    spans = [(track, other.GetStart(), other.GetEnd()) for track, other in found]
+    return [found[index][1] for index in scope.above(spans, track_of(timeline, item), item.GetStart(), item.GetEnd())]
+
+
+def target_items(timeline: Any, item: Any, choice: str) -> List[Any]:
+    """The items a training's target choice names (training.CHOICES or an item label), ``item`` (its source)
+    left out; HostError naming the choice when it names none."""
+    if choice == training.ABOVE:
+        found = items_above(timeline, item)
+        if not found:
+            raise HostError("no clip on a track above {}: lay the corrected frames over it, or choose the clips "
+                            "another way".format(item.GetName()))
+        return found
+    if choice == training.SELECTED:
+        wanted = _call(item, "GetUniqueId")
+        found = [other for other in selected_items(timeline)
+                 if other is not item and not (wanted and _call(other, "GetUniqueId") == wanted)]
+        if not found:
+            raise HostError("select the clips with the corrected frames as well as {}".format(item.GetName()))
+        return found
+    other = labelled_items(timeline).get(choice)
+    if other is None:
+        raise HostError("no item {} on the timeline".format(choice))
+    return [other]
 
 
 def scoped_items(timeline: Any, item: Any, scope_name: str) -> List[Any]:
@@ -360,6 +392,9 @@ class Batch(batch.Batch):
         plate = jobs.plan_source(item_facts(item), self.tl, batch.handles_of(tool, opts))
         if plate.needs_render:
             plate = yield from self._render(item, plate, root)
+        if tools.trains(tool):
+            yield from self._train(item, plate, root)
+            return
         extras = {}
         for input_name, other in self._extra_items(item).items():
             extra = jobs.plan_source(item_facts(other), self.tl, 0)
@@ -376,6 +411,45 @@ class Batch(batch.Batch):
         if self.settle(item.GetName(), plate.warnings, state):
             self.note(item.GetName(), self.place(item, plan, state, extras))
             yield "done"
+
+    def _train(self, item: Any, plate: jobs.SourcePlan, root: str):
+        """A tool that trains: its target clips (training.CHOICES or one clip) and mask, rendered where Matchcut
+        cannot read them; the training; then the model run on the whole clip by the tool that runs one, its
+        result placed as that tool's (a take). A cancelled training keeps its checkpoint: Run carries on."""
+        tool, opts = self.tool, self.options
+        targets: Dict[str, List[jobs.SourcePlan]] = {}
+        for input_name, choice in batch.input_choices(tool, opts).items():
+            chosen = target_items(self.timeline, item, choice) if input_name in training.paired_inputs(tool) \
+                else [self._labelled(choice, input_name)]
+            targets[input_name] = []
+            for other in chosen:
+                extra = jobs.plan_source(item_facts(other), self.tl, 0)
+                if batch.needs_render(tool, input_name, extra):
+                    extra = yield from self._render(other, extra, root)
+                targets[input_name].append(extra)
+        plan = training.build_training(tool, plate, targets, opts.get("params", {}), root, self.tl,
+                                       opts.get("provider", "auto"))
+        if opts.get("send_to_farm"):  # the farm trains; run the model on the clip once it is done
+            self.note(item.GetName(), [self.send_to_farm(plan), "model: " + training.model_folder(plan)])
+            yield "sent to the farm"
+            return
+        state = yield from self.run_job(plan)
+        if not self.settle(item.GetName(), plate.warnings, state):
+            return
+        self.note(item.GetName(), training.result_lines(plan, state))
+        runner = batch.model_runner(opts, self.exe)
+        fix = training.build_apply(runner, plate, training.model_folder(plan), root, self.tl,
+                                   opts.get("provider", "auto"))
+        state = yield from self.run_job(fix)
+        if self.settle(item.GetName(), [], state):
+            self.note(item.GetName(), self.place(item, fix, state, {}))
+            yield "done"
+
+    def _labelled(self, choice: str, input_name: str) -> Any:
+        other = labelled_items(self.timeline).get(choice)
+        if other is None:
+            raise batch.missing_input(input_name, choice)
+        return other
 
     def place(self, item: Any, plan: jobs.JobPlan, state: Any, extras: Dict[str, Any]) -> List[str]:
         """Bring a finished job's outputs back: take or track, clip matte, bin, CDL, markers. Returns notes."""

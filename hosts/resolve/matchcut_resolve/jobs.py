@@ -114,7 +114,7 @@ def result_folder(root: str, project: str, timeline: str, item: str, tool: str, 
 
 
 def output_names(tool: Dict[str, Any], inputs: Dict[str, str], params: Dict[str, Any]) -> Dict[str, str]:
-    """Output name -> kind (plate, matte, pass, report, json) for a tool's job: the outputs whose ``needs`` the
+    """Output name -> kind (plate, matte, pass, report, json, model) for a tool's job: the outputs whose ``needs`` the
     wired inputs or set parameters meet (a matte's comp only with a background), extra ones included."""
     return {name: tools.output_kind(tool, name) for name in tools.job_outputs(tool, list(inputs), params)}
 
@@ -210,6 +210,8 @@ def build_job(tool: Dict[str, Any], plate: Optional[SourcePlan], extras: Dict[st
     for out, kind in kinds.items():
         if kind == "report":
             outputs[out] = os.path.join(folder, "report")
+        elif kind == tools.MODEL_KIND:  # a trained model's folder (training.build_training makes such jobs)
+            outputs[out] = os.path.join(folder, out)
         elif kind == "json":
             outputs[out] = os.path.join(folder, "{}_{}.json".format(stem, name))
         else:

@@ -24,7 +24,7 @@ CUSTOM_DATA_LIMIT = 8000
 def actions(tool: Dict[str, Any], kinds: Dict[str, str], placement: str) -> Dict[str, str]:
     """Output name -> what happens to it: "take" or "track" (the tool's primary output of those asked for),
     "matte" (a clip matte on the source's media pool item), "import" (into the Matchcut bin only), or
-    "markers"/"artifact" (a JSON file, a report folder)."""
+    "markers"/"artifact" (a JSON file, a report folder or a trained model's folder: its path in the summary)."""
     primary = tools.primary_output(tool, list(kinds))
     out = {}
     for name, kind in kinds.items():
@@ -34,7 +34,7 @@ def actions(tool: Dict[str, Any], kinds: Dict[str, str], placement: str) -> Dict
             out[name] = "matte"
         elif kind == "json":
             out[name] = "markers"
-        elif kind == "report":
+        elif kind in ("report", tools.MODEL_KIND):
             out[name] = "artifact"
         else:
             out[name] = "import"
@@ -214,7 +214,9 @@ def placement_steps(plan: Any, artifacts: Dict[str, Any], placement: str) -> Lis
             steps.append({"action": "markers", "name": name})
             continue
         if action == "artifact":
-            steps.append({"action": "note", "text": "report: " + str(artifacts.get("report") or pattern)})
+            what = plan.kinds.get(name, "report")
+            where = (artifacts.get("report") or pattern) if what == "report" else pattern
+            steps.append({"action": "note", "text": "{}: {}".format(what, where)})
             continue
         frames = media.frames_on_disk(pattern)
         if not frames or rng is None:

@@ -90,3 +90,10 @@ def with_colour(colours: List[Any], colour: Any) -> List[int]:
 def unknown_scope(scope: str) -> HostError:
     """The error for a scope the adapter does not know."""
     return HostError("unknown scope {!r} (valid: {})".format(scope, ", ".join(SCOPES)))
+
+
+def above(spans: List[Tuple[int, int, int]], track: int, start: int, end: int) -> List[int]:
+    """Indices of the (track, start, end) spans on a track above ``track`` that overlap start..end (ends
+    exclusive, as GetEnd() gives them), lowest track first then by record frame: the clips laid over a clip."""
+    chosen = [(t, s, index) for index, (t, s, e) in enumerate(spans) if t > track and s < end and e > start]
+    return [index for _, _, index in sorted(chosen)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from matchcut_resolve import results
+from matchcut_resolve import results, training
 from matchcut_resolve.client import farm, tools
 
 #: Widget IDs: the adapter's own fields start with "mc_", a tool or model control's with "p_".
@@ -122,7 +122,8 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
               items: Optional[List[str]] = None) -> List[Dict[str, Any]]:
     """The adapter's own fields: which items, handles, where the result goes, device, output folder, the farm
     Send to farm uses, the further inputs (a timeline item each; ``items``: the choices, PREVIOUS among them) and, for a tool that
-    writes a CDL, the CDL on the grade."""
+    writes a CDL, the CDL on the grade. A tool that trains works on the current clip (no Items field); its
+    target is the clips above it by default, or the selected clips, or one clip (training.CHOICES)."""
     saved = saved or {}
     fields = [
         {"name": "scope", "type": "choice", "default": "current", "choices": list(SCOPES), "label": "Items",
@@ -143,6 +144,8 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
     ]
     if tool.get("frameless"):
         fields = [f for f in fields if f["name"] not in ("handles", "placement")]
+    if tools.trains(tool):  # one source clip, the current one; its fix comes back as a take
+        fields = [f for f in fields if f["name"] != "scope"]
     if results.cdl_artifact(tool) is not None:
         fields.append({"name": "apply_cdl", "type": "bool", "default": False, "label": "Apply CDL to the grade",
                        "help": "set the CDL on a node of the item's grade (SetCDL) to refine it"})
@@ -155,13 +158,18 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
         specs.append(spec)
     choices = [NONE] + list(items or [])
     neighbours = neighbour_inputs(tool)
+    paired = training.paired_inputs(tool)
     for input_spec in tools.secondary_inputs(tool):
         input_name = input_spec["name"]
         first = PREVIOUS if input_name in neighbours and PREVIOUS in choices else NONE
-        field = {"name": "input_" + input_name, "type": "choice", "choices": choices,
+        offered = choices
+        if input_name in paired:  # a training's corrected frames: the clips laid over the source, by default
+            offered = list(training.CHOICES) + [c for c in choices if c != PREVIOUS]
+            first = training.ABOVE
+        field = {"name": "input_" + input_name, "type": "choice", "choices": offered,
                  "label": input_spec.get("label") or input_name.replace("_", " ").capitalize(),
                  "help": input_spec.get("help") or "", "default": saved.get("input_" + input_name, first)}
-        spec = control_spec(field, None, choices)
+        spec = control_spec(field, None, offered)
         spec["id"] = OWN_PREFIX + field["name"]
         spec["props"]["ID"] = spec["id"]
         spec["input"] = input_name

@@ -45,7 +45,7 @@ strips, jobs, tools, monitor = (_mod(n) for n in ("strips", "jobs", "tools", "mo
 client_tools, client_jobs, client_worker = (_mod("client." + n) for n in ("tools", "jobs", "worker"))
 
 #: The real tools' names: the add-on's code must not know them (they come from the description).
-TOOL_NAMES = {"match", "fill", "retime", "matte", "relight", "continuity", "apply"}
+TOOL_NAMES = {"match", "fill", "retime", "matte", "relight", "continuity", "apply", "learn"}
 
 
 def test_host_code_parses_as_python_39_and_imports_no_bpy_outside_interface():

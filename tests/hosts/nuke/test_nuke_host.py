@@ -416,8 +416,9 @@ def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_pat
     # init.py registered onCreate and beforeRender (they must run on a farm); menu.py the GUI ones and the menu
     assert [c[3] for c in nuke._callbacks["onCreate"]] == ["Group"] and len(nuke._callbacks["beforeRender"]) == 1
     assert [c[3] for c in nuke._callbacks["knobChanged"] + nuke._callbacks["updateUI"]] == ["Group", "Group"]
-    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Apply Model", "Continuity", "Frame Fill", "Matte",
-                                                                "Relight", "Retime", "Shot Match", "Refresh tools"]
+    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Apply Model", "Continuity", "Frame Fill",
+                                                                "Learn Fix", "Matte", "Relight", "Retime",
+                                                                "Shot Match", "Refresh tools"]
     nuke.root()["first_frame"].setValue(1001)
     nuke.root()["last_frame"].setValue(1002)
     group = host.create_node(tools(descriptions)["match"])
@@ -655,3 +656,104 @@ def test_fake_rejects_wrong_api(host):
         nuke.nodes.Read()["before"].setValue("freeze")
     with pytest.raises(ValueError):
         nuke.ProgressTask("x").setProgress(0.5)
+
+
+# --- 9. learn a fix: Train on the corrected frames, Apply makes a Model node -------------------------------------
+
+def corrected(frame):
+    """The artist's fix of ``grey(0.3)``'s frame: warmer (red up, blue down), as a grade would do it."""
+    return grey(0.3)(frame) * np.array([1.25, 1.0, 0.8], np.float32)
+
+
+def learn_node(host, nuke, tmp_path, descriptions, steps=20, targets=(1002, 1003, 1004)):
+    """A Learn Fix node on a 6-frame Source (1001-1006) and a Target Read holding the corrected ``targets``."""
+    nuke.root()["first_frame"].setValue(1001)
+    nuke.root()["last_frame"].setValue(1006)
+    group = host.create_node(tools(descriptions)["learn"])
+    for name, value in (("steps", steps), ("crop", 32), ("batch", 2), ("eval_every", 10), ("threads", 1)):
+        group[name].setValue(value)
+    source = plate_read(nuke, tmp_path / "src", "plate", list(range(1001, 1007)), grey(0.3))
+    target = plate_read(nuke, tmp_path / "fix", "fix", list(targets), corrected)
+    group.setInput(0, source)
+    group.setInput(1, target)
+    return group, source
+
+
+def test_learn_trains_on_targets_frames_shows_its_figures_and_apply_makes_a_model_node(host, tmp_path, descriptions):
+    host, nuke = host
+    group, source = learn_node(host, nuke, tmp_path, descriptions)
+    assert group.name() == "Matchcut_learn" and group["process"].label() == "Train" and group.knob("resume") is None
+    assert group["output"].values() == ["source"] and group.knob("apply_model") is not None
+    assert host.apply_model(group, interactive=False) is None  # nothing trained yet: the node says so
+    assert group["status"].value() == "error: no trained model for these inputs and settings yet: press Train first"
+    assert host.process(group, interactive=False), group["status"].value()
+    # only the corrected frames of Source and Target were rendered
+    assert [c[2:4] for c in nuke.calls if c[0] == "execute"] == [(1002, 1004), (1002, 1004)]
+    folder = next((tmp_path / "cache" / group.name()).iterdir())
+    job = json.loads((folder / "job.json").read_text())
+    assert job["params"]["frames"] == "1002-1004" and job["params"]["resume"] is True and job["frames"] is None
+    saved = json.loads(group[host.STATE_KNOB].value())
+    figures = saved["result"]["training"]
+    assert figures["step"] == 20 and figures["psnr"] is not None and figures["loss"] > 0
+    assert group["status"].value().startswith("trained (frames 1002-1004): held-out ")
+    assert group["label"].value().startswith("step 20/20\nloss ") and " dB" in group["label"].value()
+    assert group.node("matchcut_valid")["which"].value() == 1 and group["tile_color"].value() == 0
+    model_folder = saved["result"]["models"]["model"]
+    assert model_folder == str(folder / "model") and sorted(p.suffix for p in (folder / "model").glob("learned-*")) \
+        == [".onnx", ".toml"]
+    # Apply: a new Model node on the same Source, running the trained folder; the Learn node stays as it is
+    model = host.apply_model(group, interactive=False)
+    assert model is not None, group["status"].value()
+    assert model.name() == "Matchcut_Model" and model["model"].value() == model_folder
+    assert model.input(0) is source and group.input(0) is source and json.loads(group[host.STATE_KNOB].value()) == saved
+    assert model.xpos() == group.xpos() + 150 and model["status"].value() == host.node_status.NOT_PROCESSED
+    assert host.process(model, interactive=False), model["status"].value()
+    out = pathlib.Path(model.node("matchcut_read_main")["file"].value())
+    assert frames_on_disk(out.parent, "out_main") == list(range(1001, 1007))
+    result = read_exr(cjobs.frame_path(str(out), 1006))  # a frame nobody corrected: the fix carries over
+    assert result.shape == (48, 64, 3)
+    if figures["best_step"]:  # the training beat doing nothing on the held-out part: so does the shot's frame
+        goal = corrected(1006)
+        assert np.abs(result - goal).mean() < np.abs(grey(0.3)(1006) - goal).mean()
+
+
+def test_learn_cancel_keeps_the_checkpoint_and_train_again_carries_on(host, tmp_path, descriptions, monkeypatch):
+    host, nuke = host
+    group, _ = learn_node(host, nuke, tmp_path, descriptions, steps=60)
+    states = []
+    original = host.run_worker
+    monkeypatch.setattr(host, "run_worker", lambda *a: states.append(original(*a)) or states[-1])
+    nuke.cancel_after_progress = 20  # the artist presses Cancel in the progress dialog at step 12 of 60
+    assert not host.process(group, interactive=False)
+    stopped = states[-1].step
+    assert states[-1].status == "cancelled" and 12 <= stopped < 60
+    assert group["status"].value() == ("cancelled \u2014 press Train (stopped at step {}/60; the last good checkpoint "
+                                       "is kept: Train carries on from it)".format(stopped))
+    assert group["label"].value() == "CANCELLED" and group.node("matchcut_valid")["which"].value() == 0
+    folder = next((tmp_path / "cache" / group.name()).iterdir())
+    assert (folder / "model" / ".learn" / "checkpoint.pt").is_file() and not list((folder / "model").glob("*.toml"))
+    nuke.cancel_after_progress = None
+    assert host.process(group, interactive=False), group["status"].value()
+    assert any("resumed at step {} of 60".format(stopped) in line for line in states[-1].infos), states[-1].infos
+    assert group["status"].value().startswith("trained (frames 1002-1004)")
+
+
+def test_learn_node_shows_the_step_loss_and_psnr_while_it_trains(host, tmp_path, monkeypatch, descriptions):
+    host, nuke = host
+    lines = ['{"event": "start", "total": 0}'] + [
+        '{{"event": "step", "step": {0}, "steps": 4, "fraction": {1}, "loss": 0.05{2}}}'.format(
+            s, s / 4, ', "psnr": 31.24, "psnr_before": 27.91, "best_step": {}'.format(s) if s % 2 == 0 else "")
+        for s in range(1, 5)] + ['{"event": "done", "artifacts": {}}']
+    monkeypatch.setenv("MATCHCUT_WORKER", fake_worker(tmp_path, lines, sleep=0.3))  # one poll sees each step
+    group, _ = learn_node(host, nuke, tmp_path, descriptions)
+    seen = []
+    monkeypatch.setattr(nuke.ProgressTask, "setMessage", lambda task, text: seen.append(text))
+    original = host.set_status
+    monkeypatch.setattr(host, "set_status", lambda g, text: (seen.append(text), original(g, text)))
+    host.process(group, interactive=False)
+    assert "Learn Fix: step 1/4, loss 0.05" in seen
+    assert "Learn Fix: step 2/4, loss 0.05, held-out 31.2 dB (untouched 27.9 dB)" in seen
+    assert "training: step 4/4, loss 0.05, held-out 31.2 dB (untouched 27.9 dB)" in seen
+    # the fake wrote no model: the node says so rather than showing a result
+    assert group["status"].value().startswith("error: the worker reported success but wrote no model in ")
+    assert group["label"].value() == "ERROR"

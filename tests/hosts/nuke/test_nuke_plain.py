@@ -558,3 +558,101 @@ def test_first_line_of_an_error_is_never_empty():
     assert node_status.first_line(KeyError()) == "KeyError"
     assert node_status.first_line("") == "unknown error"
     assert node_status.assess_failure("", waiting=False)[0] == "error: unknown error"
+
+
+# --- a tool that trains (learn): the node, its frames, its status -------------------------------------------
+
+LEARN = describe("learn", frameless=True, primary=(), label="Learn Fix",
+                 inputs=(("plate", "main", True, "frames"), ("target", "frames", True), ("mask", "frames", False)),
+                 outputs=(("model", "model"),),
+                 controls=[{"name": "frames", "type": "string", "default": "", "ui": "host"},
+                           {"name": "steps", "type": "int", "default": 1000, "min": 1, "max": 200000},
+                           {"name": "resume", "type": "bool", "default": False}])
+
+
+def test_a_training_node_passes_its_source_has_train_and_apply_and_no_resume_knob(real_tools):
+    for learn in (LEARN, real_tools["learn"]):
+        assert knobs.tool_outputs(learn) == [knobs.SOURCE_OUTPUT] and not knobs.draws_regions(learn)
+        adapter = {s["name"]: s for s in knobs.adapter_specs(learn, {})}
+        assert adapter["process"]["label"] == "Train" and adapter["apply_model"]["label"] == "Apply"
+        assert "apply_model(nuke.thisNode())" in adapter["apply_model"]["text"] and "handles" not in adapter
+        assert "regions" not in adapter and "show_regions" not in adapter
+        assert adapter["status"]["text"] == "not processed \u2014 press Train"
+        assert "Target input's frames" in adapter["train_note"]["text"] and "1001,1040,1090" in knobs.TRAIN_NOTE
+        assert set(knobs.ADAPTER_KNOBS) >= {s["name"] for s in adapter.values() if s["knob"] != "Tab_Knob"}
+        names = [s["name"] for s in descriptions.tool_specs(learn)]
+        assert "frames" in names and "steps" in names and "resume" not in names  # the adapter always resumes
+        inside = graph.internal_nodes(learn)
+        switch = next(s for s in inside if s["knobs"].get("name") == "matchcut_output")
+        assert switch["inputs"] == {0: "plate"} and not [s for s in inside if s["class"] in ("Read", "NoOp")]
+    assert knobs.draws_regions(CONTINUITY) and knobs.tool_outputs(CONTINUITY)[0] == knobs.REGIONS_OUTPUT
+    assert knobs.process_label(MATCH) == "Process"
+    assert "apply_model" not in {s["name"] for s in knobs.adapter_specs(MATCH, {})}
+
+
+def test_frame_lists_and_runs():
+    assert timing.frame_list("1001, 1040-1042,1090") == [1001, 1040, 1041, 1042, 1090]
+    assert timing.frame_list("1001-1009x4") == [1001, 1005, 1009] and timing.frame_list("7,7") == [7]
+    for bad in ("", "a", "5-1", "1-9x0"):
+        with pytest.raises(ValueError, match="expected frames like 1001,1040,1090"):
+            timing.frame_list(bad)
+    assert timing.runs([1003, 1001, 1002, 1040, 1042]) == [(1001, 1003), (1040, 1040), (1042, 1042)]
+
+
+def test_a_training_learns_from_the_targets_frames_or_the_listed_ones_and_renders_only_those():
+    ranges = {"plate": (1001, 1010), "target": (1003, 1005)}
+    plan = job_plan.plan_job(LEARN, {"frames": "", "steps": 5}, 1, 1, 0, ranges, "u")
+    assert plan["params"]["frames"] == "1003-1005" and plan["frames"] == plan["result"] == (1003, 1005)
+    assert job_plan.render_runs(plan, "plate") == job_plan.render_runs(plan, "target") == [(1003, 1005)]
+    assert plan["handles"] == 0 and plan["key"] == cache.cache_key("learn", "u", 1003, 1005, plan["params"])
+    listed = job_plan.plan_job(LEARN, {"frames": "1001,1004-1005", "steps": 5}, 1, 1, 0,
+                               {"plate": (1001, 1010), "target": (1001, 1005), "mask": (1001, 1005)}, "u")
+    assert job_plan.render_runs(listed, "mask") == [(1001, 1001), (1004, 1005)] and listed["key"] != plan["key"]
+    assert listed["corrected"] == "1001,1004-1005" and plan["corrected"] == "1003-1005"
+    assert job_plan.render_runs(job_plan.plan_job(FILL, {}, 1, 3, 0, {"plate": (1, 3)}, "u"), "plate") == [(1, 3)]
+    with pytest.raises(ValueError, match=r"Plate \(frames 1001-1010\), Target \(frames 2003-2005\) share no frame"):
+        job_plan.plan_job(LEARN, {"frames": ""}, 1, 1, 0, {"plate": (1001, 1010), "target": (2003, 2005)}, "u")
+    with pytest.raises(ValueError, match="corrected frame 1006 is not among the Target input's frames 1003-1005"):
+        job_plan.plan_job(LEARN, {"frames": "1004,1006"}, 1, 1, 0, ranges, "u")
+
+
+def test_a_training_job_resumes_in_its_own_model_folder_and_is_read_by_the_worker(tmp_path):
+    from matchcut.jobs.spec import load_job
+
+    folder = str(tmp_path / "cache" / "Matchcut_learn" / "k")
+    plan = job_plan.plan_job(LEARN, {"frames": "", "steps": 5}, 1, 1, 0, {"plate": (1, 3), "target": (2, 3)}, "u")
+    files = job_plan.plan_files(LEARN, folder, plan, ["plate", "target"])
+    assert files["outputs"] == {"model": folder + "/model"} and files["job"]["frames"] is None
+    assert files["job"]["params"] == {"frames": "2-3", "steps": 5, "resume": True} and "resume" not in plan["params"]
+    path = cjobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
+    assert load_job(path).tool == "learn"
+    models = job_plan.model_folders(LEARN, files["outputs"])
+    figures = {"step": 5, "steps": 5, "loss": 0.01, "psnr": 30.0, "psnr_before": 25.0, "best_psnr": 30.0,
+               "best_step": 5, "preview": ""}
+    result = job_plan.describe_result(plan, job_plan.result_files(LEARN, files["outputs"], plan, []),
+                                      files["outputs"], {}, models, figures)
+    assert result["files"] == {} and result["models"] == {"model": folder + "/model"}
+    assert job_plan.trained_folder(result) == folder + "/model" and job_plan.trained_folder({}) is None
+    saved = state.load_state(state.dump_state("learn", {}, plan["key"], result))
+    os.makedirs(folder + "/model/.learn")  # a training's start (its checkpoint) is no model yet
+    assert not node_status.is_current(saved, plan["key"]) and not node_status.result_complete(result)
+    for name in ("learned-model.onnx", "learned-model.toml"):
+        pathlib.Path(folder, "model", name).write_bytes(b"x")
+    assert node_status.is_current(saved, plan["key"]) and node_status.result_complete(result)
+    text, valid, flag = node_status.assess_result(saved, plan["key"])
+    assert (valid, flag) == (True, "")
+    assert text == "trained (frames 2-3): held-out 30.0 dB (untouched 25.0 dB), best at step 5 of 5"
+    gaps = state.load_state(state.dump_state("learn", {}, plan["key"], dict(result, corrected="2,5")))
+    assert node_status.assess_result(gaps, plan["key"])[0].startswith("trained (frames 2,5): held-out 30.0 dB")
+    assert node_status.training_label(figures) == "step 5/5\nloss 0.01\n30.0 dB (was 25.0)"
+
+
+def test_a_cancelled_training_says_where_it_stopped_and_that_train_carries_on():
+    said = node_status.cancelled_training({"step": 12, "steps": 60})
+    saved = state.load_state(state.dump_state("learn", {}, "", {}, {"last_run": {"key": "k", "status": "cancelled",
+                                                                                 "message": said}}))
+    text, valid, flag = node_status.assess_result(saved, "k")
+    assert text == node_status.CANCELLED + " (stopped at step 12/60; the last good checkpoint is kept: Train carries " \
+                                           "on from it)" and (valid, flag) == (False, "CANCELLED")
+    assert node_status.name_button(text, "Train").startswith("cancelled \u2014 press Train (stopped at step 12/60")
+    assert node_status.name_button(node_status.STALE, "Process") == node_status.STALE
