@@ -8,5 +8,6 @@ blend and DIS-flow warp RIFE is measured against), keying_set (Blender-rendered 
 over screens lit the ways sets are: the screen-keying quality run; its Blender script blender_subjects, its
 screens and camera screens, the peers it is measured against keyers), takes (continuity takes with depth and
 their truth: Blender sets from two camera positions, the motorcycle stereo pair, the planted pairs, in a tuning
-and a held-out half; its Blender script blender_takes).
+and a held-out half; its Blender script blender_takes), fixes (footage with a known correction on every frame: a
+local grade in a moving matte, a softening removed, markers painted out; the learn quality run's shots).
 """
