@@ -20,6 +20,7 @@ STEPS = (
     "matchcut.demo.continuity:run",
     "matchcut.demo.matte:run",
     "matchcut.demo.relight:run",
+    "matchcut.demo.learn:run",
 )
 
 
