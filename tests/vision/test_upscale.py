@@ -121,7 +121,7 @@ def test_a_model_of_another_task_is_refused(zoo_model):
 
 def test_the_default_is_a_zoo_upscaler():
     from matchcut.models.zoo.catalog import CATALOG
-    from matchcut.models.zoo.ncnn import ZOO_NETS
+    from matchcut.models.zoo.upscalers import ZOO_NETS
 
     assert DEFAULT_UPSCALE in CATALOG and set(ZOO_UPSCALERS) == set(ZOO_NETS) <= set(CATALOG)
-    assert all(CATALOG[i].builder.startswith("matchcut.models.zoo.ncnn:build_") for i in ZOO_NETS)
+    assert all(CATALOG[i].builder.startswith("matchcut.models.zoo.upscalers:build_") for i in ZOO_NETS)

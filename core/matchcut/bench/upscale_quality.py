@@ -44,7 +44,7 @@ class PeerModel:
     wheel_sha256: str
     wheel_glob: str
     members: dict[str, tuple[str, str]]
-    net: str  # the UpscaleNet's name in matchcut.models.zoo.ncnn
+    net: str  # the UpscaleNet's name in matchcut.models.zoo.upscalers
     why: str
 
 
@@ -103,7 +103,7 @@ def peer_session(peer: PeerModel, folder: Path, log: Callable[[str], None]):
     """An onnxruntime CPU session (1 thread) of ``peer`` converted into ``folder`` from its pinned wheel, and its
     scale; (None, why) when the wheel or a member cannot be had."""
     from matchcut.errors import MatchcutError
-    from matchcut.models.zoo import ncnn
+    from matchcut.models.zoo import upscalers
     from matchcut.models.zoo.catalog import ZooSource
     from matchcut.models.zoo.install import fetch_wheel
     from matchcut.runtime import DeviceOptions, create_session
@@ -119,9 +119,9 @@ def peer_session(peer: PeerModel, folder: Path, log: Callable[[str], None]):
                     return None, f"{peer.label} not measured: {member} in {wheel.name} is not the pinned file"
                 paths[role] = folder / Path(member).name
                 paths[role].write_bytes(data)
-        net = getattr(ncnn, peer.net)
+        net = getattr(upscalers, peer.net)
         onnx_path = folder / f"{peer.net}.onnx"
-        ncnn.convert_upscaler(paths["param"], paths["bin"], onnx_path, net)
+        upscalers.convert_upscaler(paths["param"], paths["bin"], onnx_path, net)
     except (MatchcutError, KeyError, OSError) as exc:
         return None, f"{peer.label} not measured: {exc}"
     return (create_session(onnx_path, DeviceOptions(provider="cpu", threads=1)), net.scale), ""
@@ -142,7 +142,7 @@ def measure(images: dict[str, np.ndarray], *, peers: bool = True, log: Callable[
 
     from matchcut.errors import ModelNotFoundError
     from matchcut.models.registry import find_model
-    from matchcut.models.zoo.ncnn import ZOO_NETS
+    from matchcut.models.zoo.upscalers import ZOO_NETS
     from matchcut.runtime import DeviceOptions
     from matchcut.vision.upscale import lanczos, shrink, upscale_to
 

@@ -1,7 +1,7 @@
 """Super-resolution at run time: a picture brought to twice its size, or to any larger size, by a zoo model.
 
 For punch-ins (a closer crop of a wider take brought back to full resolution). The models are the zoo's
-``super-resolution`` ones (ncnn networks converted by ``matchcut.models.zoo.ncnn``); each maps an (N, 3, H, W)
+``super-resolution`` ones (ncnn networks converted by ``matchcut.models.zoo.ncnn``, built by ``upscalers``); each maps an (N, 3, H, W)
 sRGB picture to (N, 3, sH, sW). They run through the memory budget of ``matchcut.runtime.budget``: the whole
 picture when it fits the device, else tiles overlapping by the model's receptive field. The default is the
 model with the best measured fidelity against Lanczos (``matchcut bench --quality upscale``, docs/quality.md).

