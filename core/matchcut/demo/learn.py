@@ -1,5 +1,6 @@
-"""Demo step: `matchcut learn` on a shot whose tracking markers the artist painted out on three frames, then
-`matchcut apply` with the learned model on every frame, scored against the known answer."""
+"""Demo step: `matchcut learn` on a shot whose tracking markers were painted out on three frames (by a known
+inpainting, standing in for the artist: every frame has its answer), then `matchcut apply` with the learned model
+on every frame, scored against that answer."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ STEPS = 300
 
 def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     from matchcut import color
+    from matchcut.frames import read_plate
     from matchcut.testing.fixes import fix_shot
 
     shot = fix_shot("tune", "paint-out", size=SIZE, frames=FRAMES, training=TAUGHT, log=log)
@@ -46,7 +48,6 @@ def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     report.pre(sec, "$ matchcut " + " ".join(args) + "\n" + "\n".join(json.dumps(e) for e in shown) +
                "\n$ matchcut " + " ".join(apply_args))
     space = color.resolve_colorspace(color.SCENE_LINEAR)
-    from matchcut.frames import read_plate
 
     rows, worst = [], None
     for f in shot.scored:
@@ -60,13 +61,13 @@ def run(report: Report, out_dir: Path, log: Callable[[str], None]) -> None:
     fixed = read_plate(output.replace("####", f"{far:04d}")).pixels[..., :3]
     report.figure(sec, "learn_before", display(shot.inputs[far], space), f"frame {far}, as shot: the markers")
     report.figure(sec, "learn_after", display(fixed, space), f"frame {far}, the learned fix (never shown to it)")
-    report.figure(sec, "learn_truth", display(shot.truths[far], space), f"frame {far}, painted out by hand (the answer)")
+    report.figure(sec, "learn_truth", display(shot.truths[far], space), f"frame {far}, painted out (the known answer)")
     summary = json.loads((model / "training.json").read_text())
     mean_before = float(np.mean([r[1] for r in rows]))
     mean_after = float(np.mean([r[2] for r in rows]))
     report.text(sec, f"Trained on frames {', '.join(map(str, TAUGHT))} ({summary['held_out']}) for "
                      f"{summary['steps']} steps in {seconds:.0f} s on {summary['device']}; applied to all {FRAMES} "
-                     f"frames. On the {len(rows)} frames it was not taught, PSNR against the hand-painted answer "
+                     f"frames. On the {len(rows)} frames it was not taught, PSNR against the known answer "
                      f"(display-referred): {mean_before:.2f} dB as shot, {mean_after:.2f} dB with the learned fix "
                      f"({mean_after - mean_before:+.2f} dB); the worst frame, {worst[0]}: {worst[1]:.2f} -> "
                      f"{worst[2]:.2f} dB. Model: {summary['model']} (sha256 {summary['sha256'][:12]}...).")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from matchcut.errors import JobError, MissingFramesError, SettingError, ShapeMismatchError
+from matchcut.errors import JobError, MissingFramesError, ModelError, SettingError, ShapeMismatchError
 from matchcut.learning.training import DEVICES, LOSSES, TrainSettings
 from matchcut.models.manifest import Control
 from matchcut.tools.base import Emit, Tool, WorkItem, mask_weight
@@ -136,8 +136,6 @@ class LearnTool(Tool):
             return
         if not folder.is_dir():
             raise JobError("outputs.model", f"{folder} is a file; the model output is a folder")
-        from matchcut.errors import ModelError
-
         for entry in sorted(folder.iterdir()):
             if entry.name in _OURS:
                 continue
