@@ -296,7 +296,7 @@ class LearnTool(Tool):
                        f"{r.before_psnr:.2f} dB untouched -> {r.best_psnr:.2f} dB fixed ({gain:+.2f} dB), "
                        f"{r.steps_done} steps on {r.device}.")
         manifest = write_model(folder, r.state, shaped=self.shaped, colorspace=self.colorspace, training=training,
-                               description=description, check_frame=self.held[0].input)
+                               description=description, check_frame=self.pairs[0].input)
         summary = folder / SUMMARY
         tmp = summary.with_name(f".{summary.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"model": manifest.id, "sha256": manifest.sha256, **training,
