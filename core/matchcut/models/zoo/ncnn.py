@@ -13,7 +13,6 @@ around the network (padding, cropping) to the same graph.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from matchcut.errors import ConversionError
+from matchcut.models.zoo.onnx_graph import write_graph
 from matchcut.models.zoo.ncnn_ops import HANDLERS, Blob, Graph, NcnnLayer, WeightReader, param_of
 
-OPSET = 17
 MAGIC = 7767517
 
 
@@ -123,7 +122,6 @@ def convert_ncnn(param_path: Path, bin_path: Path, onnx_path: Path, *, input_nam
     naming the file, line and layer for a layer type or parameter it does not support, listing the supported
     types, and for a ``.bin`` that does not match the ``.param``.
     """
-    import onnx
     from onnx import TensorProto, helper
 
     param, dst = Path(param_path), Path(onnx_path)
@@ -169,21 +167,8 @@ def convert_ncnn(param_path: Path, bin_path: Path, onnx_path: Path, *, input_nam
     final = post(g, out.value) if post else out.value
     g.nodes.append(helper.make_node("Identity", [final], [output_name], name=g.fresh(f"Identity_{output_name}")))
     dims = ["N", out.channels, "H_out", "W_out"]
-    graph = helper.make_graph(g.nodes, param.stem, [helper.make_tensor_value_info(
-        input_name, TensorProto.FLOAT, ["N", channels, "H", "W"])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, dims)], g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="matchcut.models.zoo.ncnn")
-    model.ir_version = 8  # the IR of opset 17: loads in every onnxruntime that has opset 17
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
-    try:
-        onnx.save(model, str(tmp))
-        onnx.checker.check_model(str(tmp), full_check=True)
-        os.replace(tmp, dst)
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        raise ConversionError(f"{param}: converted graph fails onnx.checker: {str(exc).splitlines()[0]}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    inputs = [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["N", channels, "H", "W"])]
+    write_graph(g, param.stem, inputs, [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, dims)], dst,
+                producer="matchcut.models.zoo.ncnn", where=str(param))
     census = dict(Counter(layer.type for layer in layers))
     return ConversionReport(param, dst, census, len(g.nodes), weights.values, weights.fp16_values)

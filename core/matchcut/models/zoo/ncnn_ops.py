@@ -1,9 +1,10 @@
 """Each ncnn layer as ONNX nodes (opset 17) over NCHW float32 tensors, for ``matchcut.models.zoo.ncnn``.
 
-An NcnnLayer is one line of a ``.param``; a WeightReader reads the ``.bin`` front to back as the layers ask. A Graph holds the nodes, the initializers and the ncnn blob -> ONNX value map; a Blob is an ncnn blob's value
-with its ncnn rank (a 3-D blob (c, h, w) is (N, C, H, W), a 1-D blob (w) is (N, W)) and its static channel count,
-so ncnn's broadcasting and every weight shape are checked while converting. HANDLERS maps a layer type to its
-function ``(graph, layer, input blobs, weights) -> output blobs``.
+An NcnnLayer is one line of a ``.param``; a WeightReader reads the ``.bin`` front to back as the layers ask. A
+Graph (an OnnxGraph) holds the nodes, the initializers and the ncnn blob -> ONNX value map; a Blob is an ncnn
+blob's value with its ncnn rank (a 3-D blob (c, h, w) is (N, C, H, W), a 1-D blob (w) is (N, W)) and its static
+channel count, so ncnn's broadcasting and every weight shape are checked while converting. HANDLERS maps a layer
+type to its function ``(graph, layer, input blobs, weights) -> output blobs``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from matchcut.errors import ConversionError
+from matchcut.models.zoo.onnx_graph import OnnxGraph
 
 # .bin weight tags (ncnn src/modelbin.cpp)
 _TAG_FP16 = 0x01306B47
@@ -101,39 +103,16 @@ class Blob:
     channels: int
 
 
-class Graph:
-    """Conversion state: ONNX nodes, initializers and the ncnn blob -> ONNX value map."""
+class Graph(OnnxGraph):
+    """Conversion state: ONNX nodes and initializers (OnnxGraph) and the ncnn blob -> ONNX value map."""
 
     def __init__(self, source: str):
+        super().__init__()
         self.source = source
-        self.nodes: list = []
-        self.initializers: list = []
         self.blobs: dict[str, Blob] = {}
-        self._used: set[str] = set()
-
-    def fresh(self, base: str) -> str:
-        name, k = base, 1
-        while name in self._used:
-            name, k = f"{base}_{k}", k + 1
-        self._used.add(name)
-        return name
-
-    def node(self, op: str, inputs: Sequence[str], base: str, **attrs) -> str:
-        from onnx import helper
-
-        out = self.fresh(base)
-        self.nodes.append(helper.make_node(op, list(inputs), [out], name=self.fresh(f"{op}_{base}"), **attrs))
-        return out
-
-    def const(self, array: np.ndarray, base: str) -> str:
-        from onnx import numpy_helper
-
-        name = self.fresh(base)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
 
     def ints(self, values: Sequence[int], base: str) -> str:
-        return self.const(np.asarray(values, np.int64), base)
+        return self.initializer(np.asarray(values, np.int64), base)
 
     def blob(self, layer: NcnnLayer, name: str) -> Blob:
         if name not in self.blobs:
@@ -170,7 +149,7 @@ def _activation(g: Graph, layer: NcnnLayer, x: str, kind: int, params: tuple) ->
     if kind == 3:
         if len(params) < 2:
             raise g.fail(layer, "Clip activation without its min and max")
-        lo, hi = (g.const(np.float32(v), f"{base}_clip") for v in params[:2])
+        lo, hi = (g.initializer(np.float32(v), f"{base}_clip") for v in params[:2])
         return g.node("Clip", [x, lo, hi], f"{base}_clip")
     if kind == 4:
         return g.node("Sigmoid", [x], f"{base}_sigmoid")
@@ -231,10 +210,11 @@ def _convolution(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: Weight
     if pad_value != 0.0 and min(pads) > 0:  # ONNX Conv pads with zeros only
         left, right, top, bottom = pads
         value = g.node("Pad", [value, g.ints([0, 0, top, left, 0, 0, bottom, right], f"{layer.name}_pads"),
-                               g.const(np.float32(pad_value), f"{layer.name}_padv")], f"{layer.name}_pad")
+                               g.initializer(np.float32(pad_value), f"{layer.name}_padv")], f"{layer.name}_pad")
         pads = (0, 0, 0, 0)
     attrs.update(_pads(g, layer, *pads))
-    ins = [value, g.const(w, f"{layer.name}_w")] + ([g.const(b, f"{layer.name}_b")] if b is not None else [])
+    ins = [value, g.initializer(w, f"{layer.name}_w")]
+    ins += [g.initializer(b, f"{layer.name}_b")] if b is not None else []
     out = g.node("Conv", ins, layer.name, **attrs)
     out = _activation(g, layer, out, param_of(layer, 9, 0), tuple(param_of(layer, 10, ())))
     return [Blob(out, 3, num_output)]
@@ -252,7 +232,8 @@ def _deconvolution(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: Weig
         attrs["output_padding"] = [out_pad_bottom, out_pad_right]
     # ncnn keeps deconvolution weights as (out, in, kh, kw); ONNX ConvTranspose wants (in, out, kh, kw)
     wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
-    ins = [x.value, g.const(wt, f"{layer.name}_w")] + ([g.const(b, f"{layer.name}_b")] if b is not None else [])
+    ins = [x.value, g.initializer(wt, f"{layer.name}_w")]
+    ins += [g.initializer(b, f"{layer.name}_b")] if b is not None else []
     out = g.node("ConvTranspose", ins, layer.name, **attrs)
     out = _activation(g, layer, out, param_of(layer, 9, 0), tuple(param_of(layer, 10, ())))
     return [Blob(out, 3, num_output)]
@@ -270,7 +251,8 @@ def _inner_product(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: Weig
         raise g.fail(layer, f"weight size {size} does not fit {num_output} outputs of {x.channels} inputs")
     w = weights.weight(size, layer).reshape(num_output, x.channels)
     b = weights.raw(num_output, layer) if param_of(layer, 1, 0) else None
-    ins = [value, g.const(w, f"{layer.name}_w")] + ([g.const(b, f"{layer.name}_b")] if b is not None else [])
+    ins = [value, g.initializer(w, f"{layer.name}_w")]
+    ins += [g.initializer(b, f"{layer.name}_b")] if b is not None else []
     out = g.node("Gemm", ins, layer.name, transB=1)
     out = _activation(g, layer, out, param_of(layer, 9, 0), tuple(param_of(layer, 10, ())))
     return [Blob(out, 1, num_output)]
@@ -307,7 +289,7 @@ def _binary_op(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightRe
         raise g.fail(layer, f"operation type {kind} is not supported (known: {sorted(_BINARY)})")
     op, swapped = _BINARY[kind]
     if param_of(layer, 1, 0):  # with a scalar
-        a, b = inputs[0].value, g.const(np.float32(param_of(layer, 2, 0.0)), f"{layer.name}_scalar")
+        a, b = inputs[0].value, g.initializer(np.float32(param_of(layer, 2, 0.0)), f"{layer.name}_scalar")
         dims, channels = inputs[0].dims, inputs[0].channels
     else:
         if len(inputs) != 2:
@@ -328,7 +310,8 @@ def _eltwise(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightRead
         raise g.fail(layer, f"operation type {kind} is not supported (0 product, 1 sum, 2 max)")
     values = [x.value for x in inputs]
     if kind == 1 and coeffs and any(c != 1 for c in coeffs):
-        values = [v if c == 1 else g.node("Mul", [v, g.const(np.float32(c), f"{layer.name}_c")], f"{layer.name}_x")
+        values = [v if c == 1 else g.node("Mul", [v, g.initializer(np.float32(c), f"{layer.name}_c")],
+                                          f"{layer.name}_x")
                   for v, c in zip(values, coeffs, strict=True)]
     if kind == 2:
         out = g.node("Max", values, layer.name)
@@ -410,15 +393,15 @@ def _interp(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightReade
                             "3 bicubic)")
     if param_of(layer, 3, 0) or param_of(layer, 4, 0) or param_of(layer, 5, 0) or layer.params.get(9):
         raise g.fail(layer, "a fixed or dynamic output size is not supported; only scale factors")
-    empty = g.const(np.zeros(0, np.float32), f"{layer.name}_roi")
+    empty = g.initializer(np.zeros(0, np.float32), f"{layer.name}_roi")
     if kind == 1:  # ncnn: source index = min(int(x / scale), w - 1)
-        scales = g.const(np.array([1, 1, hs, ws], np.float32), f"{layer.name}_scales")
+        scales = g.initializer(np.array([1, 1, hs, ws], np.float32), f"{layer.name}_scales")
         out = g.node("Resize", [x.value, empty, scales], layer.name, mode="nearest",
                      coordinate_transformation_mode="asymmetric", nearest_mode="floor")
         return [Blob(out, 3, x.channels)]
     # bilinear and bicubic: ncnn maps with the ratio of the sizes it computed, int(h * scale)
     hw = g.node("Cast", [g.spatial(x.value, layer.name)], f"{layer.name}_hwf", to=1)
-    size = g.node("Floor", [g.node("Mul", [hw, g.const(np.array([hs, ws], np.float32), f"{layer.name}_s")],
+    size = g.node("Floor", [g.node("Mul", [hw, g.initializer(np.array([hs, ws], np.float32), f"{layer.name}_s")],
                                    f"{layer.name}_hws")], f"{layer.name}_floor")
     nc = g.node("Slice", [g.node("Shape", [x.value], f"{layer.name}_shape"), g.ints([0], "s0"), g.ints([2], "s2")],
                 f"{layer.name}_nc")
@@ -454,7 +437,7 @@ def _prelu(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightReader
         raise g.fail(layer, f"{count} slopes for {x.channels} channels")
     slope = weights.raw(count, layer)
     shape = (count,) if count == 1 else ((count, 1, 1) if x.dims == 3 else (count,))
-    out = g.node("PRelu", [x.value, g.const(slope.reshape(shape), f"{layer.name}_slope")], layer.name)
+    out = g.node("PRelu", [x.value, g.initializer(slope.reshape(shape), f"{layer.name}_slope")], layer.name)
     return [Blob(out, x.dims, x.channels)]
 
 
@@ -472,9 +455,9 @@ def _scale(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightReader
     if size != x.channels or x.dims != 3:
         raise g.fail(layer, f"{size} scales for a {x.dims}-D blob of {x.channels} channels")
     s = weights.raw(size, layer).reshape(size, 1, 1)
-    out = g.node("Mul", [x.value, g.const(s, f"{layer.name}_s")], layer.name)
+    out = g.node("Mul", [x.value, g.initializer(s, f"{layer.name}_s")], layer.name)
     if bias:
-        out = g.node("Add", [out, g.const(weights.raw(size, layer).reshape(size, 1, 1), f"{layer.name}_b")],
+        out = g.node("Add", [out, g.initializer(weights.raw(size, layer).reshape(size, 1, 1), f"{layer.name}_b")],
                      f"{layer.name}_bias")
     return [Blob(out, 3, x.channels)]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from pathlib import Path
 
 from matchcut.color import SRGB_DISPLAY  # MediaPipe's inputs: 8-bit display sRGB scaled to floats
 from matchcut.errors import ConversionError
-
-OPSET = 17
 
 
 @dataclass(frozen=True)
@@ -78,9 +75,9 @@ def convert_tflite(tflite_path: Path, onnx_path: Path, *, input_name: str | None
     value ranges. ``input_name`` renames the (single) input; ``output_names`` renames the outputs in TFLite
     order. Raises ConversionError for an op it does not know, naming it and listing the supported ones.
     """
-    import onnx
     from onnx import TensorProto, helper
 
+    from matchcut.models.zoo.onnx_graph import write_graph
     from matchcut.models.zoo.tflite_ops import BUILTIN_HANDLERS, CUSTOM_HANDLERS, TO_NCHW, TO_NHWC, Graph, supported_ops
 
     src, dst = Path(tflite_path), Path(onnx_path)
@@ -143,20 +140,8 @@ def convert_tflite(tflite_path: Path, onnx_path: Path, *, input_name: str | None
         graph_outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape)))
         report_outputs.append((name, shape))
 
-    graph = helper.make_graph(g.nodes, src.stem, graph_inputs, graph_outputs, g.initializers)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                   producer_name="matchcut.models.zoo.tflite")
-    onnx_model.ir_version = 8  # the IR of opset 17: loads in every onnxruntime that has opset 17
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
-    try:
-        onnx.save(onnx_model, str(tmp))
-        onnx.checker.check_model(str(tmp), full_check=True)
-        os.replace(tmp, dst)
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
-        raise ConversionError(f"{src}: converted graph fails onnx.checker: {str(exc).splitlines()[0]}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_graph(g, src.stem, graph_inputs, graph_outputs, dst, producer="matchcut.models.zoo.tflite",
+                where=str(src))
     return ConversionReport(src, dst, dict(Counter(names)), len(g.nodes), tuple(report_inputs), tuple(report_outputs),
                             g.fp16_folded)
 

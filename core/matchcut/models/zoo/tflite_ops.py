@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 import tflite
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto
 
 from matchcut.errors import ConversionError
+from matchcut.models.zoo.onnx_graph import OnnxGraph
 
 #: NHWC axis -> NCHW axis, and the permutations between the two layouts.
 NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
@@ -35,19 +36,17 @@ _NUMPY_TYPES = {
 BUILTIN_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 
 
-class Graph:
-    """Conversion state: the TFLite subgraph being read and the ONNX nodes and initializers being written."""
+class Graph(OnnxGraph):
+    """Conversion state: the TFLite subgraph being read, and the ONNX nodes and initializers being written."""
 
     def __init__(self, model: tflite.Model, buf: bytes, source: str):
+        super().__init__()
         self.model, self.buf, self.source = model, buf, source
         self.sub = model.Subgraphs(0)
-        self.nodes: list = []
-        self.initializers: list = []
         self.values: dict[int, str] = {}  # TFLite tensor index -> ONNX value name
         self.nchw: set[int] = set()  # TFLite tensors whose ONNX value is NCHW
         self.folded: dict[int, np.ndarray] = {}  # constants computed at conversion time (DEQUANTIZE)
         self.fp16_folded = 0
-        self._used: set[str] = set()
 
     # --- TFLite side -------------------------------------------------------------------------------
 
@@ -93,26 +92,6 @@ class Graph:
         return value
 
     # --- ONNX side ---------------------------------------------------------------------------------
-
-    def fresh(self, hint: str) -> str:
-        """A graph-unique ONNX name starting with ``hint``."""
-        name, n = hint, 1
-        while name in self._used:
-            name, n = f"{hint}_{n}", n + 1
-        self._used.add(name)
-        return name
-
-    def node(self, op_type: str, inputs: list[str], hint: str, **attrs) -> str:
-        """Append one ONNX node with one output and return the output's name."""
-        out = self.fresh(hint)
-        self.nodes.append(helper.make_node(op_type, inputs, [out], name=self.fresh(f"{op_type}_{out}"), **attrs))
-        return out
-
-    def initializer(self, array: np.ndarray, hint: str) -> str:
-        """Add ``array`` as an initializer; returns its name."""
-        name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
 
     def value(self, idx: int) -> str:
         """ONNX name of tensor ``idx`` as stored (NCHW for 4-D activations); constants become initializers as-is."""
