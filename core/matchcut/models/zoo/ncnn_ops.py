@@ -213,11 +213,17 @@ def _convolution(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: Weight
                                g.initializer(np.float32(pad_value), f"{layer.name}_padv")], f"{layer.name}_pad")
         pads = (0, 0, 0, 0)
     attrs.update(_pads(g, layer, *pads))
+    return _weighted(g, layer, "Conv", value, w, b, attrs, num_output)
+
+
+def _weighted(g: Graph, layer: NcnnLayer, op: str, value: str, w: np.ndarray, b: np.ndarray | None, attrs: dict,
+              channels: int) -> list[Blob]:
+    """A Conv or ConvTranspose of ``value`` with weights ``w`` (and bias ``b``), then the layer's fused activation."""
     ins = [value, g.initializer(w, f"{layer.name}_w")]
     ins += [g.initializer(b, f"{layer.name}_b")] if b is not None else []
-    out = g.node("Conv", ins, layer.name, **attrs)
+    out = g.node(op, ins, layer.name, **attrs)
     out = _activation(g, layer, out, param_of(layer, 9, 0), tuple(param_of(layer, 10, ())))
-    return [Blob(out, 3, num_output)]
+    return [Blob(out, 3, channels)]
 
 
 def _deconvolution(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightReader) -> list[Blob]:
@@ -232,11 +238,7 @@ def _deconvolution(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: Weig
         attrs["output_padding"] = [out_pad_bottom, out_pad_right]
     # ncnn keeps deconvolution weights as (out, in, kh, kw); ONNX ConvTranspose wants (in, out, kh, kw)
     wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
-    ins = [x.value, g.initializer(wt, f"{layer.name}_w")]
-    ins += [g.initializer(b, f"{layer.name}_b")] if b is not None else []
-    out = g.node("ConvTranspose", ins, layer.name, **attrs)
-    out = _activation(g, layer, out, param_of(layer, 9, 0), tuple(param_of(layer, 10, ())))
-    return [Blob(out, 3, num_output)]
+    return _weighted(g, layer, "ConvTranspose", x.value, wt, b, attrs, num_output)
 
 
 def _inner_product(g: Graph, layer: NcnnLayer, inputs: list[Blob], weights: WeightReader) -> list[Blob]:
