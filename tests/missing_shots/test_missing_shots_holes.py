@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import opentimelineio as otio
 
-from matchcut.coverage.holes import MarkerRule, find_holes
+from matchcut.missing_shots.holes import MarkerRule, find_holes
 from matchcut.frames import write_plate
 from matchcut.timelines import read_edit
 
