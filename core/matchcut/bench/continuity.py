@@ -196,19 +196,8 @@ def render_quality(run: ContinuityQuality) -> str:
 SECTION = "## Continuity check and patch (`matchcut continuity`)"
 
 
-def _at_section_end(text: str, block: str) -> str:
-    from matchcut.bench.pages import append_block
-
-    if SECTION not in text:
-        return append_block(text, block)
-    head, rest = text.split(SECTION, 1)
-    nxt = rest.find("\n## ")
-    section, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
-    return head + SECTION + section.rstrip() + "\n\n" + block + "\n" + tail
-
-
 def write_quality(path: Path, run: ContinuityQuality) -> None:
     """Replace the generated block in ``path`` (put at the end of the continuity section when it has none yet)."""
-    from matchcut.bench.pages import write_block
+    from matchcut.bench.pages import in_section, write_block
 
-    write_block(path, BEGIN, END, render_quality(run), _at_section_end)
+    write_block(path, BEGIN, END, render_quality(run), in_section(SECTION, titled=False))

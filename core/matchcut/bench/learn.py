@@ -205,27 +205,12 @@ def render_quality(run: LearnQuality) -> str:
     return "\n".join(out)
 
 
-def _at_section(text: str, block: str) -> str:
-    """Where the block goes in a page without it: at the end of SECTION, else a new SECTION before
-    NEXT_SECTION, else at the page's end."""
-    from matchcut.bench.pages import append_block
-
-    if SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        section, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
-        return head + SECTION + section.rstrip() + "\n\n" + block + "\n" + tail
-    if NEXT_SECTION in text:
-        head, tail = text.split(NEXT_SECTION, 1)
-        return head + SECTION + "\n\n" + block + "\n\n" + NEXT_SECTION + tail
-    return append_block(text, SECTION + "\n\n" + block)
-
-
 def write_quality(path: Path, run: LearnQuality) -> None:
-    """Replace the generated block in ``path`` (placed by _at_section when the page has none yet)."""
-    from matchcut.bench.pages import write_block
+    """Replace the generated block in ``path`` (at the end of SECTION, or a new SECTION before NEXT_SECTION, when
+    the page has none yet)."""
+    from matchcut.bench.pages import in_section, write_block
 
-    write_block(path, BEGIN, END, render_quality(run), _at_section)
+    write_block(path, BEGIN, END, render_quality(run), in_section(SECTION, NEXT_SECTION))
 
 
 def quality_learn(quick: bool = False, log: Callable[[str], None] = lambda s: None,

@@ -18,6 +18,27 @@ def append_block(text: str, block: str) -> str:
     return text.rstrip() + "\n\n" + block + "\n"
 
 
+def in_section(section: str, before: str = "", titled: bool = True) -> Callable[[str, str], str]:
+    """A placer for write_block: a page without the block gets it at the end of the markdown ``section`` (its
+    heading line, e.g. "## Learn a fix"); a page without that section gets it as a new section before the heading
+    ``before`` when the page has one, else at the page's end. ``titled``: False puts the block alone, without
+    the heading, when the section is missing."""
+
+    def place(text: str, block: str) -> str:
+        if section in text:
+            head, rest = text.split(section, 1)
+            nxt = rest.find("\n## ")
+            body, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
+            return head + section + body.rstrip() + "\n\n" + block + "\n" + tail
+        new = section + "\n\n" + block if titled else block
+        if before and before in text:
+            head, tail = text.split(before, 1)
+            return head + new + "\n\n" + before + tail
+        return append_block(text, new)
+
+    return place
+
+
 def write_block(path: Path, begin: str, end: str, block: str,
                 place: Callable[[str, str], str] = append_block, *, new_page: str = "") -> None:
     """Put ``block`` (its markers included) in place of the text from ``begin`` to ``end`` in the page at

@@ -267,23 +267,11 @@ def render(run: UpscaleRun) -> str:
     return "\n".join(out)
 
 
-def _in_section(text: str, block: str) -> str:
-    """Where a page without the block gets it: at the end of SECTION, or as a new SECTION at the page's end."""
-    from matchcut.bench.pages import append_block
-
-    if SECTION not in text:
-        return append_block(text, SECTION + "\n\n" + block)
-    head, rest = text.split(SECTION, 1)
-    nxt = rest.find("\n## ")
-    section, tail = (rest, "") if nxt < 0 else (rest[:nxt], rest[nxt:])
-    return head + SECTION + section.rstrip() + "\n\n" + block + "\n" + tail
-
-
 def write(path: Path, run: UpscaleRun) -> None:
     """Replace the generated block in ``path`` (a new section at the page's end when it has none yet)."""
-    from matchcut.bench.pages import write_block
+    from matchcut.bench.pages import in_section, write_block
 
-    write_block(path, BEGIN, END, render(run), _in_section)
+    write_block(path, BEGIN, END, render(run), in_section(SECTION))
 
 
 def quality_upscale(quick: bool = False, log: Callable[[str], None] = lambda s: None) -> UpscaleRun:
