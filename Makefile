@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.matchcut-installed
 DEMO   ?= build/demo
 
-.PHONY: venv zoo demo test test-fast bench bench-gpu clean dist package-check blender-venv blender-extension blender-versions
+.PHONY: browser venv zoo demo test test-fast bench bench-gpu clean dist package-check blender-venv blender-extension blender-versions
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ demo: zoo
 	$(BIN)/matchcut demo --out $(DEMO)
 	@echo "demo report: $(DEMO)/index.html"
 
-test: zoo blender-venv
+test: zoo blender-venv browser
 	$(BIN)/python -m pytest
 
 # Everything that does not need the model zoo.
@@ -58,6 +58,13 @@ package-check:
 # Blender adapter (hosts/blender). bpy 5.0.1 is Blender as a Python 3.11 module (it pins its own numpy); the
 # Blender tests in `make test` run it. The extension zip is built by Blender's own `extension build` (the
 # blender executable, else the same builder shipped inside bpy), else zipped with the same layout.
+# Debian's Chromium, for the tests that open an HTML report in a real headless browser (installed when this runs as
+# root with apt; otherwise those tests say they are skipped and why).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+	  >/dev/null 2>&1; } || echo "chromium not installed: the report's browser test is skipped"
+
 blender-venv:
 	@test -x .venv-blender/bin/python || python3.11 -m venv .venv-blender
 	@.venv-blender/bin/python -c "import bpy" 2>/dev/null || .venv-blender/bin/python -m pip install -q bpy==5.0.1

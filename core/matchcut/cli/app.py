@@ -17,8 +17,8 @@ from matchcut import __version__, settings
 from matchcut.errors import MatchcutError
 
 #: Command modules under matchcut.cli, each with register(app).
-COMMAND_MODULES = ("doctor", "models", "tools", "run", "match", "retime", "continuity", "matte", "relight", "learn", "hosts",
-                   "farm", "bench", "demo")
+COMMAND_MODULES = ("doctor", "models", "tools", "run", "match", "retime", "continuity", "matte", "relight", "learn",
+                   "coverage", "hosts", "farm", "bench", "demo")
 
 app = typer.Typer(
     name="matchcut",

@@ -15,7 +15,7 @@ from matchcut.errors import FrameWriteError
 THUMB = 160  # px, a region thumbnail's larger side
 
 
-def _png(display: np.ndarray) -> str:
+def png_uri(display: np.ndarray) -> str:
     """A display-referred (H, W, 3) or (H, W) image in [0, 1] as a data: URI (PNG, inline: no network)."""
     import cv2
 
@@ -131,13 +131,13 @@ def comparison_html(c, info: dict) -> str:
              f"{ {True: 'yes', False: 'no', None: 'not looked for'}[c.person] }."
              + (f" {esc(info['sharpness']['note'])}." if info.get("sharpness", {}).get("note") else "") + "</p>",
              "<div class=row>",
-             f"<figure><img src='{_png(c.display_a)}'><figcaption>A (reference), as shot</figcaption></figure>",
-             f"<figure><img src='{_png(_boxed(c.display_b, c.regions, s))}'><figcaption>B, regions flagged (a move "
+             f"<figure><img src='{png_uri(c.display_a)}'><figcaption>A (reference), as shot</figcaption></figure>",
+             f"<figure><img src='{png_uri(_boxed(c.display_b, c.regions, s))}'><figcaption>B, regions flagged (a move "
              "from its origin, in blue)</figcaption></figure>",
              "</div><div class=row>",
-             f"<figure><img src='{_png(overlay)}'><figcaption>overlay: A aligned and relit to B, 50/50 with B; "
+             f"<figure><img src='{png_uri(overlay)}'><figcaption>overlay: A aligned and relit to B, 50/50 with B; "
              "shaded: beyond A's frame; purple cross-hatch: hidden from A; hatched: clipped</figcaption></figure>",
-             f"<figure><img src='{_png(heat(c.score))}'><figcaption>difference heat map</figcaption></figure>",
+             f"<figure><img src='{png_uri(heat(c.score))}'><figcaption>difference heat map</figcaption></figure>",
              "</div>"]
     if not c.regions:
         parts.append("<p>No continuity differences flagged at this sensitivity.</p>")
@@ -146,8 +146,8 @@ def comparison_html(c, info: dict) -> str:
                      "<th>on</th><th>box (x, y, w, h)</th></tr>")
         for r in c.regions:
             pair = f" from ({', '.join(map(str, r.origin))})" if r.origin is not None else ""
-            parts.append(f"<tr><td>{r.id}</td><td><img src='{_png(_crop(c.aligned_a, r.box, s))}'></td>"
-                         f"<td><img src='{_png(_crop(c.display_b, r.box, s))}'></td><td>{r.score:.2f}</td>"
+            parts.append(f"<tr><td>{r.id}</td><td><img src='{png_uri(_crop(c.aligned_a, r.box, s))}'></td>"
+                         f"<td><img src='{png_uri(_crop(c.display_b, r.box, s))}'></td><td>{r.score:.2f}</td>"
                          f"<td>{esc(r.category)}{pair}</td><td>{esc(r.on)}</td><td>{', '.join(map(str, r.box))}</td></tr>")
         parts.append("</table>")
     parts.append("</section>")
@@ -164,7 +164,8 @@ h2{{border-top:1px solid #555;padding-top:1em}} .missing{{color:#f96}}</style></
 """
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` by a temporary beside it, renamed over it (FrameWriteError names the path)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -290,11 +291,11 @@ def write_report(folder: str | os.PathLike, title: str, sections: list[tuple[obj
             f"<li class=missing>{html.escape(s['label'])}: {html.escape(s['reason'])}</li>" for s in skipped) + "</ul>")
     body += [comparison_html(c, info) for c, info in sections]
     page = folder / "index.html"
-    _atomic_write(page, PAGE.format(title=html.escape(title), body="\n".join(body)))
+    write_text_atomically(page, PAGE.format(title=html.escape(title), body="\n".join(body)))
     data = {"matchcut_continuity": 1, "title": title, "comparisons": [info for _, info in sections],
             "offline": missing or [], "skipped": skipped or []}
     if timeline:
         data["summary"], data["timeline"] = timeline["summary"], timeline
     jpath = Path(json_path) if json_path else folder / "continuity.json"
-    _atomic_write(jpath, json.dumps(data, indent=2))
+    write_text_atomically(jpath, json.dumps(data, indent=2))
     return page, jpath

@@ -21,6 +21,7 @@ STEPS = (
     "matchcut.demo.matte:run",
     "matchcut.demo.relight:run",
     "matchcut.demo.learn:run",
+    "matchcut.demo.coverage:run",
 )
 
 

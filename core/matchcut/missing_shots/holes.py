@@ -79,25 +79,30 @@ def _runs(frames: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _missing_record_frames(clip: Clip) -> list[int]:
+def _missing_record_frames(clip: Clip, cache: dict) -> list[int]:
     """The record frames of ``clip`` whose source frame is not on disk, when some of the range it uses is (media
-    shorter than the edit uses; the timeline reader checks only the two end frames). Empty when none or all are
-    missing (then the clip is offline)."""
+    shorter than the edit uses, or frames lost inside it: the timeline reader checks only the two end frames, so
+    the sequence is scanned here, once per pattern). Empty when none or all are missing (then it is offline)."""
     from matchcut.errors import MatchcutError
     from matchcut.frames import open_source
 
     media = clip.media
-    if not (media.pattern and media.on_disk and media.missing):
+    if not media.pattern or clip.generated or (media.offline and not media.missing):
         return []
-    try:
-        source = open_source(media.pattern, first_frame=media.origin)
-    except MatchcutError:
+    if media.pattern not in cache:
+        try:
+            cache[media.pattern] = open_source(media.pattern, first_frame=media.origin)
+        except MatchcutError:
+            cache[media.pattern] = None
+    source = cache[media.pattern]
+    if source is None:
         return []
     gone = set(source.find_missing(range(min(media.first, media.last), max(media.first, media.last) + 1)))
+    if not gone:
+        return []
     out = []
     for r in range(clip.record[0], clip.record[1] + 1):
-        source = clip.source[0] + int((r - clip.record[0]) * clip.speed + 1e-6)
-        if source in gone:
+        if media.first + int((r - clip.record[0]) * clip.speed + 1e-6) in gone:
             out.append(r)
     return out
 
@@ -125,6 +130,7 @@ def find_holes(edit: Edit, marker: MarkerRule | None = None) -> list[Hole]:
     """
     holes: list[Hole] = []
     seen_gaps: set[tuple[int, int]] = set()
+    sources: dict = {}
     for track in edit.tracks:
         for index, item in enumerate(track.items):
             before, after = _neighbours(track, index)
@@ -139,12 +145,12 @@ def find_holes(edit: Edit, marker: MarkerRule | None = None) -> list[Hole]:
             if why:
                 holes.append(Hole(track.name, item.record, "placeholder", why, before, after, item))
                 continue
-            short = _missing_record_frames(item)
+            short = _missing_record_frames(item, sources)
             if short and len(short) < item.record[1] - item.record[0] + 1:
                 for first, last in _runs(short):
                     holes.append(Hole(track.name, (first, last), "short",
-                                      f"{item.describe()}: its media ({item.media.where}, {item.media.on_disk} on "
-                                      f"disk) has no frames for {last - first + 1} of the frames the edit uses",
+                                      f"{item.describe()}: its media ({item.media.where}) has no frames for "
+                                      f"{last - first + 1} of the frames the edit uses",
                                       before, after, item))
             elif item.media.offline:
                 holes.append(Hole(track.name, item.record, "offline", f"{item.describe()}: {item.media.offline}",

@@ -17,6 +17,7 @@ TOOLS: dict[str, str] = {
     "fill": "matchcut.tools.fill:FillTool",
     "match": "matchcut.tools.match:MatchTool",
     "learn": "matchcut.tools.learn:LearnTool",
+    "coverage": "matchcut.tools.coverage:CoverageTool",
 }
 
 

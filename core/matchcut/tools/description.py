@@ -18,9 +18,10 @@ DESCRIPTION_VERSION = 2
 #: still: one frame of it is read (its frame goes to ``frames_param``); shot: another shot with frames of its own
 #: (its range goes to ``frames_param``); edit: a timeline file (.otio, .edl, .xml), command line only.
 INPUT_ROLES = ("main", "frames", "still", "shot", "edit")
-#: What an output is: frames (plate, matte: one alpha channel, pass: extra layers), a report folder, a JSON file or
-#: a model folder (an .onnx and its manifest, as `learn` writes: Apply Model runs it by that folder).
-OUTPUT_KINDS = ("plate", "matte", "pass", "report", "json", "model")
+#: What an output is: frames (plate, matte: one alpha channel, pass: extra layers), a report folder, a JSON file,
+#: a model folder (an .onnx and its manifest, as `learn` writes: Apply Model runs it by that folder) or an edit folder
+#: (rendered clips and a new timeline beside the original, as `coverage` writes: hosts import its timeline).
+OUTPUT_KINDS = ("plate", "matte", "pass", "report", "json", "model", "edit")
 #: Which menu a tool belongs in: colour work (Resolve's Color page), editorial (the Edit page), any model.
 CATEGORIES = ("color", "edit", "model")
 #: Control UI hints. host: the adapter fills it (an input's frames, an artifact's path), no widget;
