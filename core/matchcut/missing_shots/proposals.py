@@ -395,8 +395,10 @@ def _same(p: Proposal, q: Proposal) -> bool:
     return True
 
 
-def build(index: int, hole: Hole, footage: list[Footage], limits: Limits) -> tuple[list[Proposal], list[Refusal]]:
-    """Every option of ``hole`` (its index ``index``) that applies, and why each of the others does not."""
+def build(index: int, hole: Hole, footage: list[Footage],
+          limits: Limits) -> tuple[list[Proposal], list[Refusal], dict[str, dict]]:
+    """Every option of ``hole`` (its index ``index``) that applies, why each of the others does not, and the handles
+    each side can give (side -> {"clip", "frames", "why"}: "why" says what stops them, "" when they cover it)."""
     from matchcut.missing_shots.shots import sides_of
 
     sides = sides_of(hole)
@@ -416,7 +418,9 @@ def build(index: int, hole: Hole, footage: list[Footage], limits: Limits) -> tup
         _like(p, sides[p.side])
     if not proposals:
         refusals.append(Refusal(index, "any", longest(hole, sides, got, limits)))
-    return proposals, refusals
+    offered = {where: {"clip": side.name, "frames": len(got[where]), "why": short[where]}
+               for where, side in sides.items()}
+    return proposals, refusals, offered
 
 
 def longest(hole: Hole, sides: dict[str, Side], got: dict[str, list[int]], limits: Limits) -> str:

@@ -51,6 +51,12 @@ def _hole_html(hole: dict, pictures: dict) -> str:
                            "frame after the hole"))
     if row:
         parts.append("<div class='row'>" + "".join(row) + "</div>")
+    gives = [f"'{s['clip']}' has {s['handles']} frame(s) {'after' if w == 'outgoing' else 'before'} it "
+             f"({s['handles_end'].rsplit(' (', 1)[-1].rstrip(')')})" if s["handles_end"] else
+             f"'{s['clip']}' has the {s['handles']} frame(s) the hole needs {'after' if w == 'outgoing' else 'before'} "
+             "it" for w, s in hole.get("sides", {}).items()]
+    if gives:
+        parts.append(f"<p>Handles: {html.escape('; '.join(gives))}.</p>")
     for rank, p in enumerate(hole["proposals"]):
         thumbs = pictures.get(p["id"], {})
         synthetic = (f" <span class='synthetic'>{p['synthetic_frames']} synthetic frame(s)</span>"

@@ -227,8 +227,8 @@ class CoverageTool(Tool):
              f"{len(footage)} clip(s) in the media folders")
         built = []
         for index, hole in enumerate(holes):
-            proposals, refusals = build(index, hole, footage, limits)
-            built.append((hole, proposals, refusals))
+            proposals, refusals, offered = build(index, hole, footage, limits)
+            built.append((hole, proposals, refusals, offered))
             emit("info", message=f"hole {index + 1} ({hole.kind}, {hole.frames} frame(s) at "
                  f"{edit.timecode(hole.record[0])}): {len(proposals)} proposal(s)" +
                  "".join(f"; {r.kind}: {r.why}" for r in refusals if r.kind == "any"))
@@ -252,11 +252,11 @@ class CoverageTool(Tool):
         from matchcut.missing_shots.shots import sides_of, thumbnail
 
         out = Path(job.output_path("out"))
-        total = sum(len(p.frames) for _, proposals, _ in built for p in proposals)
+        total = sum(len(p.frames) for _, proposals, _, _ in built for p in proposals)
         index, started = 0, time.monotonic()
         base = self.provenance(job)
         holes_data = []
-        for hole_index, (hole, proposals, refusals) in enumerate(built):
+        for hole_index, (hole, proposals, refusals, offered) in enumerate(built):
             sides = sides_of(hole)
             self.pictures[hole_index + 1] = {w: thumbnail(s.source.read(s.edge_frame), 240) for w, s in sides.items()}
             self.pictures[hole_index + 1]["names"] = {w: s.name for w, s in sides.items()}
@@ -291,7 +291,8 @@ class CoverageTool(Tool):
             for rank, e in enumerate(entries):
                 e["rank"], e["enabled"] = rank + 1, rank == 0
             holes_data.append(self._hole_dict(hole_index, hole, edit, entries, refusals))
-            holes_data[-1]["sides"] = {w: {"clip": s.name, "frame": s.edge_frame, "pattern": s.pattern}
+            holes_data[-1]["sides"] = {w: {"clip": s.name, "frame": s.edge_frame, "pattern": s.pattern,
+                                           "handles": offered[w]["frames"], "handles_end": offered[w]["why"]}
                                        for w, s in sides.items()}
         self.data = {"timeline": job.input_path("timeline"), "edit": edit.name, "rate": edit.rate,
                      "holes": holes_data, "warnings": list(edit.warnings), "summary": self._summary(holes_data)}
