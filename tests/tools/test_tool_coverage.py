@@ -217,3 +217,51 @@ def test_a_punch_in_beyond_the_model_and_a_hole_nothing_covers_say_so(covered, t
     nothing = [h for h in data["holes"] if not h["proposals"]]
     assert nothing and any(r["kind"] == "any" and "no option covers all" in r["why"]
                            for r in nothing[0]["not_applicable"])
+
+
+def test_movie_media_at_another_rate_is_used_at_its_own_and_said(tmp_path):
+    import av
+
+    movie = tmp_path / "media" / "sh010.mov"
+    movie.parent.mkdir()
+    pictures = []
+    with av.open(str(movie), mode="w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for index in range(20):
+            picture = np.zeros((48, 64, 3), np.uint8)
+            picture[:, :, 0] = 40 + 4 * index
+            picture[8:24, 2 * index:2 * index + 16] = 220
+            pictures.append(picture)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    rng = otio.opentime.TimeRange(otio.opentime.RationalTime(1, 24), otio.opentime.RationalTime(8, 24))
+    avail = otio.opentime.TimeRange(otio.opentime.RationalTime(1, 24), otio.opentime.RationalTime(20, 24))
+    track.append(otio.schema.Clip(name="sh010", source_range=rng, media_reference=otio.schema.ExternalReference(
+        target_url=movie.as_uri(), available_range=avail)))
+    track.append(otio.schema.Gap(duration=otio.opentime.RationalTime(3, 24)))
+    track.append(otio.schema.Clip(name="sh010", source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(15, 24), otio.opentime.RationalTime(4, 24)),
+        media_reference=otio.schema.ExternalReference(target_url=movie.as_uri(), available_range=avail)))
+    timeline = otio.schema.Timeline(name="movie cut")
+    timeline.tracks.append(track)
+    path = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline, str(path))
+    sink = ListSink()
+    job = job_from_dict({"matchcut_job": 1, "tool": "coverage", "inputs": {"timeline": str(path)},
+                         "outputs": {"out": "out"}, "params": {"compare": False, "quality": "preview"},
+                         "device": {"provider": "cpu"}}, tmp_path)
+    run_job(get_tool("coverage"), job, sink)
+    assert any("runs at 25 fps, the timeline at 24" in e["message"] for e in sink.of("warning"))
+    data = json.loads((tmp_path / "out" / "report" / "coverage.json").read_text())
+    extend = next(p for p in data["holes"][0]["proposals"] if p["kind"] == "extend")
+    first = extend["rendered"]["pattern"].replace("####", f"{extend['rendered']['first']:04d}")
+    assert first.endswith(".png")  # a movie's frames are written again losslessly, not re-encoded
+    from matchcut.frames import open_source
+
+    source = open_source(str(movie), first_frame=1)
+    frame = int(json.loads(read_metadata(first)["matchcut/source"])[0].rsplit("#", 1)[1]) + 1  # index -> frame
+    assert np.array_equal(np.round(read_plate(first).pixels * 255), np.round(source.read(frame).pixels * 255))

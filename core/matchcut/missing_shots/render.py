@@ -125,13 +125,15 @@ def make_frame(make: Make, proposal: Proposal, cache: dict, *, interpolation: In
     return plate, warnings, what
 
 
-def frame_sources(make: Make) -> list[str]:
-    """The media files a frame is made from, for its provenance."""
-    from matchcut.frames import parse_pattern
+def frame_sources(make: Make, cache: dict) -> list[str]:
+    """The media files a frame is made from, for its provenance (a movie's as ``movie.mov#index``)."""
+    from matchcut.frames import open_source
 
-    seq = parse_pattern(make.pattern)
+    key = (make.pattern, make.origin)
+    if key not in cache:
+        cache[key] = open_source(make.pattern, first_frame=make.origin)
     frames = [make.left] + ([make.right] if make.right is not None else [])
-    return [str(seq.path_for(f)) if seq.is_sequence else f"{make.pattern}#{f}" for f in frames]
+    return [cache[key].path_for(f) for f in frames]
 
 
 def render(proposal: Proposal, folder: Path, provenance, *, interpolation: Interpolation, upscale_model: str,
@@ -159,7 +161,7 @@ def render(proposal: Proposal, folder: Path, provenance, *, interpolation: Inter
             break
         dest = seq.path_for(FIRST_FRAME + k)
         kind = "synthetic" if make.synthetic else "reused"
-        prov = provenance.with_sources(frame_sources(make), frame=kind, proposal=proposal.id,
+        prov = provenance.with_sources(frame_sources(make, cache), frame=kind, proposal=proposal.id,
                                        coverage=proposal.kind)
         if dest.is_file() and read_hash(read_metadata(dest)) == prov.hash:
             kept += 1
