@@ -27,8 +27,8 @@ def test_take_names_give_the_set_up_and_the_scene(name, setup, scene):
 def test_the_scene_s_other_set_ups_are_tried_first(tmp_path):
     footage = [Footage("sc12_close_tk1", "a"), Footage("sc40_wide", "b"), Footage("sc12_wide_tk3", "c"),
                Footage("sc12_close_tk2", "own")]
-    assert [f.name for f in candidates(footage, "sc12_close_tk2", "own")] == ["sc12_wide_tk3", "sc12_close_tk1",
-                                                                               "sc40_wide"]
+    names = [f.name for f in candidates(footage, "sc12_close_tk2", "own")]
+    assert names == ["sc12_wide_tk3", "sc12_close_tk1", "sc40_wide"]
 
 
 def test_media_folders_are_indexed_a_few_levels_down(tmp_path):
