@@ -135,7 +135,9 @@ def _check_flags(tool: Tool, options: list[tuple[str, tuple[Any, Any]]]) -> None
 def _parameters(tool: Tool, extra: Extra, skip: set[str], required: set[str],
                 frames_help: str) -> list[inspect.Parameter]:
     """The command's options as keyword parameters named input_*, output_*, extra_*, param_* and the shared ones."""
-    edit = any(i.role == "edit" for i in tool.input_specs)  # then the shots are its alternative: checked later
+    # with an edit input the shots are its alternative, checked later; a tool of an edit alone (coverage) needs it
+    edit = any(i.role == "edit" for i in tool.input_specs) and \
+        any(i.required and i.role != "edit" for i in tool.input_specs)
     ins = [(i, i.required and not edit) for i in tool.input_specs if i.name not in skip]
     outs = [(o, o.name in required or (flag_of(o.name, o.flag) == "--output" and not o.needs))
             for o in tool.output_specs if o.name not in skip]
