@@ -9,12 +9,15 @@ import os
 
 import bpy
 
+from . import edit as edit_files
 from . import jobs as job_files
 from . import monitor as monitors
 from . import strips as strip_math
 from . import tools as tool_specs
+from .client import coverage as covered
 from .client import events
 from .client import farm as farms
+from .client import jobs as client_jobs
 from .client import tools as described
 from .client import worker as workers
 
@@ -207,13 +210,15 @@ class RunMixin:
         if self.tool_name not in _state["tools"]:
             return "Matchcut tool '%s' is not offered by the worker any more; reload tools" % self.tool_name
         tool = self.plan.tool
+        self._stage, self._trained = "", None
         try:
             self._worker = worker_path(context)
+            if described.stands_on_edit(tool):  # coverage: the scene's strips are the edit, no active strip
+                return self.prepare_edit(context, tool)
             main, others = self.sources(context, tool)
         except (ValueError, workers.WorkerError) as exc:
             return str(exc)
         p = prefs(context)
-        self._stage, self._trained = "", None
         if described.trains(tool):
             return self.prepare_training(context, tool, main, others)
         self._folder = job_files.new_version_folder(results_root(context), main.name, self.tool_name)
@@ -228,6 +233,37 @@ class RunMixin:
             job_files.remove_version_folder(self._folder)
             return str(exc)
         self._tool, self._main, self._others, self._outputs = tool, main, others, outputs
+        return None
+
+    def prepare_edit(self, context, tool):
+        """A tool that stands on an edit (coverage): the scene's strips written as an edit (edit.edit_document),
+        the preview range, when set, as the record frames it covers; its job in a folder of its own
+        (jobs.plan_edit), kept when it is cancelled (the frames rendered: running it again carries on). Returns
+        None or an error message."""
+        scene, p = context.scene, prefs(context)
+        editor = scene.sequence_editor
+        if editor is None:
+            return "the scene has no strips in the Sequencer: nothing to cover"
+        try:
+            rate = scene.render.fps / scene.render.fps_base
+            edit, origin, notes = edit_files.edit_document(scene.name, rate, [strip_facts(s) for s in
+                                                                              strip_math.strips_of(editor)],
+                                                           channel_facts(editor))
+            params = self.job_params()
+            param = described.record_range_param(tool)
+            if param and scene.use_preview_range and not params.get(param):
+                params[param] = edit_files.record_range(scene.frame_preview_start, scene.frame_preview_end, origin)
+            job, outputs, folder, edit_path = job_files.plan_edit(
+                tool, edit, params, results_root(context), scene.name, device=p.device if p else "AUTO",
+                precision=p.precision if p else "fp32")
+            job_files.write_edit(edit, edit_path)
+            self._job_path = job_files.write_job(job, folder)
+        except (ValueError, OSError) as exc:
+            return str(exc)
+        for note in notes:
+            self.report({"WARNING"}, "Matchcut %s: %s" % (self.tool_name, note))
+        self._folder, self._edit_folder, self._stage, self._origin = None, folder, "edit", origin
+        self._tool, self._main, self._others, self._outputs = tool, None, {}, outputs
         return None
 
     def prepare_training(self, context, tool, main, others):
@@ -328,7 +364,8 @@ class RunMixin:
         _remember(context, "farm: " + line)
         # not submitted (the farm's client is not on this machine): the job files stay, with what to run
         level = {"INFO"} if answer["submitted"] else {"WARNING"}
-        where = self._folder or getattr(self, "_training_folder", "")  # a training's: its model folder
+        # a training's: its model folder; a coverage's: its own folder
+        where = self._folder or getattr(self, "_training_folder", "") or getattr(self, "_edit_folder", "")
         self.report(level, "Matchcut %s: %s; results in %s" % (self.tool_name, line, where))
         return {"FINISHED"}
 
@@ -427,6 +464,11 @@ class RunMixin:
                                      self._training_folder)
                 _remember(context, "cancelled: " + line)
                 self.report({"WARNING"}, line)
+            elif state.status == "cancelled" and self._stage == "edit":
+                line = "Matchcut %s cancelled; nothing was added: the frames rendered are kept in %s, running it " \
+                       "again carries on" % (self.tool_name, self._edit_folder)
+                _remember(context, "cancelled: " + line)
+                self.report({"WARNING"}, line)
             elif state.status == "cancelled":
                 _remember(context, "cancelled")
                 self.report({"WARNING"}, "Matchcut %s cancelled; nothing was added" % self.tool_name)
@@ -472,6 +514,8 @@ def bring_back(context, op, state):
     """Add what the job wrote: the primary output as a strip (or image), the other frame outputs as pass images
     and their node group, a JSON result's regions as markers, and the report's and artifacts' paths."""
     tool, main = op._tool, op._main
+    if described.stands_on_edit(tool):
+        return add_coverage_strips(context, op, state)
     added = []
     frames = described.frame_outputs(tool, list(op._outputs))
     primary = described.primary_output(tool, frames)
@@ -509,6 +553,60 @@ def bring_back(context, op, state):
         if name not in op._outputs:
             added.append("%s %s" % (labels.get(name, name), path))
     return added
+
+
+def strip_facts(strip):
+    """A strip's numbers as edit.edit_document reads them (plain values; paths absolute)."""
+    facts = {"name": strip.name, "type": strip.type, "channel": strip.channel, "frame_start": strip.frame_start,
+             "frame_final_start": strip.frame_final_start, "frame_final_end": strip.frame_final_end,
+             "anim_offset_start": getattr(strip, "animation_offset_start", 0), "mute": strip.mute}
+    if strip.type == "IMAGE":
+        facts.update(directory=bpy.path.abspath(strip.directory), files=[e.filename for e in strip.elements])
+    elif strip.type == "MOVIE":
+        facts.update(filepath=bpy.path.abspath(strip.filepath), frame_duration=strip.frame_duration)
+    return facts
+
+
+def channel_facts(editor):
+    """{channel: {"name", "mute"}} of the Sequencer's channels (``editor.channels``, Blender 3.3 and later: index
+    n is channel n)."""
+    found = {}
+    for index, channel in enumerate(getattr(editor, "channels", None) or []):
+        if index:
+            found[index] = {"name": channel.name, "mute": channel.mute}
+    return found
+
+
+def add_coverage_strips(context, op, state):
+    """A coverage's proposals (client coverage.placements) as image strips on the first free channel above their
+    hole's channel at their record frame, named by their option and hole; each hole's best plays, the others are
+    muted. Nothing of the artist's is moved or changed. Returns the lines the operator reports."""
+    data = covered.read_result(state.artifacts.get("json") or op._outputs.get("json"))
+    editor = context.scene.sequence_editor
+    occupied = [(s.channel, s.frame_final_start, s.frame_final_end) for s in strip_math.strips_of(editor)]
+    channels = []
+    for placement in covered.placements(data):
+        files = [client_jobs.frame_path(placement["pattern"], f)
+                 for f in range(placement["first"], placement["first"] + covered.shown_frames(placement))]
+        start = op._origin + placement["record"][0]
+        end = start + len(files)
+        channel = strip_math.free_channel(occupied, placement["track"], start, end)
+        # the rendered frames are scene-linear EXRs: Blender's default colour space for EXR reads them so
+        strip = strip_math.strips_of(editor).new_image(name=covered.clip_name(placement), filepath=files[0],
+                                                       channel=channel, frame_start=start, fit_method="ORIGINAL")
+        for path in files[1:]:
+            strip.elements.append(os.path.basename(path))
+        strip.frame_final_end = end
+        strip.mute = not placement["enabled"]
+        occupied.append((channel, start, end))
+        channels.append(channel)
+    lines = [str(data.get("summary") or "")] + [covered.hole_line(h) for h in data.get("holes") or []]
+    if channels:
+        lines.append("%d strip(s) on channels %d-%d, each hole's best playing, the others muted" % (
+            len(channels), min(channels), max(channels)))
+    if state.artifacts.get("report"):
+        lines.append("report %s" % state.artifacts["report"])
+    return [line for line in lines if line]
 
 
 def add_result_strip(context, op, files):

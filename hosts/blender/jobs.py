@@ -57,7 +57,7 @@ def output_patterns(tool, folder, base, sequence=True, connected=(), params=None
     Which outputs: the description's (those whose ``needs`` the ``connected`` inputs or the set ``params``
     meet; ``extra`` ones such as relight's passes only with ``passes``). Frames are half-float EXR
     (``sh010_apply.####.exr``, ``sh010_relight_passes.####.exr``; ``sequence`` False, an Image Editor still,
-    drops the frame token); a report or model output is a folder, a JSON output ``<tool>.json``.
+    drops the frame token); a report, model or edit output is a folder, a JSON output ``<tool>.json``.
     """
     base = client_jobs.safe_name(base)
     token = ".####" if sequence else ""
@@ -66,7 +66,7 @@ def output_patterns(tool, folder, base, sequence=True, connected=(), params=None
     for name in described.job_outputs(tool, connected, params or {}, extras=passes):
         kind = described.output_kind(tool, name)
         suffix = "" if name == ("json" if kind == "json" else "main") else "_" + client_jobs.safe_name(name)
-        if kind in ("report", described.MODEL_KIND):  # a folder: a report, a trained model
+        if kind in ("report", described.MODEL_KIND, described.EDIT_KIND):  # a folder: a report, a model, clips
             outputs[name] = os.path.join(folder, client_jobs.safe_name(name))
         elif kind == "json":
             outputs[name] = os.path.join(folder, "%s%s.json" % (name_of_tool, suffix))
@@ -153,19 +153,45 @@ def plan_job(tool, main, others, params, folder, handles=0, passes=False, artifa
     return job, outputs
 
 
-def training_folder(root, base, tool, inputs, params):
-    """The folder a training keeps its model in: ``root/<base>_<tool>_<key>``, the key a hash of the inputs and
-    every parameter, so the same strips and settings train (and after a cancel, carry on) in the same folder;
-    made (with OWNER_FILE) when missing."""
-    blob = json.dumps({"tool": tool["name"], "inputs": inputs, "params": params}, sort_keys=True, default=str)
+def _keyed_folder(root, base, tool, what, note):
+    """``root/<base>_<tool>_<key>``, the key a hash of ``what`` (JSON), made (with OWNER_FILE saying ``note``)
+    when missing: the same ``what`` finds the same folder, so a cancelled run carries on there."""
+    blob = json.dumps(dict(what, tool=tool["name"]), sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
     folder = os.path.join(root, "%s_%s_%s" % (client_jobs.safe_name(base), tool["name"], key))
     os.makedirs(folder, exist_ok=True)
     owner = os.path.join(folder, OWNER_FILE)
     if not os.path.isfile(owner):
         with open(owner, "w") as fh:
-            fh.write("made by the Matchcut Blender add-on: a training's model folder (kept when cancelled)\n")
+            fh.write("made by the Matchcut Blender add-on: %s (kept when cancelled)\n" % note)
     return folder
+
+
+def training_folder(root, base, tool, inputs, params):
+    """The folder a training keeps its model in: ``root/<base>_<tool>_<key>``, the key a hash of the inputs and
+    every parameter, so the same strips and settings train (and after a cancel, carry on) in the same folder;
+    made (with OWNER_FILE) when missing."""
+    return _keyed_folder(root, base, tool, {"inputs": inputs, "params": params}, "a training's model folder")
+
+
+def plan_edit(tool, edit, params, root, base, device="AUTO", precision="fp32"):
+    """The job of a tool that stands on an edit (client tools.stands_on_edit: coverage) on the scene's strips
+    as ``edit`` (edit.edit_document's timeline): (job dict, outputs, folder, the edit file's path). The folder
+    is named by the scene (``base``) and a key of the edit and every parameter, and kept when the job is
+    cancelled: the same strips and settings carry on there (the frames rendered are kept). The edit is written
+    there as ``<base>.otio`` by ``write_edit``."""
+    folder = _keyed_folder(root, base, tool, {"edit": edit, "params": params}, "a coverage of the scene's strips")
+    edit_path = os.path.join(folder, client_jobs.safe_name(base) + ".otio")
+    inputs = {described.edit_inputs(tool)[0]: edit_path}
+    outputs = output_patterns(tool, folder, base, connected=list(inputs), params=params)
+    job = client_jobs.build_job(tool["name"], inputs, outputs, None, params,
+                                device={"provider": PROVIDERS.get(device, "auto"), "precision": precision})
+    return job, outputs, folder, edit_path
+
+
+def write_edit(edit, path):
+    """Write the edit (an OTIO timeline dict) to ``path`` atomically; returns the path."""
+    return client_jobs.write_json_atomic(path, edit)
 
 
 def plan_training(tool, main, others, params, root, device="AUTO", precision="fp32"):

@@ -235,8 +235,11 @@ def pass_socket_name(layer):
 
 # --- operator plans ---------------------------------------------------------------------------------------
 
-def runnable(tool):
-    """Whether an operator can fill the tool's inputs: it has a main input (the active strip or image)."""
+def runnable(tool, target="STRIP"):
+    """Whether an operator can fill the tool's inputs: it has a main input (the active strip or image), or it
+    stands on an edit (coverage) and the operator is the Sequencer's (its strips are the edit)."""
+    if described.stands_on_edit(tool):
+        return target == "STRIP"
     return any(i.get("role") == "main" for i in tool.get("input_specs") or [])
 
 
@@ -298,6 +301,9 @@ def operator_plan(tool, target, manifest=None):
                                                "description": "Run without the modal progress (scripts)"}))
     doc = "%s (on the active %s; the result is added beside it)" % (str(tool.get("description") or label)
                                                                    .rstrip("."), word)
+    if described.stands_on_edit(tool):  # the scene's strips are its edit: no active strip, nothing replaced
+        doc = "On the Sequencer's strips (the preview range when set): proposals come back as strips above each " \
+              "hole, muted but the best. %s" % (tool.get("description") or label)
     if described.trains(tool):  # trains on the pair, then runs what it learned on the active one (said first:
         other = "the other selected strip" if target == "STRIP" else "the image named in Target"  # 250 chars)
         doc = "Trains on the active %s and %s (its corrected frames), then runs the learned fix on the active " \
@@ -319,11 +325,12 @@ def farm_properties():
 
 def operator_plans(catalog):
     """Every operator the catalog gives, strips first: (plans, problems). A tool with no main input (command
-    line only) is left out; one this add-on cannot show (an unknown control type) is a problem (one line)."""
+    line only) is left out, one that stands on an edit gets a Sequencer operator only; one this add-on cannot
+    show (an unknown control type) is a problem (one line)."""
     plans, problems = [], []
     for target in TARGETS:
         for name, tool in sorted(catalog.tools.items()):
-            if not runnable(tool):
+            if not runnable(tool, target):
                 continue
             try:
                 if described.model_param(tool):

@@ -61,13 +61,13 @@ def test_install_writes_scripts_with_paths_filled_in(tmp_path, capsys):
     assert "worker.py" not in lib and (dest / "Matchcut" / "matchcut_resolve" / "client" / "worker.py").is_file()
     # one script per tool and page, named by the tool's label, as before the scripts were generated
     assert sorted(p.name for p in (dest / "Utility" / "Matchcut").iterdir()) == [
-        "Apply Model.py", "Continuity.py", "Frame Fill.py", "Learn Fix.py", "Matchcut Tools.py", "Matte.py",
-        "Relight.py", "Retime.py", "Shot Match.py"]
+        "Apply Model.py", "Continuity.py", "Coverage.py", "Frame Fill.py", "Learn Fix.py", "Matchcut Tools.py",
+        "Matte.py", "Relight.py", "Retime.py", "Shot Match.py"]
     assert sorted(p.name for p in (dest / "Color" / "Matchcut").iterdir()) == [
         "Learn Fix.py", "Matte.py", "Relight.py", "Shot Match.py"]
-    assert sorted(p.name for p in (dest / "Edit" / "Matchcut").iterdir()) == ["Continuity.py", "Frame Fill.py",
-                                                                            "Retime.py"]
-    assert len(list((dest / "Utility" / "Matchcut (free)").glob("*.lua"))) == 8
+    assert sorted(p.name for p in (dest / "Edit" / "Matchcut").iterdir()) == ["Continuity.py", "Coverage.py",
+                                                                            "Frame Fill.py", "Retime.py"]
+    assert len(list((dest / "Utility" / "Matchcut (free)").glob("*.lua"))) == 9
     assert "TOOL = None" in (dest / "Utility" / "Matchcut" / "Matchcut Tools.py").read_text()
     assert "local TOOL = [==[fill]==]" in (dest / "Utility" / "Matchcut (free)" / "Frame Fill.lua").read_text()
     for page in ("Utility", "Color", "Edit"):

@@ -42,10 +42,23 @@ def _place(tracks: list[list[tuple[int, int, Any]]], rank: int, record: tuple[in
         k += 1
 
 
+def assign_levels(holes: list[dict]) -> None:
+    """Set ``level`` (1, 2, ...: the coverage track, "Coverage <level>") on every rendered proposal of ``holes``
+    (the report's hole dicts, proposals best first): a hole's n-th goes on level n, one higher while it would
+    overlap a proposal placed there already. Hosts place proposals by this field."""
+    placed: list[list[tuple[int, int, Any]]] = []
+    for hole in holes:
+        for rank, prop in enumerate(p for p in hole["proposals"] if p.get("rendered")):
+            k = _place(placed, rank, tuple(prop["record"]))
+            placed[k].append((prop["record"][0], prop["record"][1], None))
+            prop["level"] = k + 1
+
+
 def write_timeline(original: str | os.PathLike, dest: str | os.PathLike, holes: list[dict], rate: float,
                    *, edl_rate: float = 24.0) -> Path:
     """Write ``dest`` (.otio): the timeline at ``original`` with each hole's rendered proposals (``holes``: the
-    report's hole dicts, proposals best first, each with ``rendered``) on coverage tracks above; atomically.
+    report's hole dicts, proposals best first, each with ``rendered``) on coverage tracks above, each on its
+    ``level`` (assign_levels sets them when missing); atomically.
 
     Raises FrameWriteError when ``dest`` is the original."""
     import opentimelineio as otio
@@ -57,6 +70,8 @@ def write_timeline(original: str | os.PathLike, dest: str | os.PathLike, holes: 
     if os.path.abspath(dest) == os.path.abspath(original):
         raise FrameWriteError(str(dest), "would overwrite the original timeline")
     timeline = open_timeline(Path(original), rate=edl_rate)
+    if any("level" not in p for h in holes for p in h["proposals"] if p.get("rendered")):
+        assign_levels(holes)
     placed: list[list[tuple[int, int, Any]]] = []
     for hole in holes:
         for rank, prop in enumerate(p for p in hole["proposals"] if p.get("rendered")):
@@ -74,8 +89,9 @@ def write_timeline(original: str | os.PathLike, dest: str | os.PathLike, holes: 
                                                      otio.opentime.RationalTime(1, rate)),
                 color=BEST_COLOUR if rank == 0 else OTHER_COLOUR,
                 metadata={"matchcut": {"reason": prop["reason"], "score": prop["score_text"]}}))
-            k = _place(placed, rank, (first, last))
-            placed[k].append((first, last, clip))
+            while len(placed) < prop["level"]:
+                placed.append([])
+            placed[prop["level"] - 1].append((first, last, clip))
     for k, items in enumerate(placed):
         track = otio.schema.Track(name=TRACK_NAME.format(k + 1), kind=otio.schema.TrackKind.Video)
         at = 0

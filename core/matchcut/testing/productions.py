@@ -66,7 +66,7 @@ def _write(folder: Path, name: str, frames: dict[int, np.ndarray]) -> str:
     return str(pattern)
 
 
-def make_production(root: str | Path, *, size: tuple[int, int] = (90, 160), frames: int = 40) -> Production:
+def make_production(root: str | Path, *, size: tuple[int, int] = (96, 160), frames: int = 40) -> Production:
     """Write the production under ``root`` (media/, truth/, edit.otio); ``size`` (height, width) of delivery, both
     multiples of 4 (so the close camera's framing is whole pixels of the wide's)."""
     import cv2

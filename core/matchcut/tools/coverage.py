@@ -78,7 +78,8 @@ class CoverageTool(Tool):
                 help="clips with a marker of this name (name:TBD) or colour (colour:RED) are holes too",
                 cli_help="Clips with this marker are placeholders: name:TBD, colour:RED or a bare word."),
         Control("range", "string", "", label="Record range", ui="host",
-                help="only holes within these record frames, e.g. 86400-86520 (a host's In/Out range)",
+                help="only holes within these record frames, counted from the timeline's start, e.g. 0-120 (a "
+                     "host's In/Out range)",
                 cli_help="Only holes within these record frames (counted from the timeline's start)."),
         Control("compare", "bool", True, label="Check continuity",
                 help="rank proposals with the continuity check at the cuts they make (slower)",
@@ -372,13 +373,14 @@ class CoverageTool(Tool):
     def finish(self, job: JobSpec, emit: Emit) -> dict[str, str]:
         """Write the new timeline beside the original and the report."""
         from matchcut.missing_shots.report import write_report
-        from matchcut.missing_shots.timeline import write_timeline
+        from matchcut.missing_shots.timeline import assign_levels, write_timeline
 
         if not self.data:
             self.prepare(job, emit)
         out = Path(job.output_path("out"))
         timeline = Path(job.input_path("timeline"))
         dest = out / f"{timeline.stem}.coverage.otio"
+        assign_levels(self.data["holes"])
         write_timeline(timeline, dest, self.data["holes"], self.data["rate"], edl_rate=float(self.values["edl_rate"]))
         self.data["new_timeline"] = str(dest)
         folder = Path(job.output_path("report")) if "report" in job.outputs else out / "report"

@@ -4,7 +4,8 @@
 JSON-lines events (a training's steps too); ``jobs``: job files; ``tools``: the tools' descriptions and what a
 host derives from them (a tool that trains: its pairs' frames, its resume switch, the tool that runs its model);
 ``farm``: a job sent to the studio's render farm instead, and the farm's job id; ``regions``: what a
-continuity report flags, as one line or a marker label per region.
+continuity report flags, as one line or a marker label per region; ``coverage``: a coverage result's proposals
+as placements above the edit (level, plays or waits, name, marker).
 """
 
 #: The `matchcut tools --json` format this client reads (core: matchcut.tools.description.DESCRIPTION_VERSION).

@@ -20,8 +20,12 @@ STARTUP_TIMEOUT = 5.0
 EPSILON = 1e-6
 #: The output kind of a tool that trains: a model folder (the .onnx, its manifest, a preview, the checkpoint).
 MODEL_KIND = "model"
-#: Output kinds that are no frames: a report folder, a JSON file, a model folder.
-NOT_FRAMES = ("report", "json", MODEL_KIND)
+#: The output kind of a tool that stands on an edit (coverage): a folder of rendered clips and a new timeline.
+EDIT_KIND = "edit"
+#: The input role of a timeline file (an .otio, .edl or .xml): a host writes its own timeline to a file for it.
+EDIT_ROLE = "edit"
+#: Output kinds that are no frames: a report folder, a JSON file, a model folder, an edit folder.
+NOT_FRAMES = ("report", "json", MODEL_KIND, EDIT_KIND)
 #: The switch of a tool that trains that carries on from its model folder's checkpoint (core: matchcut.tools.learn,
 #: its ``resume`` control). A host's model folder is its own and named by everything the training depends on, so
 #: a checkpoint there is always this training's: the host sets it (``host_switches``) and shows no control for it,
@@ -170,8 +174,8 @@ def _write_cache(path, data):
 # --- inputs -----------------------------------------------------------------------------------------------
 
 def input_specs(tool, hosts_only=True):
-    """The tool's inputs in order (the main one first); ``hosts_only`` leaves out command-line-only ones."""
-    specs = [i for i in tool.get("input_specs") or [] if not (hosts_only and i.get("role") == "edit")]
+    """The tool's inputs in order (the main one first); ``hosts_only`` leaves out timeline files (``edit_inputs``)."""
+    specs = [i for i in tool.get("input_specs") or [] if not (hosts_only and i.get("role") == EDIT_ROLE)]
     return sorted(specs, key=lambda i: i.get("role") != "main")
 
 
@@ -184,9 +188,13 @@ def main_input(tool):
 
 
 def secondary_inputs(tool):
-    """Input specs besides the main one that a host wires (in the tool's order)."""
+    """Input specs besides the main one that a host wires (in the tool's order); none for a tool whose only
+    input is a timeline file (``stands_on_edit``)."""
+    specs = input_specs(tool)
+    if not specs:
+        return []
     main = main_input(tool)
-    return [i for i in input_specs(tool) if i["name"] != main]
+    return [i for i in specs if i["name"] != main]
 
 
 def required_inputs(tool):
@@ -207,6 +215,29 @@ def input_spec(tool, name):
     raise DescriptionError("tool {!r} has no input {!r}".format(tool.get("name"), name))
 
 
+def edit_inputs(tool):
+    """Names of the tool's timeline-file inputs (role ``edit``) a host fills with its own timeline written to a
+    file, in order; for most tools none."""
+    return [i["name"] for i in tool.get("input_specs") or [] if i.get("role") == EDIT_ROLE]
+
+
+def stands_on_edit(tool):
+    """True for a tool that works on a whole edit (coverage): it needs a timeline file and has no main input,
+    so a host runs it on its timeline (or sequence, or a file the artist names), not on one clip."""
+    specs = tool.get("input_specs") or []
+    return any(i.get("role") == EDIT_ROLE and i.get("required") for i in specs) and not any(
+        i.get("role") == "main" for i in specs)
+
+
+def record_range_param(tool):
+    """The control of a tool that stands on an edit which a host fills with the record frames it covers (its
+    In/Out or preview range; ui ``host``: coverage's ``range``), or None."""
+    if not stands_on_edit(tool):
+        return None
+    found = [c["name"] for c in controls(tool, "host") if c.get("type", "string") == "string"]
+    return found[0] if found else None
+
+
 def input_role(tool, name):
     """main, frames, still, shot or edit."""
     return input_spec(tool, name).get("role", "frames")
@@ -219,7 +250,7 @@ def output_specs(tool):
 
 
 def output_kind(tool, name):
-    """plate, matte, pass, report, json or model ("plate" for a name the tool does not describe)."""
+    """plate, matte, pass, report, json, model or edit ("plate" for a name the tool does not describe)."""
     return (tool.get("output_kinds") or {}).get(name, "plate")
 
 

@@ -57,6 +57,19 @@ def node_digest(node_class: str, knob_scripts: Dict[str, str], input_digests: Li
     return digest.hexdigest()
 
 
+def file_digest(path: str) -> Optional[str]:
+    """The SHA-256 (hex) of a file's bytes (a timeline file: a new export of the edit makes the result stale), or
+    None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def join_upstream(digests: Dict[str, str]) -> str:
     """The upstream part of a cache key: each connected input's name and hash, in name order."""
     return "|".join(name + ":" + digests[name] for name in sorted(digests))

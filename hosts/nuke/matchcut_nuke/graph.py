@@ -18,17 +18,36 @@ from matchcut_nuke.client import tools
 
 #: The nodes a node made by this version has; one missing means the inside is rebuilt.
 INTERNAL_NODES = ("matchcut_output", "matchcut_mix", "matchcut_valid")
+#: Those of a node whose tool stands on an edit (coverage): no input to pass through or mix with.
+EDIT_NODES = ("matchcut_valid",)
 #: Name prefix of the Read that shows an output.
 READ_PREFIX = "matchcut_read_"
 #: The node a continuity node's region overlays are chained into (its "regions" output).
 REGIONS_NODE = "matchcut_regions"
 
 
+def internal_names(tool: Dict[str, Any]) -> tuple:
+    """The names of the nodes ``internal_nodes`` makes that say the inside is this version's."""
+    return EDIT_NODES if tools.stands_on_edit(tool) else INTERNAL_NODES
+
+
+def edit_nodes() -> List[Dict[str, Any]]:
+    """The inside of a node whose tool stands on an edit: the Read of the chosen proposal (black outside its
+    frames), the validity Switch (0: nothing, black, while there is no current result) and the Output."""
+    read = READ_PREFIX + knobs.PROPOSAL_OUTPUT
+    return [{"class": "Read", "knobs": {"name": read}, "values": {"before": "black", "after": "black"}},
+            {"class": "Switch", "knobs": {"name": "matchcut_valid"}, "inputs": {1: read}, "values": {"which": 0}},
+            {"class": "Output", "knobs": {}, "inputs": {0: "matchcut_valid"}}]
+
+
 def internal_nodes(tool: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The specs of the nodes inside a Group for ``tool``: its Inputs, a Read per output (a NoOp that the region
     overlays join for a continuity node's "regions"; the pass-through input itself for a training node's
     "source"; Reads are black outside the result, never a held frame), the output Switch, the Mix Dissolve with
-    the pass-through input, the validity Switch (0: the plate) and the Output."""
+    the pass-through input, the validity Switch (0: the plate) and the Output; for a tool that stands on an edit,
+    ``edit_nodes``."""
+    if tools.stands_on_edit(tool):
+        return edit_nodes()
     inputs = knobs.tool_inputs(tool)
     through = inputs[knobs.passthrough_input(tool)]
     specs: List[Dict[str, Any]] = [{"class": "Input", "knobs": {"name": name}} for name in inputs]

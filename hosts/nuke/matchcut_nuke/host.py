@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import nuke
 
-from matchcut_nuke import cache, descriptions, graph, job_plan, knobs, node_status, regions, state
-from matchcut_nuke.client import events, farm, jobs, tools, worker
+from matchcut_nuke import cache, descriptions, graph, job_plan, knobs, node_status, proposals, regions, state
+from matchcut_nuke.client import coverage, events, farm, jobs, tools, worker
 
 STATE_KNOB = "matchcut_state"
 TOOL_KNOB = "matchcut_tool"
@@ -163,7 +163,7 @@ def restore_node(group: Any) -> Optional[Dict[str, Any]]:
             set_status(group, "error: " + node_status.first_line(exc))
         return None
     values = dict(saved["values"])
-    if any(group.node(name) is None for name in graph.INTERNAL_NODES):
+    if any(group.node(name) is None for name in graph.internal_names(tool)):
         for node in group.nodes():
             nuke.delete(node)
         build_internals(group, tool)
@@ -205,7 +205,7 @@ def save_state(group: Any, tool: Dict[str, Any], key: Optional[str] = None, resu
                last_run: Optional[Dict[str, Any]] = None) -> None:
     """Serialise the knob values into the hidden knob so a script without the add-on keeps them, with the cache
     key, result and last run where given (state.update_state)."""
-    adapter = {name: group[name].value() for name in knobs.SAVED_ADAPTER_KNOBS if group.knob(name) is not None}
+    adapter = {name: group[name].value() for name in knobs.saved_adapter_knobs(tool) if group.knob(name) is not None}
     values = knobs.saved_values(tool, read_controls(group, tool), adapter)
     group[STATE_KNOB].setValue(state.update_state(group[STATE_KNOB].value(), tool["name"], values, key, result,
                                                   last_run))
@@ -240,10 +240,15 @@ def connected_inputs(group: Any, tool: Dict[str, Any]) -> Dict[str, Any]:
 def plan_job(group: Any, tool: Dict[str, Any], first: Optional[int] = None, last: Optional[int] = None) -> Dict[str, Any]:
     """job_plan.plan_job for the node over ``first..last`` (default: the script's range), plus ``connected``
     (input name -> node). Raises ValueError with a one-line reason (job_plan.InputMissing for an input)."""
+    params = param_values(group, tool)
+    if tools.stands_on_edit(tool):  # coverage: timeline files named on the node, no input, no frame range
+        paths = {name: group[name].value() if group.knob(name) is not None else "" for name in tools.edit_inputs(tool)}
+        edits = {name: (path, cache.file_digest(os.path.expanduser(path)) if path else None)
+                 for name, path in paths.items()}
+        return dict(job_plan.plan_edit(tool, params, edits), connected={})
     root = nuke.root()
     first = int(root["first_frame"].value()) if first is None else int(first)
     last = int(root["last_frame"].value()) if last is None else int(last)
-    params = param_values(group, tool)
     connected = connected_inputs(group, tool)
     job_plan.check_inputs(tool, connected)
     memo: Dict[int, str] = {}
@@ -281,6 +286,9 @@ def refresh_status(group: Any, tool: Optional[Dict[str, Any]] = None) -> str:
     else:
         text, valid, flag = node_status.assess_result(saved_state(group), key)
     show_result(group, valid, flag)
+    read = group.node(graph.READ_PREFIX + knobs.PROPOSAL_OUTPUT) if valid and tools.stands_on_edit(tool) else None
+    if read is not None and not read["file"].value():
+        choose_proposal(group, tool)  # a result the farm finished, or a script opened: show the chosen proposal
     if tool is not None and tools.trains(tool):
         text = node_status.name_button(text, knobs.process_label(tool))
         if valid:  # a trained node shows its figures under its name
@@ -372,6 +380,8 @@ def process(group: Any, first: Optional[int] = None, last: Optional[int] = None,
     for warning in run.warnings:
         nuke.tprint("Matchcut {}: {}".format(group.name(), warning))
     outputs = files["outputs"]
+    if tools.stands_on_edit(tool):
+        return finish_edit(group, tool, plan, outputs, run.artifacts, interactive)
     empty = [f for f in job_plan.model_folders(tool, outputs).values() if not tools.model_ready(f)]
     if empty:
         return fail(group, tool, plan["key"], "the worker reported success but wrote no model in " + empty[0],
@@ -391,6 +401,9 @@ def write_job(group: Any, tool: Dict[str, Any], plan: Dict[str, Any]) -> Tuple[D
     the Farm button both need; returns (the planned files, the job file's path)."""
     folder = cache.cache_folder(CACHE_ROOT, group.name(), plan["key"])
     os.makedirs(folder, exist_ok=True)
+    if tools.stands_on_edit(tool):  # the timeline files are read as they are: nothing to render
+        files = job_plan.plan_edit_files(tool, folder, plan)
+        return files, jobs.write_json_atomic(os.path.join(folder, "job.json"), files["job"])
     files = job_plan.plan_files(tool, folder, plan, list(plan["connected"]))
     set_status(group, "rendering inputs")
     for name, node in plan["connected"].items():
@@ -426,10 +439,13 @@ def send_to_farm(group: Any, first: Optional[int] = None, last: Optional[int] = 
         fail(group, tool, plan["key"], line, interactive)
         return None
     outputs = files["outputs"]
-    wired = wire_result(group, outputs, plan)
-    save_state(group, tool, plan["key"], job_plan.describe_result(
-        plan, job_plan.result_files(tool, outputs, plan, wired), outputs, {}, job_plan.model_folders(tool, outputs)),
-        last_run={"key": plan["key"], "status": "farm", "message": line})
+    if tools.stands_on_edit(tool):  # the proposal is shown once the farm wrote the result (refresh_status)
+        result = job_plan.edit_result(outputs, {}, result_json(tool, outputs, {}), {})
+    else:
+        wired = wire_result(group, outputs, plan)
+        result = job_plan.describe_result(plan, job_plan.result_files(tool, outputs, plan, wired), outputs, {},
+                                          job_plan.model_folders(tool, outputs))
+    save_state(group, tool, plan["key"], result, last_run={"key": plan["key"], "status": "farm", "message": line})
     refresh_status(group, tool)
     if interactive:
         nuke.message("Matchcut: " + line)
@@ -447,6 +463,66 @@ def wire_result(group: Any, outputs: Dict[str, str], plan: Dict[str, Any]) -> Li
                 read[knob_name].setValue(value)
             wired.append(name)
     return wired
+
+
+def result_json(tool: Dict[str, Any], outputs: Dict[str, str], artifacts: Dict[str, Any]) -> str:
+    """The result JSON of a tool that stands on an edit: as the done event names it, else its planned output."""
+    planned = next((path for name, path in outputs.items() if tools.output_kind(tool, name) == "json"), "")
+    return str(artifacts.get("json") or planned)
+
+
+def finish_edit(group: Any, tool: Dict[str, Any], plan: Dict[str, Any], outputs: Dict[str, str],
+                artifacts: Dict[str, Any], interactive: bool) -> bool:
+    """After a coverage run: its result read, the Hole and Proposal knobs' menu filled, the chosen proposal's Read
+    wired, the result recorded (the JSON is its file). True when the node shows a current result."""
+    path = result_json(tool, outputs, artifacts)
+    try:
+        data = coverage.read_result(path)
+    except coverage.CoverageError as exc:
+        return fail(group, tool, plan["key"], str(exc), interactive)
+    read = show_proposal(group, data)
+    save_state(group, tool, plan["key"], job_plan.edit_result(outputs, artifacts, path, read))
+    refresh_status(group, tool)
+    nuke.tprint("Matchcut {}: {}".format(group.name(), data.get("summary") or ""))
+    return True
+
+
+def show_proposal(group: Any, data: Dict[str, Any]) -> Dict[str, Any]:
+    """Show the proposal the Hole and Proposal knobs choose in ``data`` (proposals.choose): the Proposal menu
+    of that hole, its Read, the note. A knob is set only where its value changes (knobChanged runs on each).
+    Returns the Read's values."""
+    choice = proposals.choose(data, group["hole"].value(), group["proposal"].value())
+    if int(group["hole"].value()) != choice["hole"]:
+        group["hole"].setValue(choice["hole"])
+    menu = group["proposal"]
+    if list(menu.values()) != (choice["menu"] or [""]):
+        menu.setValues(choice["menu"] or [""])
+    if choice["text"] and menu.value() != choice["text"]:
+        menu.setValue(choice["text"])
+    values = proposals.read_values(choice["proposal"])
+    read = group.node(graph.READ_PREFIX + knobs.PROPOSAL_OUTPUT)
+    for name, value in values.items():
+        if read[name].value() != value:
+            read[name].setValue(value)
+    group["proposal_note"].setValue(proposals.note(choice, len(data.get("holes") or [])))
+    return values
+
+
+def choose_proposal(group: Any, tool: Dict[str, Any]) -> None:
+    """The Hole or Proposal knob changed (or a current result has no Read yet): show that choice from the saved
+    result, no new run; the state records the frames shown. A result no longer on disk shows nothing."""
+    saved = saved_state(group)
+    path = (saved["result"].get("files") or {}).get("json")
+    try:
+        data = coverage.read_result(path) if path else None
+    except coverage.CoverageError as exc:
+        set_status(group, "error: " + node_status.first_line(exc))
+        return
+    if data is None:
+        return
+    read = show_proposal(group, data)
+    shown = job_plan.edit_result({}, {}, path, read)
+    save_state(group, tool, result=dict(saved["result"], first=shown["first"], last=shown["last"]))
 
 
 def unwire(group: Any) -> None:
@@ -594,6 +670,10 @@ def knob_changed() -> None:
         return
     try:
         tool = tool_for(node)
+        if name in knobs.CHOICE_KNOBS and tools.stands_on_edit(tool):  # another hole or proposal: no new run
+            choose_proposal(node, tool)
+            refresh_status(node, tool)
+            return
         if name == tools.model_param(tool) and node.knob(MODEL_CONTROLS_KNOB) is not None:
             tool = rebuild_model_controls(node, tool)
     except Exception as exc:

@@ -113,11 +113,52 @@ def plan_job(tool: Dict[str, Any], params: Dict[str, Any], first: int, last: int
             "first": first, "last": last, "handles": handles}
 
 
+def plan_edit(tool: Dict[str, Any], params: Dict[str, Any],
+              edits: Dict[str, Tuple[str, Optional[str]]]) -> Dict[str, Any]:
+    """plan_job for a tool that stands on an edit (client tools.stands_on_edit: coverage): ``edits`` gives each
+    timeline input's file (its knob's path) and the digest of its content (cache.file_digest; None: it cannot be
+    read). The key covers the files' content and the settings, not which hole or proposal the node shows; there
+    is nothing to render and no frame range. Raises InputMissing for a file knob left empty, ValueError naming a
+    file that is not there."""
+    for name, (path, digest) in edits.items():
+        if not path:
+            raise InputMissing("set the {} file (an .otio, .edl or FCP .xml)".format(
+                tools.input_spec(tool, name).get("label") or name))
+        if digest is None:
+            raise ValueError("{}: no such timeline file".format(path))
+    upstream = "|".join("{}:{}".format(name, edits[name][1]) for name in sorted(edits))
+    files = {name: os.path.abspath(os.path.expanduser(path)) for name, (path, _) in edits.items()}
+    key = cache.cache_key(tool["name"], upstream, 0, 0, params, {"edit": files})
+    return {"params": params, "renders": {}, "frames": None, "result": None, "key": key, "first": None,
+            "last": None, "handles": 0, "edit": files}
+
+
+def plan_edit_files(tool: Dict[str, Any], folder: str, plan: Dict[str, Any]) -> Dict[str, Any]:
+    """plan_files for ``plan_edit``'s plan: the timeline files as they are (nothing rendered), every output in
+    the cache ``folder`` (the proposals' folder, the report, the JSON) and the job (no frame range)."""
+    inputs = dict(plan["edit"])
+    outputs = {name: output_path(tool, folder, name) for name in tools.job_outputs(tool, list(inputs), plan["params"])}
+    job = jobs.build_job(tool["name"], inputs, outputs, None, dict(plan["params"]))
+    return {"inputs": inputs, "outputs": outputs, "job": job}
+
+
+def edit_result(outputs: Dict[str, str], artifacts: Dict[str, Any], json_path: str,
+                read: Dict[str, Any]) -> Dict[str, Any]:
+    """The result the state records for a node whose tool stands on an edit: the shown proposal's frames (its
+    Read's ``read`` values, first/last None when it shows none), the result JSON as its one file (while it is on
+    disk the result is), the outputs and the worker's artifacts."""
+    shown = bool(read.get("file"))
+    return {"first": read.get("first") if shown else None, "last": read.get("last") if shown else None,
+            "files": {"json": json_path},
+            "outputs": dict(outputs), "artifacts": artifacts}
+
+
 def output_path(tool: Dict[str, Any], folder: str, name: str) -> str:
-    """Where output ``name`` goes in the cache ``folder``: frames as out_<name>.####.exr, a report or a trained
-    model in a folder of its own, a JSON file as <tool>.json (its name when the tool has another)."""
+    """Where output ``name`` goes in the cache ``folder``: frames as out_<name>.####.exr, a report, a trained
+    model or an edit's proposals in a folder of its own, a JSON file as <tool>.json (its name when the tool has
+    another)."""
     kind = tools.output_kind(tool, name)
-    if kind in ("report", tools.MODEL_KIND):
+    if kind in ("report", tools.MODEL_KIND, tools.EDIT_KIND):
         return os.path.join(folder, name)
     if kind == "json":
         return os.path.join(folder, (tool["name"] if name == "json" else name) + ".json")

@@ -16,7 +16,7 @@ KNOB_CLASS = {"choice": "Enumeration_Knob", "enum": "Enumeration_Knob", "float":
 #: Knobs the adapter adds to every node; a tool or model control may not take these names.
 ADAPTER_KNOBS = ("matchcut", "matchcut_tool", "matchcut_state", "handles", "output", "mix", "status", "process",
                  "cancel", "farm", "farm_submit", "regions", "show_regions", "model_controls", "apply_model",
-                 "train_note")
+                 "train_note", "hole", "proposal", "proposal_note")
 #: Suffix of the Boolean knob that switches an optional control (default None) on; off sends null.
 ENABLE_SUFFIX = "_enable"
 #: Nuke's own output of a frameless tool (one that compares shots and writes a report): its main input with the
@@ -25,6 +25,14 @@ REGIONS_OUTPUT = "regions"
 #: The only output of a node that trains (its result is a model folder, no frames): its Source passed through.
 #: Its Apply button makes the Model node that shows the learned fix.
 SOURCE_OUTPUT = "source"
+#: The only output of a node whose tool stands on an edit (coverage): the chosen proposal of the chosen hole.
+PROPOSAL_OUTPUT = "proposal"
+#: The knobs of such a node that choose what it shows (a hole, one of its proposals): no new run, a new Read.
+CHOICE_KNOBS = ("hole", "proposal")
+#: What such a node says on its Matchcut tab (its node help).
+EDIT_NOTE = ("Nuke has no timeline: name the edit's file (.otio, .edl, FCP .xml) and the media folders, then "
+             "Process finds every hole and renders its proposals (Cancel keeps the frames rendered: Process again "
+             "carries on). Hole and Proposal then choose what the node shows, with no new run.")
 #: What a node that trains says on its Matchcut tab about the frames it learns from (its node help).
 TRAIN_NOTE = ("Corrected frames: empty takes the Target input's frames (its Read's frame range), where the Source "
               "has them too; for a Target with gaps (only 1001, 1040 and 1090 painted) list them: 1001,1040,1090. "
@@ -80,8 +88,8 @@ def passthrough_input(tool: Dict[str, Any]) -> int:
 def draws_regions(tool: Dict[str, Any]) -> bool:
     """True for a frameless tool that writes a report with regions (a JSON output: continuity's): its node draws
     them on its main input."""
-    return bool(tool.get("frameless")) and any(tools.output_kind(tool, o["name"]) == "json"
-                                               for o in tools.output_specs(tool))
+    return bool(tool.get("frameless")) and not tools.stands_on_edit(tool) and any(
+        tools.output_kind(tool, o["name"]) == "json" for o in tools.output_specs(tool))
 
 
 def process_label(tool: Dict[str, Any]) -> str:
@@ -94,7 +102,10 @@ def tool_outputs(tool: Dict[str, Any]) -> List[str]:
     nothing but the main input, the one the tool names primary (a keyer's premultiplied foreground rather than
     the bare matte), then those, then the ones that need more (a comp needs a background); a report tool's
     "regions" overlay first. A report, JSON or model output has no Read: a tool that trains offers its Source
-    passed through ("source"), another with none of those one empty "main" Read, so the menu is never empty."""
+    passed through ("source"), another with none of those one empty "main" Read, so the menu is never empty; a tool
+    that stands on an edit, the chosen proposal ("proposal")."""
+    if tools.stands_on_edit(tool):
+        return [PROPOSAL_OUTPUT]
     frames = tools.frame_outputs(tool, [o["name"] for o in tools.output_specs(tool)])
     plain = tools.frame_outputs(tool, tools.job_outputs(tool, [tools.main_input(tool)], {}))
     names = tools.output_order(tool, plain) + [n for n in frames if n not in plain]
@@ -163,10 +174,15 @@ def restore_value(spec: Dict[str, Any], saved: Any) -> Optional[Any]:
 
 # --- knobs the adapter adds and what it reads back ---------------------------------------------------------
 
-#: The adapter's knobs whose values the hidden state keeps beside the controls'.
-SAVED_ADAPTER_KNOBS = ("handles", "output", "mix", "show_regions", "farm")
+#: The adapter's knobs whose values the hidden state keeps beside the controls' (and a timeline file's knob).
+SAVED_ADAPTER_KNOBS = ("handles", "output", "mix", "show_regions", "farm", "hole", "proposal")
 #: Knobs whose change (besides every control and its switch) re-saves the state and re-checks staleness.
 WATCHED_KNOBS = frozenset(("handles", "inputChange", "output", "mix", "show_regions"))
+
+
+def saved_adapter_knobs(tool: Dict[str, Any]) -> Tuple[str, ...]:
+    """SAVED_ADAPTER_KNOBS and the knob of each timeline file the tool reads (client tools.edit_inputs)."""
+    return SAVED_ADAPTER_KNOBS + tuple(tools.edit_inputs(tool))
 
 
 def node_name(tool: Dict[str, Any]) -> str:
@@ -209,12 +225,15 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
     the regions knobs (frameless only), status, the Process and Cancel buttons, the farm menu and its Farm
     button (the job goes to the farm instead of running here), the hidden state and, on the Model node, the
     hidden list of the model's controls; a node that trains has Train for Process, then Apply (a Model node
-    on its Source running the trained model) and its note (TRAIN_NOTE). ``text`` is a Text/PyScript knob's
-    third argument."""
+    on its Source running the trained model) and its note (TRAIN_NOTE); a node whose tool stands on an edit
+    has its timeline file, hole and proposal knobs (``edit_specs``) for handles, output and mix. ``text`` is a
+    Text/PyScript knob's third argument."""
     names = tool_outputs(tool)
     specs: List[Dict[str, Any]] = [
         {"name": "matchcut", "knob": "Tab_Knob", "label": "Matchcut"},
         {"name": "matchcut_tool", "knob": "String_Knob", "label": "tool", "value": tool["name"], "hidden": True}]
+    if tools.stands_on_edit(tool):
+        return specs + edit_specs(tool, saved) + _button_specs(tool, saved)
     if not tool.get("frameless"):
         where = "before and after" if tools.timing(tool)["handles_before"] else \
             "after (this tool numbers its result from the first frame)"
@@ -229,6 +248,35 @@ def adapter_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str,
         specs += [{"name": "show_regions", "knob": "Boolean_Knob", "label": "draw regions",
                    "value": bool(saved.get("show_regions", True))},
                   {"name": "regions", "knob": "Text_Knob", "label": "regions", "text": ""}]
+    return specs + _button_specs(tool, saved)
+
+
+def edit_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """A node whose tool stands on an edit (coverage): a file knob per timeline file it reads (named like the
+    input), the hole (1, 2, ...) and the proposal of it the node shows (a menu filled from the result), a note
+    on what they are. ValueError when a timeline input is named like one of the tool's controls."""
+    controls = {c["name"] for c in tool.get("controls") or []}
+    specs = []
+    for name in tools.edit_inputs(tool):
+        if name in controls or name in ADAPTER_KNOBS:
+            raise ValueError("input {!r}: the name is taken by a control or the Nuke adapter's own knobs".format(name))
+        spec = tools.input_spec(tool, name)
+        specs.append({"name": name, "knob": "File_Knob", "label": spec.get("label") or name,
+                      "value": str(saved.get(name) or ""), "tooltip": spec.get("help", "")})
+    hole = saved.get("hole")
+    specs += [{"name": "hole", "knob": "Int_Knob", "label": "hole",
+               "value": int(hole) if isinstance(hole, int) and not isinstance(hole, bool) and hole > 0 else 1,
+               "tooltip": "which hole of the edit the node shows (1: the first, in record order)"},
+              {"name": "proposal", "knob": "Enumeration_Knob", "label": "proposal",
+               "choices": [str(saved["proposal"])] if saved.get("proposal") else [""],
+               "tooltip": "which of the hole's proposals the node shows, best first (filled by Process)"},
+              {"name": "proposal_note", "knob": "Text_Knob", "label": "", "text": EDIT_NOTE}]
+    return specs
+
+
+def _button_specs(tool: Dict[str, Any], saved: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The status, Process (Train) and Cancel, a training's Apply and note, the farm menu and button, the state."""
+    specs: List[Dict[str, Any]] = []
     button = process_label(tool)
     specs += [{"name": "status", "knob": "Text_Knob", "label": "status",
                "text": node_status.name_button(node_status.NOT_PROCESSED, button)},
@@ -288,9 +336,9 @@ def saved_values(tool: Dict[str, Any], readings: Dict[str, Tuple[Any, bool]],
 
 
 def watched_knobs(tool: Dict[str, Any]) -> Set[str]:
-    """The knob names whose change re-saves a node's state and re-checks staleness."""
+    """The knob names whose change re-saves a node's state and re-checks staleness (a timeline file's too)."""
     names = {spec["name"] for spec in knob_specs(tool.get("controls", []))}
-    return names | {n + ENABLE_SUFFIX for n in names} | set(WATCHED_KNOBS)
+    return names | {n + ENABLE_SUFFIX for n in names} | set(WATCHED_KNOBS) | set(tools.edit_inputs(tool))
 
 
 def encode_control_names(tool: Dict[str, Any]) -> str:

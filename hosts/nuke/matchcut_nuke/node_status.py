@@ -31,10 +31,10 @@ def result_on_disk(result: Dict[str, Any]) -> bool:
 
 def result_complete(result: Dict[str, Any]) -> bool:
     """True when every file of the result is there: each frame first..last of every output pattern (``####``),
-    each other output (a report, a JSON file) as it is named."""
+    each other output (a report, a JSON file, a folder of an edit's proposals) as it is named."""
     outputs = result.get("outputs") or {}
     first, last = result.get("first"), result.get("last")
-    if not outputs or first is None or last is None:
+    if not outputs or (first is None or last is None) and any("#" in p for p in outputs.values()):
         return False
     for name, pattern in outputs.items():
         if name in (result.get("models") or {}):
@@ -74,6 +74,8 @@ def assess_result(saved: Dict[str, Any], key: str) -> Tuple[str, bool, str]:
             figures = events.result_line(saved["result"]["training"] or {})
             frames = saved["result"].get("corrected") or "{}-{}".format(first, last)
             return "{} (frames {}){}".format(TRAINED, frames, ": " + figures if figures else ""), True, ""
+        if first is None:  # an edit's result showing no proposal (a hole with none)
+            return UP_TO_DATE, True, ""
         return "{} (frames {}-{})".format(UP_TO_DATE, first, last), True, ""
     if last_run.get("key") == key and last_run.get("status") in ("cancelled", "error"):
         if last_run["status"] == "cancelled":

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from matchcut_resolve import settings, widgets
 from matchcut_resolve.client import tools, worker
 from matchcut_resolve.errors import HostError
-from matchcut_resolve.host import Batch, connect, context, current_item, dispatcher, labelled_items, scoped_items
+from matchcut_resolve.host import (Batch, EditBatch, connect, context, current_item, dispatcher, labelled_items,
+                                   scoped_items)
 
 WINDOW = "MatchcutWin"
 TIMER = "MatchcutPoll"
@@ -98,7 +99,7 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     if note:
         status(note)
 
-    def finish(batch: Batch) -> None:
+    def finish(batch: Any) -> None:
         if timer is not None:
             timer.Stop()
         active["batch"] = None
@@ -133,20 +134,25 @@ def run_dialog(resolve: Any, ui: Any, disp: Any, tool: Dict[str, Any], exe: str,
     def on_run(ev: Any, to_farm: bool = False) -> None:
         if active["batch"] is not None:
             return
+        on_edit = tools.stands_on_edit(tool)  # coverage: the whole timeline, not the clips under the playhead
         try:
             options, keep = _options(tool, own, specs, read_values(win, specs + own))
             settings.save(path, tool["name"], keep)
-            items = scoped_items(timeline, current_item(timeline), options.get("scope", "current"))
+            items = [] if on_edit else scoped_items(timeline, current_item(timeline), options.get("scope", "current"))
         except (HostError, ValueError, OSError) as exc:
             status("error: " + " ".join(str(exc).split()))
             return
         # Send to farm: each item's job goes to the chosen farm (its job id in the summary), nothing runs here
         runner = tools.model_runner(described or {})
         options = dict(options, send_to_farm=to_farm, runner=described[runner] if runner else None)
-        batch = Batch(resolve, project, timeline, tool, items, options, exe)
+        if on_edit:
+            batch = EditBatch(resolve, project, timeline, tool, options, exe)
+            status("{}: timeline {}".format(widgets.label(tool), timeline.GetName()))
+        else:
+            batch = Batch(resolve, project, timeline, tool, items, options, exe)
+            status("{}: {} item(s)".format(widgets.label(tool), len(items)))
         active["batch"] = batch
         found["mc_run"].Enabled, found["mc_send"].Enabled, found["mc_cancel"].Enabled = False, False, True
-        status("{}: {} item(s)".format(widgets.label(tool), len(items)))
         if timer is not None:
             timer.Start()
             return

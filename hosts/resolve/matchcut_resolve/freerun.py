@@ -28,6 +28,10 @@ def plan_from_facts(facts: Dict[str, Any], tool: Dict[str, Any], saved: Dict[str
     continuity's A) are the previous item on the track; a model-running tool without a saved model takes the
     first of ``models`` (the worker's image models)."""
     name = tool["name"]
+    if tools.stands_on_edit(tool):  # coverage: Resolve's timeline export, the new tracks and markers
+        raise jobs.JobFailure("{}: works on the whole timeline, which only the Studio scripts export and lay the "
+                              "results on (Workspace > Scripts > Edit > Matchcut > {})".format(
+                                  widgets.label(tool), widgets.label(tool)))
     timeline = facts.get("timeline") or {}
     item = facts.get("item")
     if not isinstance(item, dict):

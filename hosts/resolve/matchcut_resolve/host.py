@@ -9,11 +9,14 @@ public sources".
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from matchcut_resolve import batch, jobs, media, renders, results, scope, training, widgets
-from matchcut_resolve.client import tools
+from matchcut_resolve import batch, edits, jobs, media, renders, results, scope, training, widgets
+from matchcut_resolve.client import coverage, tools
+from matchcut_resolve.client import jobs as client_jobs
 from matchcut_resolve.errors import HostError
 
 
@@ -156,6 +159,32 @@ def mark_range(timeline: Any) -> Tuple[int, int]:
     if not _has(timeline, "GetMarkInOut"):
         raise HostError("scope in-out needs Resolve 19.1 or later (Timeline.GetMarkInOut)")
     return scope.mark_range(timeline.GetMarkInOut() or {}, timeline.GetStartFrame(), timeline.GetEndFrame())
+
+
+def in_out_record_range(timeline: Any) -> Optional[str]:
+    """The timeline's In..Out as the record frames a tool that stands on the edit covers ("120-239", from the
+    timeline's start), or None when no In and Out are set (or this Resolve has no GetMarkInOut: before 19.1)."""
+    if not _has(timeline, "GetMarkInOut"):
+        return None
+    marks = timeline.GetMarkInOut() or {}
+    if not (marks.get("video") or marks.get("audio")):
+        return None
+    low, high = scope.mark_range(marks, timeline.GetStartFrame(), timeline.GetEndFrame())
+    return edits.record_range(low, high, timeline.GetStartFrame())
+
+
+def export_timeline(resolve: Any, timeline: Any, path: str) -> None:
+    """Resolve's own OpenTimelineIO export of ``timeline`` to ``path`` (Timeline.Export with resolve.EXPORT_OTIO,
+    Resolve 18.5 and later; the subtype resolve.EXPORT_NONE where the constant exists). HostError when this
+    Resolve has no OTIO export or wrote nothing."""
+    kind = getattr(resolve, "EXPORT_OTIO", None)
+    if kind is None:
+        raise HostError("{}: exporting the timeline needs Resolve {} or later (Timeline.Export with "
+                        "resolve.EXPORT_OTIO)".format(timeline.GetName(), edits.OTIO_SINCE))
+    subtype = getattr(resolve, "EXPORT_NONE", None)
+    done = timeline.Export(path, kind, subtype) if subtype is not None else timeline.Export(path, kind)
+    if not done or not os.path.isfile(path):
+        raise HostError("{}: Resolve could not export the timeline to {}".format(timeline.GetName(), path))
 
 
 def items_above(timeline: Any, item: Any) -> List[Any]:
@@ -329,6 +358,93 @@ def add_markers(timeline: Any, markers: List[Dict[str, Any]], last_frame: int) -
 
 
 # --- one run over the chosen items ----------------------------------------------------------------------
+
+
+class EditBatch(batch.Batch):
+    """Runs a tool that stands on an edit (coverage) on the whole timeline: Resolve's OTIO export of it (its
+    In..Out as the tool's record range when set), the worker with progress and cancel (batch.Batch), then each
+    proposal imported into the Matchcut bin and laid on new video tracks above the others at its record frame,
+    each hole's best enabled and the others disabled, with a marker each. Existing tracks and clips are never
+    touched."""
+
+    def __init__(self, resolve: Any, project: Any, timeline: Any, tool: Dict[str, Any], options: Dict[str, Any],
+                 exe: str) -> None:
+        super().__init__(tool, options, exe)
+        self.resolve, self.project, self.timeline = resolve, project, timeline
+        self.tl = timeline_facts(project, timeline)
+        self._work = self._all()
+
+    def _all(self):
+        name = str(self.tl["name"])
+        prefix = "{} ({}): ".format(widgets.label(self.tool), name)
+        try:
+            for text in self._run(name):
+                yield prefix + text
+        except batch.FAILURES as exc:  # a coverage result that cannot be read is a ValueError too
+            self.fail(name, exc)
+            yield prefix + "error"
+
+    def _run(self, name: str):
+        opts, root = self.options, batch.output_root(self.options)
+        params = dict(opts.get("params", {}))
+        shown = in_out_record_range(self.timeline)
+        param = tools.record_range_param(self.tool)
+        if shown and param and not params.get(param):
+            params[param] = shown
+        yield "exporting the timeline"
+        os.makedirs(root, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix=".matchcut-export-", dir=root)
+        try:
+            exported = os.path.join(scratch, client_jobs.safe_name(name) + ".otio")
+            export_timeline(self.resolve, self.timeline, exported)
+            edit, _ = edits.read_export(exported)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        plan = edits.build_job(self.tool, edit, params, root, self.tl, opts.get("provider", "auto"))
+        client_jobs.write_json_atomic(plan.edit_path, plan.edit)
+        if param and params.get(param):
+            self.note(name, ["holes within record frames {} (the timeline's In/Out)".format(params[param])])
+        if opts.get("send_to_farm"):  # the farm renders the proposals; nothing is placed here
+            self.note(name, [self.send_to_farm(plan), "results: " + plan.folder])
+            yield "sent to the farm"
+            return
+        state = yield from self.run_job(plan)
+        if self.settle(name, [], state):
+            self.note(name, self.place(plan, state))
+            yield "done"
+
+    def place(self, plan: edits.EditPlan, state: Any) -> List[str]:
+        """The finished job's proposals on new tracks above the timeline's (edits.track_plan), each imported and
+        appended at its record frame (edits.clip_info), the waiting ones disabled, a marker on each. Returns the
+        summary lines."""
+        data = coverage.read_result(edits.result_path(plan, state.artifacts))
+        placed = coverage.placements(data)
+        pool = self.project.GetMediaPool()
+        base = int(self.timeline.GetTrackCount("video"))
+        tracks = edits.track_plan(placed, base)
+        for index, track_name in tracks:
+            if not self.timeline.AddTrack("video"):
+                raise HostError("cannot add a video track for the proposals")
+            if _has(self.timeline, "SetTrackName"):
+                self.timeline.SetTrackName("video", index, track_name)
+        start, report, disabled = self.timeline.GetStartFrame(), str(state.artifacts.get("report") or ""), None
+        for placement in placed:
+            mpi = import_sequence(pool, placement["pattern"], placement["first"], placement["last"], self.tl["fps"],
+                                  edits.import_note(placement, str(self.tl["name"]), plan.tool))
+            info = dict(edits.clip_info(placement, base, start), mediaPoolItem=mpi)
+            made = pool.AppendToTimeline([info])
+            if not made:
+                raise HostError("{}: AppendToTimeline refused the proposal".format(coverage.clip_name(placement)))
+            item = made[0]
+            if not placement["enabled"]:
+                off = bool(_has(item, "SetClipEnabled") and item.SetClipEnabled(False))
+                disabled = off if disabled is None else disabled and off
+            mark = edits.marker(placement, report, plan.tool)
+            if not item.AddMarker(mark["frame"], mark["color"], mark["name"], mark["note"], mark["duration"],
+                                  mark["custom_data"]):
+                self.note(str(self.tl["name"]), ["Resolve refused the marker of {}".format(
+                    coverage.clip_name(placement))])
+        return edits.summary_lines(data, placed, tracks, plan, state.artifacts, disabled)
 
 
 class Batch(batch.Batch):

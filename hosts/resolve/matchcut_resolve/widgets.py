@@ -123,7 +123,8 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
     """The adapter's own fields: which items, handles, where the result goes, device, output folder, the farm
     Send to farm uses, the further inputs (a timeline item each; ``items``: the choices, PREVIOUS among them) and, for a tool that
     writes a CDL, the CDL on the grade. A tool that trains works on the current clip (no Items field); its
-    target is the clips above it by default, or the selected clips, or one clip (training.CHOICES)."""
+    target is the clips above it by default, or the selected clips, or one clip (training.CHOICES). A tool that
+    stands on an edit (coverage) works on the whole timeline, or its In..Out: no Items field either."""
     saved = saved or {}
     fields = [
         {"name": "scope", "type": "choice", "default": "current", "choices": list(SCOPES), "label": "Items",
@@ -144,7 +145,7 @@ def own_specs(tool: Dict[str, Any], saved: Optional[Dict[str, Any]] = None,
     ]
     if tool.get("frameless"):
         fields = [f for f in fields if f["name"] not in ("handles", "placement")]
-    if tools.trains(tool):  # one source clip, the current one; its fix comes back as a take
+    if tools.trains(tool) or tools.stands_on_edit(tool):  # one source clip, the current one; or the timeline
         fields = [f for f in fields if f["name"] != "scope"]
     if results.cdl_artifact(tool) is not None:
         fields.append({"name": "apply_cdl", "type": "bool", "default": False, "label": "Apply CDL to the grade",

@@ -45,7 +45,7 @@ strips, jobs, tools, monitor = (_mod(n) for n in ("strips", "jobs", "tools", "mo
 client_tools, client_jobs, client_worker = (_mod("client." + n) for n in ("tools", "jobs", "worker"))
 
 #: The real tools' names: the add-on's code must not know them (they come from the description).
-TOOL_NAMES = {"match", "fill", "retime", "matte", "relight", "continuity", "apply", "learn"}
+TOOL_NAMES = {"match", "fill", "retime", "matte", "relight", "continuity", "apply", "learn", "coverage"}
 
 
 def test_host_code_parses_as_python_39_and_imports_no_bpy_outside_interface():
@@ -470,3 +470,98 @@ def test_monitor_abort_stops_the_worker_at_once(tmp_path):
     end = mon.abort()
     assert end.ended and end.outcome == "cancelled" and _gone(mon.run.process.pid)
     assert not os.path.exists(folder) and mon.abort() == end
+
+
+# --- a tool that stands on an edit (coverage): the strips as an edit, its operator and job ---------------------
+
+edit = _mod("edit")
+
+
+def _image_strip(name, folder, numbers, channel, start, shown=None, offset=0, mute=False):
+    files = ["%s.%04d.exr" % (name, n) for n in numbers]
+    first, end = start + offset, start + offset + (shown or len(files))
+    return {"name": name, "type": "IMAGE", "channel": channel, "frame_start": start, "frame_final_start": first,
+            "frame_final_end": end, "anim_offset_start": 0, "mute": mute, "directory": str(folder), "files": files}
+
+
+def test_the_strips_become_an_edit_the_worker_reads_with_gaps_only_where_no_strip_is(tmp_path):
+    from matchcut.missing_shots.holes import find_holes
+    from matchcut.timelines import read_edit
+
+    for name, numbers in (("sh010", range(1001, 1021)), ("sh020", range(1001, 1011)), ("sh030", range(1, 31))):
+        (tmp_path / name).mkdir()
+        for n in numbers:
+            write_exr_plain(tmp_path / name / ("%s.%04d.exr" % (name, n)))
+    strips_facts = [
+        _image_strip("sh010", tmp_path / "sh010", range(1001, 1021), 1, 11, shown=10, offset=2),  # 13-22: 1003-1012
+        _image_strip("sh020", tmp_path / "sh020", range(1001, 1011), 1, 29),  # a gap of 6 frames before it: 23-28
+        {"name": "slug", "type": "COLOR", "channel": 1, "frame_start": 39, "frame_final_start": 39,
+         "frame_final_end": 44},
+        {"name": "music", "type": "SOUND", "channel": 4, "frame_start": 1, "frame_final_start": 1,
+         "frame_final_end": 90},
+        {"name": "shot", "type": "SCENE", "channel": 5, "frame_start": 1, "frame_final_start": 1,
+         "frame_final_end": 9},
+        _image_strip("sh030", tmp_path / "sh030", range(1, 31), 3, 20, shown=5, mute=True),
+        {"name": "mov", "type": "MOVIE", "channel": 2, "frame_start": 30, "frame_final_start": 33,
+         "frame_final_end": 38, "filepath": str(tmp_path / "nowhere.mov"), "frame_duration": 50},
+    ]
+    doc, origin, notes = edit.edit_document("Scene", 24.0, strips_facts, {1: {"name": "Channel 1", "mute": False}})
+    assert origin == 13 and notes == ["scene strip 'shot' on channel 5 is left out (Matchcut reads image-sequence, "
+                                      "movie, colour and text strips)"]
+    path = tmp_path / "Scene.otio"
+    path.write_text(json.dumps(doc))
+    read = read_edit(str(path))
+    assert read.rate == 24.0 and len(read.tracks) == 3  # channels 1-3: channel 3 is V3
+    items = [(type(i).__name__, getattr(i, "name", ""), i.record) for i in read.tracks[0].items]
+    assert items == [("Clip", "sh010", (0, 9)), ("Gap", "", (10, 15)), ("Clip", "sh020", (16, 25)),
+                     ("Clip", "slug", (26, 30))]
+    sh010 = read.tracks[0].items[0]
+    assert sh010.source == (1003, 1012) and not sh010.media.offline and sh010.media.pattern.endswith("sh010.####.exr")
+    assert [(type(i).__name__, i.record) for i in read.tracks[1].items] == [("Gap", (0, 19)), ("Clip", (20, 24))]
+    assert read.tracks[1].items[1].media.offline  # a movie that is not there
+    assert [i.record for i in read.tracks[2].items] == [(0, 6), (7, 11)]  # a gap, then the muted strip: disabled
+    holes = find_holes(read, None)
+    assert [(h.track, h.kind, h.record) for h in holes] == [
+        ("V1 'Channel 1'", "gap", (10, 15)), ("V1 'Channel 1'", "placeholder", (26, 30)), ("V2", "offline", (20, 24))]
+    assert holes[0].before.name == "sh010" and holes[0].after.name == "sh020"
+    assert edit.record_range(20, 40, origin) == "7-27" and edit.record_range(1, 30, origin) == "0-17"
+    with pytest.raises(ValueError, match="before the first strip"):
+        edit.record_range(1, 5, origin)
+    with pytest.raises(ValueError, match="nothing to cover"):
+        edit.edit_document("Scene", 24.0, [strips_facts[3]])
+
+
+def write_exr_plain(path):
+    import OpenImageIO as oiio
+
+    out = oiio.ImageOutput.create(str(path))
+    out.open(str(path), oiio.ImageSpec(8, 6, 3, "half"))
+    out.write_image(np.full((6, 8, 3), 0.25, np.float32))
+    out.close()
+
+
+def test_coverage_gets_a_sequencer_operator_and_a_job_of_its_own_folder(tmp_path, real):
+    from matchcut.jobs.spec import job_from_dict
+
+    plans = _plans(real)
+    cover = plans["strip_coverage"]
+    assert "image_coverage" not in plans and cover.label == "Coverage"
+    props = _props(cover)
+    assert {"p_media", "p_max_slowdown", "p_quality", "send_to_farm"} <= set(props)
+    assert not {"p_range", "in_timeline", "handles", "wire_passes"} & set(props)  # the adapter fills the range
+    assert cover.description.startswith("On the Sequencer's strips (the preview range when set)")
+    assert client_tools.record_range_param(cover.tool) == "range"
+    doc = {"OTIO_SCHEMA": "Timeline.1", "name": "Scene", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}
+    params = {"media": "/show/media", "range": "0-20"}
+    job, outputs, folder, edit_path = jobs.plan_edit(cover.tool, doc, params, str(tmp_path), "Scene", device="CPU")
+    spec = job_from_dict(job, tmp_path)
+    assert spec.tool == "coverage" and spec.frames is None and spec.device.provider == "cpu"
+    assert job["inputs"] == {"timeline": edit_path} and edit_path == os.path.join(folder, "Scene.otio")
+    assert outputs == {"out": os.path.join(folder, "out"), "report": os.path.join(folder, "report"),
+                       "json": os.path.join(folder, "coverage.json")}
+    assert os.path.basename(folder).startswith("Scene_coverage_") and os.path.isfile(os.path.join(folder,
+                                                                                                  jobs.OWNER_FILE))
+    assert jobs.plan_edit(cover.tool, doc, params, str(tmp_path), "Scene")[2] == folder  # the same: it resumes
+    assert jobs.plan_edit(cover.tool, doc, dict(params, range="0-30"), str(tmp_path), "Scene")[2] != folder
+    jobs.write_edit(doc, edit_path)
+    assert json.loads(Path(edit_path).read_text()) == doc

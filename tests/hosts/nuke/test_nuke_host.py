@@ -416,9 +416,9 @@ def test_before_render_processes_stale_nodes_upstream_of_the_write(host, tmp_pat
     # init.py registered onCreate and beforeRender (they must run on a farm); menu.py the GUI ones and the menu
     assert [c[3] for c in nuke._callbacks["onCreate"]] == ["Group"] and len(nuke._callbacks["beforeRender"]) == 1
     assert [c[3] for c in nuke._callbacks["knobChanged"] + nuke._callbacks["updateUI"]] == ["Group", "Group"]
-    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Apply Model", "Continuity", "Frame Fill",
-                                                                "Learn Fix", "Matte", "Relight", "Retime",
-                                                                "Shot Match", "Refresh tools"]
+    assert nuke.menu("Nodes").items["Matchcut"]._commands() == ["Apply Model", "Continuity", "Coverage",
+                                                                "Frame Fill", "Learn Fix", "Matte", "Relight",
+                                                                "Retime", "Shot Match", "Refresh tools"]
     nuke.root()["first_frame"].setValue(1001)
     nuke.root()["last_frame"].setValue(1002)
     group = host.create_node(tools(descriptions)["match"])
@@ -757,3 +757,52 @@ def test_learn_node_shows_the_step_loss_and_psnr_while_it_trains(host, tmp_path,
     # the fake wrote no model: the node says so rather than showing a result
     assert group["status"].value().startswith("error: the worker reported success but wrote no model in ")
     assert group["label"].value() == "ERROR"
+
+
+# --- a tool that stands on an edit: the Coverage node -------------------------------------------------------
+
+@pytest.mark.zoo
+@pytest.mark.slow
+def test_coverage_node_renders_every_hole_once_and_shows_the_chosen_proposal(host, tmp_path, zoo_model):
+    from matchcut.testing.productions import make_production
+
+    host, nuke = host
+    for model in ("rife-hdv3", "rife-4.25", "waifu2x-photo-2x"):
+        zoo_model(model)
+    prod = make_production(tmp_path / "production", size=(96, 160))
+    group = nuke.menu("Nodes").items["Matchcut"].items["Coverage"]()  # the menu's command makes the node
+    assert group.name() == "Matchcut_coverage" and group.inputs() == 0
+    assert group["status"].value().startswith("waiting: set the Timeline file")
+    group["timeline"].setValue(str(prod.timeline))
+    group["media"].setValue(str(prod.media))
+    group["quality"].setValue("preview")
+    group["compare"].setValue(False)
+    group["range"].setValue("0-33")  # Nuke has no In/Out: the record frames typed in (holes 1 and 2)
+    assert host.process(group, interactive=False), group["status"].value()
+    assert not [c for c in nuke.calls if c[0] == "execute"]  # nothing to render: the edit's file is read as it is
+    folder = next((tmp_path / "cache" / group.name()).iterdir())
+    data = json.loads((folder / "coverage.json").read_text())
+    assert [h["index"] for h in data["holes"]] == [1, 2]
+    first = data["holes"][0]["proposals"]
+    read = group.node("matchcut_read_proposal")
+    assert read["file"].value() == first[0]["rendered"]["pattern"]
+    assert (read["first"].value(), read["last"].value()) == (1001, first[0]["rendered"]["last"])
+    assert group["proposal"].values()[0].endswith("(best)") and len(group["proposal"].values()) == len(first)
+    assert group["status"].value() == "up to date (frames 1001-{})".format(first[0]["rendered"]["last"])
+    assert group.node("matchcut_valid")["which"].value() == 1 and "hole 1 (gap" in group["proposal_note"].value()
+    nuke.calls.clear()
+    group["proposal"].setValue(1)  # another of the hole's proposals: its Read, no new run
+    nuke.run_callbacks("knobChanged", group, group["proposal"])
+    assert read["file"].value() == first[1]["rendered"]["pattern"]
+    group["hole"].setValue(2)  # another hole: its menu and its best
+    nuke.run_callbacks("knobChanged", group, group["hole"])
+    second = data["holes"][1]["proposals"]
+    assert read["file"].value() == second[0]["rendered"]["pattern"]
+    assert group["proposal"].values()[0] == "1: {} {:.0f}/100 (best)".format(second[0]["label"], second[0]["score"])
+    assert not [c for c in nuke.calls if c[0] in ("progress", "execute")]
+    saved = json.loads(group[host.STATE_KNOB].value())
+    assert saved["values"]["hole"] == 2 and saved["values"]["timeline"] == str(prod.timeline)
+    assert group["status"].value().startswith("up to date")
+    prod.timeline.write_text(prod.timeline.read_text().replace("coverage demo", "coverage demo v2"))
+    host.refresh_status(group)  # a new export of the edit: stale, nothing shown
+    assert group["status"].value() == host.node_status.STALE and group.node("matchcut_valid")["which"].value() == 0

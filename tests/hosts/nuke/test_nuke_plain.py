@@ -656,3 +656,98 @@ def test_a_cancelled_training_says_where_it_stopped_and_that_train_carries_on():
                                            "on from it)" and (valid, flag) == (False, "CANCELLED")
     assert node_status.name_button(text, "Train").startswith("cancelled \u2014 press Train (stopped at step 12/60")
     assert node_status.name_button(node_status.STALE, "Process") == node_status.STALE
+
+
+# --- a tool that stands on an edit (coverage): no inputs, a timeline file, a hole and its proposal shown ------
+
+def _coverage_result(tmp_path):
+    def proposal(pid, kind, score, record):
+        return {"id": pid, "kind": kind, "label": kind + " 'sh010'", "record": record, "score": score,
+                "synthetic_frames": 10 if kind == "slow" else 0,
+                "score_text": "{:.0f}: fits".format(score), "reason": "why " + kind,
+                "rendered": {"pattern": str(tmp_path / pid / (pid + ".####.exr")), "first": 1001,
+                             "last": 1000 + record[1] - record[0] + 1}}
+    data = {"summary": "2 hole(s), 2 proposal(s)", "holes": [
+        {"index": 1, "track": "V1", "kind": "gap", "record": [12, 17], "why": "a gap of 6 frames",
+         "proposals": [proposal("hole1-1-extend", "extend", 100.0, [12, 17]),
+                       proposal("hole1-2-slow", "slow", 73.3, [12, 27])]},
+        {"index": 2, "track": "V1", "kind": "offline", "record": [30, 34], "why": "offline", "proposals": [],
+         "not_applicable": [{"kind": "extend", "why": "no handles"}]}]}
+    path = tmp_path / "coverage.json"
+    path.write_text(json.dumps(data))
+    from matchcut_nuke.client import coverage as ccoverage
+
+    return ccoverage.read_result(str(path))
+
+
+def test_a_coverage_node_chooses_a_hole_and_one_of_its_proposals(tmp_path):
+    from matchcut_nuke import proposals
+
+    data = _coverage_result(tmp_path)
+    best = proposals.choose(data, 1, "")
+    assert best["menu"] == ["1: extend 'sh010' 100/100 (best)", "2: slow 'sh010' 73/100"]
+    assert best["text"] == best["menu"][0] and best["proposal"]["id"] == "hole1-1-extend"
+    pattern = str(tmp_path / "hole1-1-extend" / "hole1-1-extend.####.exr")
+    assert proposals.read_values(best["proposal"]) == {"file": pattern, "first": 1001, "last": 1006,
+                                                       "origfirst": 1001, "origlast": 1006}
+    slow = proposals.choose(data, 1, "2: slow 'sh010' 73/100")
+    assert slow["proposal"]["id"] == "hole1-2-slow"
+    assert proposals.note(slow, 2).splitlines() == [
+        "hole 1 (gap, 6 frame(s) on V1): 2 proposal(s), best extend 'sh010' 100/100 of 2", "a gap of 6 frames",
+        "slow 'sh010': why slow", "73: fits", "10 of 16 frame(s) made (their headers say so: matchcut/frame synthetic)",
+        "record frames 12-27 of the edit; frames 1001-1016 here"]
+    empty = proposals.choose(data, 9, "2: slow 'sh010' 73/100")  # clamped to the last hole, which has none
+    assert (empty["hole"], empty["menu"], empty["text"], empty["proposal"]) == (2, [], "", None)
+    assert proposals.read_values(None) == proposals.NO_READ
+    assert proposals.note(empty, 2).startswith("hole 2 (offline, 5 frame(s) on V1): no proposal: extend: no handles")
+    assert proposals.choose(data, "x", "")["hole"] == 1
+    assert proposals.note(proposals.choose({"holes": []}, 1, ""), 0) == "no hole in the edit: every frame shows a shot"
+
+
+def test_a_coverage_node_has_a_timeline_knob_no_input_and_a_read_of_the_proposal(real_tools, tmp_path):
+    from matchcut.jobs import spec as spec_module
+
+    tool = real_tools["coverage"]
+    assert knobs.tool_inputs(tool) == [] and knobs.tool_outputs(tool) == ["proposal"] and not knobs.draws_regions(tool)
+    specs = {s["name"]: s for s in knobs.adapter_specs(tool, {"timeline": "/e/edit.otio", "hole": 2})}
+    assert specs["timeline"]["knob"] == "File_Knob" and specs["timeline"]["value"] == "/e/edit.otio"
+    assert specs["hole"]["value"] == 2 and specs["proposal"]["knob"] == "Enumeration_Knob"
+    assert not {"handles", "output", "mix", "regions"} & set(specs) and {"process", "cancel", "farm"} <= set(specs)
+    assert "timeline" in knobs.watched_knobs(tool) and "hole" not in knobs.watched_knobs(tool)
+    assert set(knobs.saved_adapter_knobs(tool)) >= {"timeline", "hole", "proposal"}
+    nodes = graph.internal_nodes(tool)
+    assert [n["class"] for n in nodes] == ["Read", "Switch", "Output"]
+    assert graph.internal_names(tool) == ("matchcut_valid",)
+    assert nodes[1]["inputs"] == {1: "matchcut_read_proposal"}  # 0, nothing: black until there is a result
+    timeline = tmp_path / "edit.otio"
+    timeline.write_text("{}")
+    params = {"media": "/m", "quality": "preview"}
+    plan = job_plan.plan_edit(tool, params, {"timeline": (str(timeline), cache.file_digest(str(timeline)))})
+    files = job_plan.plan_edit_files(tool, str(tmp_path / "cache"), plan)
+    assert files["job"]["inputs"] == {"timeline": str(timeline)} and files["job"]["frames"] is None
+    assert files["outputs"] == {"out": str(tmp_path / "cache" / "out"), "report": str(tmp_path / "cache" / "report"),
+                                "json": str(tmp_path / "cache" / "coverage.json")}
+    spec_module.job_from_dict(files["job"], tmp_path)  # the worker's own reader takes it
+    timeline.write_text('{"changed": 1}')  # a new export of the edit: stale
+    again = job_plan.plan_edit(tool, params, {"timeline": (str(timeline), cache.file_digest(str(timeline)))})
+    assert again["key"] != plan["key"]
+    with pytest.raises(job_plan.InputMissing, match="set the Timeline file"):
+        job_plan.plan_edit(tool, params, {"timeline": ("", None)})
+    with pytest.raises(ValueError, match="nowhere.otio: no such timeline file"):
+        job_plan.plan_edit(tool, params, {"timeline": ("/nowhere.otio", None)})
+
+
+def test_an_edits_result_is_up_to_date_while_its_json_is_there_and_complete_once_the_farm_wrote_it(tmp_path):
+    path = tmp_path / "coverage.json"
+    outputs = {"out": str(tmp_path / "out"), "json": str(path)}
+    result = job_plan.edit_result(outputs, {}, str(path), {"file": "", "first": 1, "last": 1})
+    assert result["first"] is None and result["files"] == {"json": str(path)}
+    saved = state.load_state(state.dump_state("coverage", {}, "k1", result,
+                                              {"last_run": {"key": "k1", "status": "farm", "message": "job 7"}}))
+    assert node_status.assess_result(saved, "k1") == ("on the farm: job 7", False, "FARM")
+    (tmp_path / "out").mkdir()
+    path.write_text("{}")
+    assert node_status.result_complete(result) and node_status.assess_result(saved, "k1") == ("up to date", True, "")
+    shown = job_plan.edit_result(outputs, {}, str(path), {"file": "/p.####.exr", "first": 1001, "last": 1006})
+    saved = state.load_state(state.dump_state("coverage", {}, "k1", shown))
+    assert node_status.assess_result(saved, "k1") == ("up to date (frames 1001-1006)", True, "")

@@ -128,6 +128,7 @@ class TimelineItem:
         self._source_start, self._speed = source_start, Fraction(speed).limit_denominator(1000)
         self._tl_fps = Fraction(str(timeline_fps))
         self._takes, self._selected, self._cdl, self._colour = [], 0, {}, clip_colour
+        self._enabled, self._markers = True, {}
         self._id = _Ids.next()
         self.track = None
         self.nodes = 3
@@ -186,6 +187,33 @@ class TimelineItem:
     def GetClipColor(self): return self._colour
     def GetTrackTypeAndIndex(self): return ["video", self.track]
 
+    def SetClipEnabled(self, enabled):
+        # "Sets clip enabled based on argument" (README); a disabled item is not seen in the viewer or a render
+        if not isinstance(enabled, bool):
+            raise TypeError("SetClipEnabled(Bool)")
+        self._enabled = enabled
+        return True
+
+    def GetClipEnabled(self): return self._enabled
+
+    def AddMarker(self, frameId, color, name, note, duration, customData=""):
+        # An item's marker: frameId from the item's first frame (the fake's reading; the adapter uses frame 0,
+        # where every reading agrees); one marker a frame, as on the timeline.
+        if isinstance(frameId, bool) or not isinstance(frameId, (int, float)):
+            raise TypeError("AddMarker frameId: a number")
+        if color not in MARKER_COLOURS:
+            raise ValueError("AddMarker color {!r}".format(color))
+        for value, what in ((name, "name"), (note, "note"), (customData, "customData")):
+            _str(value, "AddMarker " + what)
+        _int(duration, "AddMarker duration")
+        if frameId in self._markers or not 0 <= frameId < self._duration:
+            return False
+        self._markers[frameId] = {"color": color, "duration": duration, "note": note, "name": name,
+                                  "customData": customData}
+        return True
+
+    def GetMarkers(self): return {float(k): dict(v) for k, v in self._markers.items()}
+
     def AddTake(self, mediaPoolItem, startFrame=None, endFrame=None):
         if not isinstance(mediaPoolItem, MediaPoolItem):
             raise TypeError("AddTake(mediaPoolItem, startFrame, endFrame): expected a MediaPoolItem")
@@ -234,6 +262,7 @@ class Timeline:
     def __init__(self, name, fps="24", start_frame=86400, version=(21, 0, 4)):
         self._name, self._fps, self._start = name, str(fps), int(start_frame)
         self._tracks = [[]]
+        self._track_names = {}
         self._markers = {}
         self._marks = {}
         self.selected = []
@@ -274,6 +303,32 @@ class Timeline:
         if trackType != "video":
             raise ValueError("the fake adds video tracks only")
         self._tracks.append([])
+        return True
+
+    def GetTrackName(self, trackType, trackIndex):
+        if trackType != "video" or not 1 <= _int(trackIndex, "GetTrackName(trackIndex)") <= len(self._tracks):
+            return ""
+        return self._track_names.get(trackIndex, "Video {}".format(trackIndex))
+
+    def SetTrackName(self, trackType, trackIndex, name):
+        _str(name, "SetTrackName(name)")
+        if trackType != "video" or not 1 <= _int(trackIndex, "SetTrackName(trackIndex)") <= len(self._tracks):
+            return False
+        self._track_names[trackIndex] = name
+        return True
+
+    def Export(self, fileName, exportType, exportSubtype=None):
+        # "Exports timeline to 'fileName' as per input exportType & exportSubtype format" (README). The fake
+        # writes OpenTimelineIO only (export_otio: the shape public readbacks of Resolve's export show).
+        _str(fileName, "Export(fileName)")
+        _int(exportType, "Export(exportType)")
+        if exportType not in EXPORT_TYPES.values():
+            raise ValueError("Export(exportType): one of the resolve.EXPORT_* constants")
+        if exportType != EXPORT_TYPES["EXPORT_OTIO"] or not os.path.isdir(os.path.dirname(fileName) or "."):
+            return False
+        import json
+        with open(fileName, "w", encoding="utf-8") as handle:
+            json.dump(export_otio(self), handle, indent=4)
         return True
 
     def GetItemListInTrack(self, trackType, index):
@@ -319,6 +374,67 @@ class Timeline:
 
     def GetSelectedClips(self):
         return list(self.selected)
+
+
+#: Timeline.Export's exportType and exportSubtype constants on the resolve object (README, "Looking up timeline
+#: export properties"); EXPORT_OTIO from 18.5.0 (the README copies' version notes). The values are the fake's.
+EXPORT_TYPES = {"EXPORT_AAF": 0, "EXPORT_DRT": 1, "EXPORT_EDL": 2, "EXPORT_FCP_7_XML": 3, "EXPORT_FCPXML_1_8": 4,
+                "EXPORT_FCPXML_1_9": 5, "EXPORT_FCPXML_1_10": 6, "EXPORT_TEXT_CSV": 13, "EXPORT_TEXT_TAB": 14,
+                "EXPORT_OTIO": 17}
+EXPORT_SUBTYPES = {"EXPORT_NONE": 0, "EXPORT_AAF_NEW": 1, "EXPORT_AAF_EXISTING": 2, "EXPORT_CDL": 3,
+                   "EXPORT_SDL": 4, "EXPORT_MISSING_CLIPS": 5}
+EXPORT_SINCE = {"EXPORT_OTIO": (18, 5, 0)}
+
+
+def _rt(value, rate):
+    return {"OTIO_SCHEMA": "RationalTime.1", "rate": float(rate), "value": float(value)}
+
+
+def _range(start, duration, rate):
+    return {"OTIO_SCHEMA": "TimeRange.1", "start_time": _rt(start, rate), "duration": _rt(duration, rate)}
+
+
+def export_otio(timeline):
+    """What Timeline.Export(path, resolve.EXPORT_OTIO) writes, as public readbacks of Resolve's export show it:
+    a Timeline.1 whose global_start_time is the timeline's first frame, ``Resolve_OTIO`` metadata, one Track.1
+    per video track (kind Video, its name), a Gap.1 wherever no item is, each item a Clip.2 whose
+    ``DEFAULT_MEDIA`` is an ExternalReference.1 with the media's "File Path" as its target_url (an image
+    sequence in Resolve's bracket form, as the clip property gives it: not confirmed by any public readback),
+    its available_range the media's own frames from its Start, the source_range the frames the item uses; a
+    disabled item has enabled false, a constant speed change a LinearTimeWarp.1."""
+    rate = float(Fraction(timeline.GetSetting("timelineFrameRate")))
+    start = timeline.GetStartFrame()
+    tracks = []
+    for index in range(1, timeline.GetTrackCount("video") + 1):
+        children, at = [], start
+        for item in sorted(timeline.GetItemListInTrack("video", index), key=lambda i: i.GetStart()):
+            if item.GetStart() > at:
+                children.append({"OTIO_SCHEMA": "Gap.1", "metadata": {}, "name": "",
+                                 "source_range": _range(0, item.GetStart() - at, rate), "effects": [],
+                                 "markers": [], "enabled": True, "color": None})
+            mpi = item.GetMediaPoolItem()
+            props = mpi.GetClipProperty()
+            first = int(props.get("Start") or 0)
+            media_rate = float(Fraction(props.get("FPS") or timeline.GetSetting("timelineFrameRate")))
+            ref = {"OTIO_SCHEMA": "ExternalReference.1", "metadata": {}, "name": mpi.GetName(),
+                   "available_range": _range(first, int(props["Frames"]), media_rate),
+                   "available_image_bounds": None, "target_url": props["File Path"]}
+            effects = []
+            if item._speed != 1:
+                effects.append({"OTIO_SCHEMA": "LinearTimeWarp.1", "metadata": {}, "name": "",
+                                "effect_name": "", "time_scalar": float(item._speed)})
+            children.append({"OTIO_SCHEMA": "Clip.2", "metadata": {"Resolve_OTIO": {}}, "name": item.GetName(),
+                             "source_range": _range(first + item.GetSourceStartFrame(), item.GetDuration(), rate),
+                             "effects": effects, "markers": [], "enabled": item.GetClipEnabled(), "color": None,
+                             "media_references": {"DEFAULT_MEDIA": ref}, "active_media_reference_key": "DEFAULT_MEDIA"})
+            at = item.GetEnd()
+        tracks.append({"OTIO_SCHEMA": "Track.1", "metadata": {"Resolve_OTIO": {"Locked": False}},
+                       "name": timeline.GetTrackName("video", index), "source_range": None, "effects": [],
+                       "markers": [], "enabled": True, "color": None, "children": children, "kind": "Video"})
+    return {"OTIO_SCHEMA": "Timeline.1", "metadata": {"Resolve_OTIO": {"Resolve OTIO Meta Version": "1.0"}},
+            "name": timeline.GetName(), "global_start_time": _rt(start, rate),
+            "tracks": {"OTIO_SCHEMA": "Stack.1", "metadata": {}, "name": "", "source_range": None, "effects": [],
+                       "markers": [], "enabled": True, "color": None, "children": tracks}}
 
 
 class MediaPool:
@@ -488,6 +604,15 @@ class Resolve:
     def __init__(self, project, fusion=None, version="21.0.4.5"):
         self._pm, self._storage, self._fusion = ProjectManager(project), MediaStorage(), fusion
         self.version = version
+
+    def __getattr__(self, name):
+        # Timeline.Export's constants, each from the version whose README first lists it
+        if name in EXPORT_TYPES or name in EXPORT_SUBTYPES:
+            since = EXPORT_SINCE.get(name, (0, 0, 0))
+            if tuple(int(p) for p in self.version.split(".")[:3]) < since:
+                raise AttributeError("resolve.{} is new in Resolve {}".format(name, ".".join(map(str, since))))
+            return EXPORT_TYPES.get(name, EXPORT_SUBTYPES.get(name))
+        raise AttributeError("Resolve has no {!r}".format(name))
 
     def GetProjectManager(self): return self._pm
     def GetMediaStorage(self): return self._storage
