@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from matchcut.bench import QUALITY
-from matchcut.bench.upscale_quality import (BEGIN, END, SECTION, UpscaleRun, below_lanczos, means, pick_default,
-                                            render, write)
+from matchcut.bench.upscale_quality import (BEGIN, END, SECTION, UpscaleRun, below_lanczos, means, measure,
+                                            pick_default, render, write)
 
 
 def _run(steady: float, spiky: tuple[float, float]) -> UpscaleRun:
@@ -51,3 +54,42 @@ def test_upscale_quality_is_registered():
     assert QUALITY["upscale"].replace(" ", "").split(",") == [
         "matchcut.bench.upscale_quality:quality_upscale", "matchcut.bench.upscale_quality:write",
         "matchcut.bench.upscale_quality:render"]
+
+
+def test_the_rule_reads_the_photos_at_2x_and_1_5x_only():
+    run = _run(1.0, (3.0, 0.1))
+    for case in ("4x",):  # cunet below Lanczos at 4x and on a footage frame: beside the rule, not in it
+        run.scores[case] = {n: dict(r) for n, r in run.scores["2x"].items()}
+        run.scores[case]["rocket"]["waifu2x-cunet-2x"] = (29.0, 0.8)
+    for case in run.scores:
+        run.scores[case]["bunny 20"] = {"Lanczos": (40.0, 0.97), "bicubic": (39.0, 0.96),
+                                        "waifu2x-photo-2x": (41.0, 0.98), "waifu2x-cunet-2x": (39.5, 0.97)}
+    run.footage = ["bunny 20"]
+    assert below_lanczos(run, "waifu2x-cunet-2x") == ["4x rocket"]
+    assert below_lanczos(run, "waifu2x-cunet-2x", footage=True) == ["2x bunny 20", "1.5x bunny 20", "4x bunny 20"]
+    assert means(run, "2x")["Lanczos"] == (30.0, 0.90) and means(run, "2x", footage=True)["Lanczos"] == (40.0, 0.97)
+    assert pick_default(run) == "waifu2x-cunet-2x"
+    text = render(run)
+    assert "6 photos" not in text and "2 photos (rocket, china) and 1 footage frames (bunny 20)" in text
+    assert "Footage frames (means):" in text and "| **waifu2x-cunet-2x** | kind | 39.50 | 0.9700 |" in text
+    assert "the photos at 2x and 1.5x" in text
+    assert "**met** (+1.00 dB)" in text and "+1.00 dB at 4x on the photos" in text
+    assert "+1.00 dB at 2x on the footage frames" in text
+
+
+@pytest.mark.zoo
+def test_the_default_beats_lanczos_at_2x_and_runs_twice_at_4x(zoo_model):
+    from matchcut.testing.photos import photo
+    from matchcut.vision.upscale import DEFAULT_UPSCALE
+
+    zoo_model(DEFAULT_UPSCALE)
+    image = np.ascontiguousarray(photo("rocket", colorspace="srgb")[200:360, 80:320])
+    frame = np.ascontiguousarray(photo("coffee", colorspace="srgb")[100:220, 200:400])
+    run = measure({"rocket": image}, peers=False, models=(DEFAULT_UPSCALE,), footage={"coffee crop": frame},
+                  cases={"2x": 2.0, "4x": 4.0})
+    assert run.methods == ["Lanczos", "bicubic", DEFAULT_UPSCALE] and run.footage == ["coffee crop"]
+    two, four = run.scores["2x"]["rocket"], run.scores["4x"]["rocket"]
+    assert two[DEFAULT_UPSCALE][0] > two["Lanczos"][0] + 0.3 and 20 < two["Lanczos"][0] < 45
+    assert four["Lanczos"][0] < two["Lanczos"][0]  # 4x is the harder case
+    assert set(run.scores["4x"]) == {"rocket", "coffee crop"}
+    assert "Footage frames (means):" in render(run)

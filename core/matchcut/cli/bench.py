@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         quality: str = typer.Option(None, "--quality", help="Run a quality benchmark instead (match: shot match on "
                                     "the evaluation set; matte: screen keying on the keying set; continuity: takes "
                                     "with depth; upscale: super-resolution against Lanczos; learn: a learned fix on "
-                                    "footage with a known correction); --write then names docs/quality.md."),
+                                    "footage with a known correction; coverage: punch-ins and slowed shots against "
+                                    "the frames a camera gave); --write then names docs/quality.md."),
         device: str = typer.Option("cpu", "--device", help="Where the device benchmarks (throughput) run: cpu or "
                                    "cuda (fails in one line when no GPU is found); without --only, --device cuda "
                                    "runs just them."),

