@@ -30,6 +30,18 @@ WORKING = "Linear Rec.709 (sRGB)"
 WARNED = 20
 
 
+def job_path_map(values: dict[str, Any], job: JobSpec) -> PathMap:
+    """A timeline job's path mapping rules (controls path_map and path_map_file, the file relative to the job's
+    folder), then $MATCHCUT_PATH_MAP: what every tool on an edit maps its media paths with."""
+    from matchcut.jobs.spec import resolve_job_path
+    from matchcut.paths import load_path_map, rules_from_text
+
+    text, file = values["path_map"], values["path_map_file"]
+    rules = rules_from_text(text, "path_map") if text else []
+    where = f"{job.where}: 'params.path_map_file'"
+    return load_path_map(rules, [resolve_job_path(file, job.base_dir, where)] if file else [])
+
+
 class ContinuityTool(Tool):
     name = "continuity"
     label = "Continuity"
@@ -192,14 +204,7 @@ class ContinuityTool(Tool):
         return c, info, a, b, pb
 
     def _path_map(self, job: JobSpec) -> PathMap:
-        """The job's path mapping rules (params path_map, path_map_file), then $MATCHCUT_PATH_MAP."""
-        from matchcut.jobs.spec import resolve_job_path
-        from matchcut.paths import load_path_map, rules_from_text
-
-        text, file = self.values["path_map"], self.values["path_map_file"]
-        rules = rules_from_text(text, "path_map") if text else []
-        where = f"{job.where}: 'params.path_map_file'"
-        return load_path_map(rules, [resolve_job_path(file, job.base_dir, where)] if file else [])
+        return job_path_map(self.values, job)
 
     def _timeline(self, job: JobSpec, emit: Emit) -> None:
         """Compare every cut of the timeline; list what is not compared, offline media by file, the summary."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from matchcut.errors import JobError, SettingError
 from matchcut.models.manifest import Control
 from matchcut.tools.base import Emit, Tool, WorkItem
-from matchcut.tools.continuity import ContinuityTool
+from matchcut.tools.continuity import ContinuityTool, job_path_map
 from matchcut.tools.description import Input, Output
 from matchcut.tools.fill import QUALITY_CONTROL, FillTool
 from matchcut.tools.retime import RetimeTool
@@ -157,15 +157,6 @@ class CoverageTool(Tool):
 
     # --- the work -------------------------------------------------------------------------------------------
 
-    def _path_map(self, job: JobSpec):
-        from matchcut.jobs.spec import resolve_job_path
-        from matchcut.paths import load_path_map, rules_from_text
-
-        text, file = self.values["path_map"], self.values["path_map_file"]
-        rules = rules_from_text(text, "path_map") if text else []
-        where = f"{job.where}: 'params.path_map_file'"
-        return load_path_map(rules, [resolve_job_path(file, job.base_dir, where)] if file else [])
-
     def _relink(self, edit, footage, emit: Emit) -> None:
         """Clips whose media is offline in the timeline, found by name in the media folders."""
         from matchcut.missing_shots.takes import named
@@ -208,7 +199,7 @@ class CoverageTool(Tool):
         v = self.values or self.params(job)
         self.values, self.pictures, self.rendered = v, {}, 0
         path = job.input_path("timeline")
-        edit = read_edit(path, rate=float(v["edl_rate"]), paths=self._path_map(job))
+        edit = read_edit(path, rate=float(v["edl_rate"]), paths=job_path_map(v, job))
         for message in edit.warnings:
             emit("warning", message=message)
         folders = self.media_folders(job)
