@@ -4,7 +4,6 @@ values and the tool's description.
 
 host.Batch adds the Resolve steps (reading items, rendering, placing results) on top of this class.
 """
-from __future__ import annotations
 
 import time
 from typing import Any, Dict, Iterator, List, Optional

@@ -4,7 +4,6 @@ the Scripts menu's entry.
 It drives Fusion's UIManager objects that host.dispatcher hands it (it imports no Resolve module itself) and
 leaves every Resolve call to host.py.
 """
-from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, Optional, Tuple

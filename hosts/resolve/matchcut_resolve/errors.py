@@ -1,5 +1,4 @@
 """The adapter's error for the artist: raised by host.py and by the plain modules that judge what it read."""
-from __future__ import annotations
 
 
 class HostError(RuntimeError):

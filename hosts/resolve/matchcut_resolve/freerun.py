@@ -6,7 +6,6 @@ The last lines on stdout are "matchcut-result-status: done|error|cancelled", "ma
 "folder", "outputs", "artifacts", "warnings", "exit_code", "kinds", "primary", "artifact_names"}; the exit code
 is 0 when the job is done, else the worker's (or 1).
 """
-from __future__ import annotations
 
 import json
 import os

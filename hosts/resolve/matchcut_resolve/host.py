@@ -6,7 +6,6 @@ modules (scope, renders, results, batch, jobs). Method names and argument shapes
 README (copies up to July 2026); the behaviours behind them are in docs/hosts/resolve.md, "Verified against
 public sources".
 """
-from __future__ import annotations
 
 import os
 import shutil

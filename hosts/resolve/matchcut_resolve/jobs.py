@@ -3,7 +3,6 @@
 Item facts are plain dicts, the same whether the Studio adapter read them through Python or a free-version Lua
 stub wrote them to a file (keys in ITEM_KEYS; timeline facts: name, fps, start_frame, project).
 """
-from __future__ import annotations
 
 import hashlib
 import json

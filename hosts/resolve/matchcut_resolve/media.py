@@ -1,5 +1,4 @@
 """Media paths: Resolve's clip paths as Matchcut patterns, what Matchcut can read, sequences found on disk."""
-from __future__ import annotations
 
 import os
 import re

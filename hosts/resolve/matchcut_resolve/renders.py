@@ -1,6 +1,5 @@
 """Renders to EXR of media Matchcut cannot read, as plain data: the codec, the render settings, the folder and
 name, what a job status means, and which of the artist's settings to put back."""
-from __future__ import annotations
 
 import os
 from typing import Any, Dict, Optional, Tuple

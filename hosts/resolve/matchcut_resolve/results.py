@@ -1,6 +1,5 @@
 """Results back into Resolve, as plain data: what each output becomes and the numbers it is placed with, the CDL
 for SetCDL, continuity markers and where they go, and the summary lines the dialog shows."""
-from __future__ import annotations
 
 import json
 import os

@@ -3,7 +3,6 @@
 A pair is GetTrackTypeAndIndex's answer (["video", 2]; None where the version lacks it); frames are record
 frames (absolute on the timeline), ends exclusive as GetEnd() gives them.
 """
-from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 

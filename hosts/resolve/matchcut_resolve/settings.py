@@ -1,5 +1,4 @@
 """Saved dialog values per tool and the default output folder (a JSON file under the Matchcut cache root)."""
-from __future__ import annotations
 
 import json
 import os

@@ -18,7 +18,6 @@ Resolve's units, as this module takes them (README 2024/2025 and public measurem
 A source frame is turned into a file frame by adding the file number of the media's first frame (1001 for
 ``plate.[1001-1100].exr``; 1 for a movie, as Matchcut numbers movie frames from 1).
 """
-from __future__ import annotations
 
 import math
 import re

@@ -8,7 +8,6 @@ both cover pairs the source's file frame there with the target's; a still image 
 first record frame. The targets' frames are linked into the job folder under the source's frame numbers, as
 the worker pairs frames by number.
 """
-from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, Optional, Tuple

@@ -5,7 +5,6 @@ A spec is plain data (``id``, ``widget``, ``label``, ``props``, ``control``, ``t
 module turns it into ``ui.<widget>(props)``. Every tool the worker describes gets a dialog with no adapter
 change.
 """
-from __future__ import annotations
 
 import json
 from typing import Any, Dict, List, Optional

@@ -321,3 +321,18 @@ def test_freerun_bad_input_is_one_result_line(tmp_path, worker_env):
                                    str(tmp_path / "o"))
     assert plan.job["inputs"]["reference"].endswith("sh010.####.exr") and plan.job["params"]["reference_frame"] == 1004
     assert plan.job["params"]["cdl"].endswith("sh020_match.cc")
+
+
+def test_the_adapter_and_its_client_parse_as_python_36_reads_them():
+    """Resolve runs scripts on Python 3.6 up to 3.14: no grammar newer than 3.6's, and no ``from __future__ import
+    annotations`` (3.7+; 3.6 stops at it with "future feature annotations is not defined")."""
+    import ast
+
+    root = pathlib.Path(__file__).resolve().parents[3] / "hosts"
+    files = [*(root / "resolve").rglob("*.py"), *(root / "common" / "client").rglob("*.py")]
+    assert len(files) > 20
+    for path in files:
+        tree = ast.parse(path.read_text(), feature_version=(3, 6))
+        futures = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "__future__"
+                   for a in n.names]
+        assert "annotations" not in futures, path
