@@ -246,3 +246,15 @@ def test_movie_frames_count_from_the_media_start(tmp_path):
     inside, past = read_edit(_write(tmp_path, track)).clips
     assert (inside.media.origin, inside.media.first, inside.media.last, inside.media.offline) == (100, 105, 108, "")
     assert past.media.offline == "frame(s) 114 not in the movie (the movie has 100-111)"
+
+
+def test_a_sequence_named_by_its_frame_range_is_read_as_resolve_writes_it(tmp_path):
+    _frames(tmp_path, "sh010", range(1001, 1013))
+    url = (tmp_path / "sh010" / "sh010.[1001-1012].exr").as_uri()
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.append(_clip("sh010", url, 86400, 4, avail=(86396, 12)))  # timecode frames; the files are 1001-1012
+    track.append(_clip("late", url, 86406, 8, avail=(86396, 12)))  # runs past the last file
+    clip, late = read_edit(_write(tmp_path, track)).clips
+    assert clip.media.pattern == str(tmp_path / "sh010" / "sh010.####.exr")
+    assert (clip.media.first, clip.media.last, clip.media.offline) == (1005, 1008, "")
+    assert late.media.offline == "frame(s) 1018 not on disk (on disk: 1001-1012)"  # its last frame

@@ -20,6 +20,20 @@ IMAGE_EXTENSIONS = (".exr", ".dpx", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 
 # A frame number follows a "." or "_" (sh010.1001.exr); "sh020.exr" beside "sh010.exr" is two stills.
 _FRAME_NUMBER = re.compile(r"[._](\d+)\.[^.]+$")
+# Resolve names a sequence by its frame range: plate.[1001-1100].exr
+_BRACKETS = re.compile(r"\[(-?\d+)-(-?\d+)\]")
+
+
+def bracket_sequence(path: str) -> tuple[str, int] | None:
+    """A sequence named by its frame range (``/s/plate.[1001-1100].exr``, as DaVinci Resolve writes it) as a
+    ``####`` pattern (padded as the first number is written) and its first frame; None for any other path."""
+    cut = max(path.rfind("/"), path.rfind("\\")) + 1
+    found = _BRACKETS.search(path[cut:])
+    if not found:
+        return None
+    digits = len(found.group(1).lstrip("-"))
+    name = path[cut:]
+    return path[:cut] + name[:found.start()] + "#" * digits + name[found.end():], int(found.group(1))
 
 
 @dataclass
@@ -192,6 +206,10 @@ def locate(item, source: tuple[int, int], base: Path, paths: PathMap | None, whe
         if lp.problem:
             return Media(written=lp.written, mapped=lp.mapped, offline=lp.problem)
         pattern, first = lp.path, start
+        bracketed = bracket_sequence(pattern)
+        if bracketed is not None:
+            pattern, frame = bracketed
+            return found(lp, pattern, (frame + start - zero) if zero is not None else start)
         number = _FRAME_NUMBER.search(os.path.basename(pattern))
         if _movie(pattern):
             return found(lp, pattern, start, zero if zero is not None else 0)

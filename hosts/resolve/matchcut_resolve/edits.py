@@ -4,14 +4,13 @@ record frames, and the tracks, clips and markers the proposals become.
 
 Resolve names an image sequence by its frame range in brackets (``plate.[1001-1100].exr``, as a clip's "File
 Path"); its OTIO export is taken to write the same in a clip's ``target_url`` (see docs/hosts/resolve.md,
-"Verified against public sources": not confirmed). The worker reads a sequence from its first frame's file, so
-such a reference is rewritten to that file (``plate.1001.exr``); nothing else in the export is changed.
+"Verified against public sources": not confirmed). The worker reads that form itself
+(``matchcut.timelines.media.bracket_sequence``), so the export is passed on as Resolve wrote it.
 """
 
 import hashlib
 import json
 import os
-import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from matchcut_resolve import jobs
@@ -25,44 +24,9 @@ BEST_COLOUR, OTHER_COLOUR = "Green", "Yellow"
 #: The name of the n-th track the proposals go on (as the worker's new timeline names them).
 TRACK_NAME = "Coverage {}"
 
-_BRACKETS = re.compile(r"\[(-?\d+)-(-?\d+)\]")
-
-
-def first_frame_url(url: str) -> str:
-    """A sequence reference in Resolve's bracket form as its first frame's file: ``/s/a.[1001-1100].exr`` ->
-    ``/s/a.1001.exr`` (a ``file://`` URL likewise); any other reference as it is."""
-    cut = max(url.rfind("/"), url.rfind("\\")) + 1
-    name = url[cut:]
-    found = _BRACKETS.search(name)
-    if not found:
-        return url
-    return url[:cut] + name[:found.start()] + found.group(1) + name[found.end():]
-
-
-def readable_export(data: Any) -> Tuple[Any, int]:
-    """Resolve's OTIO export (parsed JSON) with every external media reference in the bracket form rewritten to
-    its first frame's file (``first_frame_url``); returns (the export, how many references were rewritten)."""
-    changed = [0]
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {k: walk(v) for k, v in node.items()}
-            if str(out.get("OTIO_SCHEMA", "")).startswith("ExternalReference") and out.get("target_url"):
-                url = first_frame_url(str(out["target_url"]))
-                if url != out["target_url"]:
-                    out["target_url"] = url
-                    changed[0] += 1
-            return out
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(data), changed[0]
-
-
-def read_export(path: str) -> Tuple[Any, int]:
-    """The OTIO file Resolve exported to ``path``, made readable (``readable_export``); JobFailure naming the file
-    when Resolve wrote nothing there or not OpenTimelineIO JSON."""
+def read_export(path: str) -> Any:
+    """The OTIO file Resolve exported to ``path`` (parsed JSON); JobFailure naming the file when Resolve wrote
+    nothing there or not OpenTimelineIO JSON."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -70,7 +34,7 @@ def read_export(path: str) -> Tuple[Any, int]:
         raise jobs.JobFailure("{}: Resolve's timeline export cannot be read ({})".format(path, exc))
     if not isinstance(data, dict) or not str(data.get("OTIO_SCHEMA", "")).startswith("Timeline"):
         raise jobs.JobFailure("{}: Resolve's export is not an OpenTimelineIO timeline".format(path))
-    return readable_export(data)
+    return data
 
 
 def record_range(low: int, high: int, start: int) -> str:

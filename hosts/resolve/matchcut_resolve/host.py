@@ -396,7 +396,7 @@ class EditBatch(batch.Batch):
         try:
             exported = os.path.join(scratch, client_jobs.safe_name(name) + ".otio")
             export_timeline(self.resolve, self.timeline, exported)
-            edit, _ = edits.read_export(exported)
+            edit = edits.read_export(exported)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         plan = edits.build_job(self.tool, edit, params, root, self.tl, opts.get("provider", "auto"))
