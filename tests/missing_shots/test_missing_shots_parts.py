@@ -108,3 +108,17 @@ def test_a_proposal_that_overlaps_goes_one_track_up():
     assert _place(tracks, 0, (21, 30)) == 0
     assert _place(tracks, 0, (15, 30)) == 1
     assert _place(tracks, 2, (0, 5)) == 2 and len(tracks) == 3
+
+
+@pytest.mark.zoo
+def test_the_same_punch_in_found_from_both_sides_of_a_hole_is_offered_once(tmp_path):
+    from matchcut.missing_shots.holes import find_holes
+    from matchcut.missing_shots.proposals import build
+    from matchcut.testing.productions import make_production
+    from matchcut.timelines import read_edit
+
+    prod = make_production(tmp_path, size=(180, 320))
+    lost = find_holes(read_edit(prod.timeline))[3]  # frames lost inside sc01_close: both sides are that shot
+    proposals, _, handles_of = build(3, lost, index_media([prod.media]), Limits(max_bridge=1))
+    assert [p.kind for p in proposals].count("punch-in") == 1
+    assert handles_of["outgoing"]["frames"] == 0 and "frame 1024 is missing" in handles_of["outgoing"]["why"]

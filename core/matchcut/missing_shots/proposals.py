@@ -411,7 +411,9 @@ def build(index: int, hole: Hole, footage: list[Footage],
     for made, refused in (extend(index, hole, sides, got, short), slow(index, hole, sides, got, limits),
                           punch_in(index, hole, sides, footage, limits), bridge(index, hole, sides, limits)):
         # both sides may lead to the same frames (a punch-in of one take inside one shot): offer them once
-        proposals += [p for p in made if not any(_same(p, q) for q in proposals)]
+        for p in made:
+            if not any(_same(p, q) for q in proposals):
+                proposals.append(p)
         refusals += refused
     for k, p in enumerate(proposals, 1):
         p.id = f"hole{index + 1}-{k}-{p.kind}"
