@@ -89,7 +89,7 @@ class CoverageTool(Tool):
         _SHARED["path_map"],
         _SHARED["path_map_file"],
     )
-    input_specs = (Input("timeline", "edit", required=True, label="Timeline",
+    input_specs = (Input("timeline", "edit", required=True, label="Timeline", frames_param="range",
                          help="An .otio, .edl or FCP .xml whose holes to cover."),)
     output_specs = (
         Output("out", "edit", label="Coverage", help="Folder for the rendered proposals and NAME.coverage.otio."),

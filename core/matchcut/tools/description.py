@@ -16,7 +16,8 @@ DESCRIPTION_VERSION = 2
 #: How an input is read. main: the shot the host's current clip, strip or node gives (output frames follow it);
 #: frames: read frame by frame beside the main plate (a matte, a pass, a background; a still is held);
 #: still: one frame of it is read (its frame goes to ``frames_param``); shot: another shot with frames of its own
-#: (its range goes to ``frames_param``); edit: a timeline file (.otio, .edl, .xml), command line only.
+#: (its range goes to ``frames_param``); edit: a timeline file (.otio, .edl, .xml), which a host writes from its own
+#: timeline for a tool that stands on one (coverage; the record frames it covers, its In/Out, go to ``frames_param``).
 INPUT_ROLES = ("main", "frames", "still", "shot", "edit")
 #: What an output is: frames (plate, matte: one alpha channel, pass: extra layers), a report folder, a JSON file,
 #: a model folder (an .onnx and its manifest, as `learn` writes: Apply Model runs it by that folder) or an edit folder
@@ -34,7 +35,8 @@ UI_HINTS = ("", "host", "model", "lights", "colorspace", "followup")
 @dataclass(frozen=True)
 class Input:
     """One input a job wires. ``pick``: hosts fill it from another selected clip or strip without being asked;
-    ``frames_param``: the control that receives the frame (role still) or range (role shot) that is used."""
+    ``frames_param``: the control that receives the frame (role still), the range (role shot) or the record frames
+    (role edit) that are used."""
 
     name: str
     role: str = "frames"

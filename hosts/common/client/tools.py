@@ -231,10 +231,11 @@ def stands_on_edit(tool):
 
 def record_range_param(tool):
     """The control of a tool that stands on an edit which a host fills with the record frames it covers (its
-    In/Out or preview range; ui ``host``: coverage's ``range``), or None."""
+    In/Out or preview range): its edit input's ``frames_param`` (coverage's ``range``), or None."""
     if not stands_on_edit(tool):
         return None
-    found = [c["name"] for c in controls(tool, "host") if c.get("type", "string") == "string"]
+    found = [i["frames_param"] for i in tool.get("input_specs") or []
+             if i.get("role") == EDIT_ROLE and i.get("frames_param")]
     return found[0] if found else None
 
 
