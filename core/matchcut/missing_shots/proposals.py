@@ -111,8 +111,7 @@ class Limits:
 
 
 def _size(side: Side) -> tuple[int, int]:
-    plate = side.source.read(side.edge_frame)
-    return plate.width, plate.height
+    return side.edge_plate.width, side.edge_plate.height
 
 
 def _like(proposal: Proposal, side: Side) -> Proposal:
@@ -120,7 +119,7 @@ def _like(proposal: Proposal, side: Side) -> Proposal:
     from matchcut import color
 
     proposal.like = side.pattern
-    proposal.colorspace = color.plate_colorspace(side.source.read(side.edge_frame))
+    proposal.colorspace = color.plate_colorspace(side.edge_plate)
     return proposal
 
 
@@ -330,7 +329,7 @@ def punch_in(index: int, hole: Hole, sides: dict[str, Side], footage: list[Foota
         side = sides.get(where)
         if side is None:
             continue
-        edge = side.source.read(side.edge_frame)
+        edge = side.edge_plate
         width, height = edge.width, edge.height
         wanted = [side.edge_frame + k + 1 for k in range(n)] if where == OUTGOING else \
             [side.edge_frame - n + k for k in range(n)]
@@ -395,13 +394,14 @@ def _same(p: Proposal, q: Proposal) -> bool:
     return True
 
 
-def build(index: int, hole: Hole, footage: list[Footage],
-          limits: Limits) -> tuple[list[Proposal], list[Refusal], dict[str, dict]]:
+def build(index: int, hole: Hole, footage: list[Footage], limits: Limits,
+          sides: dict[str, Side] | None = None) -> tuple[list[Proposal], list[Refusal], dict[str, dict]]:
     """Every option of ``hole`` (its index ``index``) that applies, why each of the others does not, and the handles
-    each side can give (side -> {"clip", "frames", "why"}: "why" says what stops them, "" when they cover it)."""
+    each side can give (side -> {"clip", "frames", "why"}: "why" says what stops them, "" when they cover it).
+    ``sides``: the hole's (``shots.sides_of``), when the caller has them already."""
     from matchcut.missing_shots.shots import sides_of
 
-    sides = sides_of(hole)
+    sides = sides if sides is not None else sides_of(hole)
     got: dict[str, list[int]] = {}
     short: dict[str, str] = {}
     for where, side in sides.items():

@@ -57,7 +57,7 @@ def upscale_loss(crop_display: np.ndarray, factor: float, model: str, device: An
     return float(psnr(back, crop_display, dtype=np.float64))
 
 
-def picture_terms(p: Proposal, device: Any = None) -> list[tuple[float, str]]:
+def picture_terms(p: Proposal) -> list[tuple[float, str]]:
     """What the proposal costs the picture, as (points, words)."""
     if p.kind == "extend":
         split = f", cut to the other shot after {p.cost['split']}" if "split" in p.cost else ""
@@ -113,7 +113,7 @@ def continuity_terms(p: Proposal, ends: dict[str, Any], sides: dict[str, Side], 
         side = sides.get(where)
         if side is None or not p.meets.get(where) or where not in ends:
             continue
-        edge = side.source.read(side.edge_frame)
+        edge = side.edge_plate
         a, b = (edge, ends[where]) if where == OUTGOING else (ends[where], edge)
         label = f"'{side.name}' / proposal" if where == OUTGOING else f"proposal / '{side.name}'"
         try:
@@ -137,7 +137,7 @@ def continuity_terms(p: Proposal, ends: dict[str, Any], sides: dict[str, Side], 
 def score(p: Proposal, ends: dict[str, Any], sides: dict[str, Side], *, check_continuity: bool = True,
           device: Any = None) -> Score:
     """The proposal's Score (picture terms, then continuity at its new cuts when ``check_continuity``)."""
-    terms = picture_terms(p, device)
+    terms = picture_terms(p)
     checks: list[dict] = []
     if check_continuity:
         more, checks = continuity_terms(p, ends, sides, device=device)

@@ -17,7 +17,7 @@ import numpy as np
 from matchcut.retime.cuts import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
-    from matchcut.frames import FrameSource
+    from matchcut.frames import FrameSource, Plate
     from matchcut.missing_shots.holes import Hole
     from matchcut.timelines import Clip
 
@@ -38,6 +38,7 @@ class Side:
     record: tuple[int, int]
     frames: list[int]
     _source: FrameSource | None = field(default=None, repr=False, compare=False)
+    _edge: Plate | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -47,6 +48,13 @@ class Side:
     def edge_frame(self) -> int:
         """The media frame that meets the hole: the outgoing side's last, the incoming side's first."""
         return self.frames[-1] if self.where == OUTGOING else self.frames[0]
+
+    @property
+    def edge_plate(self) -> Plate:
+        """The edge frame, read once (its size, colour space and picture serve every proposal of the side)."""
+        if self._edge is None:
+            self._edge = self.source.read(self.edge_frame)
+        return self._edge
 
     @property
     def source(self) -> FrameSource:

@@ -193,6 +193,7 @@ class CoverageTool(Tool):
         from matchcut.frames import parse_frames
         from matchcut.missing_shots.holes import MarkerRule, find_holes
         from matchcut.missing_shots.proposals import Limits, build
+        from matchcut.missing_shots.shots import sides_of
         from matchcut.missing_shots.takes import index_media
         from matchcut.timelines import read_edit
 
@@ -219,8 +220,9 @@ class CoverageTool(Tool):
              f"{len(footage)} clip(s) in the media folders")
         built = []
         for index, hole in enumerate(holes):
-            proposals, refusals, offered = build(index, hole, footage, limits)
-            built.append((hole, proposals, refusals, offered))
+            sides = sides_of(hole)
+            proposals, refusals, offered = build(index, hole, footage, limits, sides)
+            built.append((hole, sides, proposals, refusals, offered))
             emit("info", message=f"hole {index + 1} ({hole.kind}, {hole.frames} frame(s) at "
                  f"{edit.timecode(hole.record[0])}): {len(proposals)} proposal(s)" +
                  "".join(f"; {r.kind}: {r.why}" for r in refusals if r.kind == "any"))
@@ -241,16 +243,15 @@ class CoverageTool(Tool):
     def _render_all(self, job: JobSpec, edit, built, emit: Emit) -> None:
         from matchcut.missing_shots.ranking import measure_punch, score
         from matchcut.missing_shots.render import render
-        from matchcut.missing_shots.shots import sides_of, thumbnail
+        from matchcut.missing_shots.shots import thumbnail
 
         out = Path(job.output_path("out"))
-        total = sum(len(p.frames) for _, proposals, _, _ in built for p in proposals)
+        total = sum(len(p.frames) for _, _, proposals, _, _ in built for p in proposals)
         index, started = 0, time.monotonic()
         base = self.provenance(job)
         holes_data = []
-        for hole_index, (hole, proposals, refusals, offered) in enumerate(built):
-            sides = sides_of(hole)
-            self.pictures[hole_index + 1] = {w: thumbnail(s.source.read(s.edge_frame), 240) for w, s in sides.items()}
+        for hole_index, (hole, sides, proposals, refusals, offered) in enumerate(built):
+            self.pictures[hole_index + 1] = {w: thumbnail(s.edge_plate, 240) for w, s in sides.items()}
             self.pictures[hole_index + 1]["names"] = {w: s.name for w, s in sides.items()}
             entries = []
             for p in proposals:
